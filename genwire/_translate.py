@@ -1,0 +1,45 @@
+"""Validated normalized input -> the provider's request body, driven by the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._schema import to_wire_value
+from .specs import TaskSpec, split_slot
+
+__all__ = ["build_body"]
+
+
+def build_body(
+    envelope: Mapping[str, Any],
+    task: TaskSpec,
+    values: Mapping[str, Any],
+    webhook_url: str | None = None,
+) -> dict[str, Any]:
+    """The JSON body for one task; ``values`` must already be validated."""
+    params: dict[str, Any] = dict(task.fixed)
+    specs = task.params
+    for name, value in values.items():
+        p = specs.get(name)
+        if p is None:
+            continue
+        wire_value = to_wire_value(p.spec, value)
+        slot = split_slot(p.wire)
+        if slot is None:
+            params[p.wire] = wire_value
+        else:  # one position of a wire list, e.g. first/last frame in imageUrls
+            base, index = slot
+            items = params.setdefault(base, [])
+            items.extend([None] * (index + 1 - len(items)))
+            items[index] = wire_value
+    body: dict[str, Any] = {}
+    if envelope["model"] is not None:
+        body[envelope["model"]] = task.wire_model(values)
+    if webhook_url is not None:
+        body[envelope["webhook"]] = webhook_url
+    if task.placement == "input":
+        body[envelope["input"]] = params
+    else:
+        body.update(params)
+    return body

@@ -1,0 +1,56 @@
+"""The validator seam: JSON Schema in, a function listing violations out.
+
+Everything that validates user input goes through ``compile_validator`` so the
+engine behind it can change (a faster validator of the same schemas) without
+touching callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .errors import Violation
+
+__all__ = ["ValidateFn", "compile_validator"]
+
+ValidateFn = Callable[[Any], list[Violation]]
+
+
+def _path(err: ValidationError) -> str:
+    return err.json_path
+
+
+def _violations(err: ValidationError) -> list[Violation]:
+    base = _path(err)
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else "?"
+        return [Violation(f"{base}.{missing}" if base != "$" else f"$.{missing}", "is required")]
+    if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
+        allowed = set(err.schema.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        hint = f" (accepted: {', '.join(sorted(allowed))})" if allowed else ""
+        return [Violation(f"{base}.{k}" if base != "$" else f"$.{k}", f"is not a parameter here{hint}")
+                for k in extra]
+    if err.validator == "pattern" and err.schema.get("format") == "uri":
+        return [Violation(base, f"{err.instance!r} is not an http(s) URL")]
+    return [Violation(base, err.message)]
+
+
+def compile_validator(schema: Mapping[str, Any]) -> ValidateFn:
+    """Compile ``schema`` once; the returned function lists every violation, sorted by path."""
+    validator = Draft202012Validator(schema)
+    is_valid = validator.is_valid
+
+    def validate(instance: Any) -> list[Violation]:
+        if is_valid(instance):
+            return []
+        found: list[Violation] = []
+        for err in validator.iter_errors(instance):
+            found.extend(_violations(err))
+        return sorted(set(found), key=lambda v: (v.path, v.message))
+
+    return validate

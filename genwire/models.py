@@ -1,0 +1,133 @@
+"""The normalized request and job model shared by every provider."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+__all__ = [
+    "Cost",
+    "GenerationRequest",
+    "Job",
+    "JobError",
+    "JobStatus",
+    "Media",
+    "MediaKind",
+    "TERMINAL_STATUSES",
+]
+
+MediaKind = Literal["image", "video", "audio", "text"]
+
+
+class JobStatus(str, Enum):
+    """Where a job is in its life. ``succeeded``, ``failed`` and ``canceled`` are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Media(BaseModel):
+    """One output file. ``url`` never carries a provider key."""
+
+    model_config = _FROZEN
+
+    url: str
+    kind: MediaKind
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+
+
+class Cost(BaseModel):
+    """What a job costs in provider credits, and who said so."""
+
+    model_config = _FROZEN
+
+    credits: float
+    source: Literal["provider", "catalog"] = "provider"
+
+
+class JobError(BaseModel):
+    """Why a job failed, as the provider reported it."""
+
+    model_config = _FROZEN
+
+    code: str | None = None
+    message: str
+    retryable: bool = False
+
+
+class Job(BaseModel):
+    """A generation job at one point in time. Round-trips through JSON unchanged."""
+
+    model_config = _FROZEN
+
+    provider: str
+    model: str
+    task: str | None = None
+    id: str
+    status: JobStatus
+    progress: float | None = Field(default=None, ge=0, le=100)
+    queue_position: int | None = None
+    outputs: tuple[Media, ...] = ()
+    error: JobError | None = None
+    cost: Cost | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    #: parameters the provider or genwire reported as not applied
+    warnings: tuple[str, ...] = ()
+    #: the last wire payload, secrets removed
+    raw: JsonValue = None
+
+    @property
+    def done(self) -> bool:
+        return self.status.is_terminal
+
+    def __repr_args__(self) -> Any:
+        # raw payloads can be large; the repr names the job, not its payload.
+        return [(k, v) for k, v in super().__repr_args__() if k != "raw"]
+
+
+class GenerationRequest(BaseModel):
+    """One normalized generation request.
+
+    Name a provider model (``provider`` + ``model``) or a ``family`` that several
+    providers offer. ``task`` may be omitted when the input makes it unambiguous.
+    ``unsupported="warn"`` drops parameters the model does not take and lists
+    them on ``Job.warnings``; the default refuses them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str | None = None
+    model: str | None = None
+    family: str | None = None
+    task: str | None = None
+    input: dict[str, Any] = Field(default_factory=dict)
+    webhook_url: str | None = None
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    unsupported: Literal["error", "warn"] = "error"
+
+    @model_validator(mode="after")
+    def _names_a_target(self) -> GenerationRequest:
+        if self.family is None and (self.provider is None or self.model is None):
+            raise ValueError("name either provider and model, or a family")
+        if self.family is not None and self.model is not None:
+            raise ValueError("name a model or a family, not both")
+        return self
