@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import TypeVar, cast
 from urllib.parse import quote, unquote_plus
 
 __all__ = [
@@ -131,7 +131,7 @@ def redact_json(value: _J, secrets: Iterable[str] = ()) -> _J:
 
     Returns the same object when nothing needed changing.
     """
-    return _walk(value, _literal_forms(secrets))  # type: ignore[no-any-return]
+    return cast(_J, _walk(value, _literal_forms(secrets)))
 
 
 def _walk(value: object, forms: list[str]) -> object:
@@ -152,7 +152,7 @@ def _walk(value: object, forms: list[str]) -> object:
         return out if changed else value
     if isinstance(value, (list, tuple)):
         items = [_walk(item, forms) for item in value]
-        if all(new is old for new, old in zip(items, value)):
+        if all(new is old for new, old in zip(items, value, strict=True)):
             return value
         return items if isinstance(value, list) else tuple(items)
     return value

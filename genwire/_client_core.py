@@ -1,0 +1,233 @@
+"""What ``Client`` and ``AsyncClient`` share: configuration, keys, URLs and request planning."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import random as _random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import __version__
+from ._policy import Flow, send_flow
+from ._redact import redact_text
+from ._retry import PollPolicy, RetryPolicy
+from .adapters import ADAPTERS, get_adapter
+from .adapters.base import Adapter, WireRequest, WireResponse
+from .catalog import Catalog, Resolved
+from .errors import ConfigurationError, GenwireError, NotFoundError, ProviderError
+from .models import GenerationRequest, Media
+from .webhooks import add_callback_token, new_callback_token
+
+__all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_VARS", "KEY_EXTENSION"]
+
+#: request extension naming the query parameter that carries the key, added at send time
+KEY_EXTENSION = "genwire_query_key"
+
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "clipia": "https://api.clipia.ai",
+    "cliprise": "https://business.api.cliprise.app/app/cliprise",
+}
+KEY_ENV_VARS: dict[str, str] = {"clipia": "CLIPIA_KEY", "cliprise": "CLIPRISE_KEY"}
+DEFAULT_TIMEOUT = 60.0
+USER_AGENT = f"genwire/{__version__}"
+
+
+def _check_base_url(provider: str, url: str) -> str:
+    """https only, except loopback hosts (local fakes and proxies)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host:
+        return url.rstrip("/")
+    if parts.scheme == "http":
+        if host == "localhost":
+            return url.rstrip("/")
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return url.rstrip("/")
+        except ValueError:
+            pass
+    raise ConfigurationError(
+        f"base URL for {provider} must be https:// (http only for loopback hosts); got {redact_text(url)!r}",
+        provider=provider, code="insecure_base_url",
+    )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return (parts.scheme, (parts.hostname or "").lower(), port)
+
+
+@dataclass(frozen=True)
+class SubmitPlan:
+    provider: str
+    adapter: Adapter
+    resolved: Resolved
+    envelope: Mapping[str, Any]
+    webhook_url: str | None
+    fallback: bool
+
+
+class _ClientCore:
+    def __init__(
+        self,
+        *,
+        api_keys: Mapping[str, str] | None = None,
+        catalog: Catalog | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_connections: int = 20,
+        callback_token: str | bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        self.catalog = catalog or Catalog.default()
+        keys = {p: os.environ[v] for p, v in KEY_ENV_VARS.items() if os.environ.get(v)}
+        keys.update({p: k for p, k in (api_keys or {}).items() if k})
+        self.__keys = keys
+        urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
+        self.base_urls = {p: _check_base_url(p, u) for p, u in urls.items()}
+        #: provider preference for family requests
+        self.providers = tuple(providers) if providers is not None else tuple(ADAPTERS)
+        self.retry = retry or RetryPolicy()
+        self.poll = poll or PollPolicy()
+        self._timeout = timeout
+        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        token = new_callback_token() if callback_token is True else (callback_token or None)
+        self.__callback_token = token
+        self._clock = clock
+        self._random = random
+        self._adapters: dict[str, Adapter] = {}
+
+    def __repr__(self) -> str:
+        configured = ", ".join(sorted(self.__keys)) or "none"
+        return f"{type(self).__name__}(providers={list(self.providers)}, keys for: {configured})"
+
+    @property
+    def callback_token(self) -> str | None:
+        """The token added to callback URLs of providers that do not sign webhooks."""
+        return self.__callback_token
+
+    # -- lookups -------------------------------------------------------------------------
+    def _adapter(self, provider: str) -> Adapter:
+        adapter = self._adapters.get(provider)
+        if adapter is None:
+            adapter = self._adapters[provider] = get_adapter(provider, self.catalog)
+        return adapter
+
+    def _key(self, provider: str) -> str:
+        key = self.__keys.get(provider)
+        if not key:
+            env = KEY_ENV_VARS.get(provider, "")
+            raise ConfigurationError(f"no API key for {provider}: pass api_keys={{{provider!r}: ...}} or set {env}",
+                                     provider=provider, code="missing_key")
+        return key
+
+    def _redact(self, text: str) -> str:
+        return redact_text(text, self.__keys.values())
+
+    # -- wire <-> httpx -------------------------------------------------------------------
+    def _http_request(self, provider: str, wire: WireRequest) -> httpx.Request:
+        key = self._key(provider)
+        adapter = self._adapter(provider)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
+                   **adapter.auth_headers(key), **wire.headers}
+        extensions = {KEY_EXTENSION: (wire.key_query_param, key)} if wire.key_query_param else {}
+        return httpx.Request(wire.method, self.base_urls[provider] + wire.path, params=dict(wire.query) or None,
+                             headers=headers, json=wire.json, extensions=extensions)
+
+    def _wire_response(self, resp: httpx.Response, body: bytes) -> WireResponse:
+        # Scrub our keys from replies before anything reads them, so no Job,
+        # error or log line built from a reply can carry one.
+        headers = {k.lower(): v for k, v in resp.headers.items()}
+        for key in self.__keys.values():
+            raw = key.encode()
+            if raw in body:
+                body = body.replace(raw, b"***")
+            for name, value in headers.items():
+                if key in value:
+                    headers[name] = value.replace(key, "***")
+        return WireResponse(resp.status_code, headers, body)
+
+    # -- planning --------------------------------------------------------------------------
+    def _webhook_url(self, provider: str, url: str | None) -> str | None:
+        token = self.__callback_token
+        if url is None or token is None or self._adapter(provider).signs_webhooks:
+            return url
+        return add_callback_token(url, token)
+
+    def _plan_submit(self, request: GenerationRequest) -> list[SubmitPlan]:
+        order = [p for p in self.providers if request.family is None or p in self.__keys] or list(self.providers)
+        candidates = self.catalog.resolve(request, providers=order)
+        fallback = request.family is not None
+        plans = []
+        for resolved in candidates:
+            provider = resolved.spec.provider
+            if fallback and provider not in self.__keys:
+                continue
+            self._key(provider)  # fail before the network when the key is missing
+            plans.append(SubmitPlan(provider, self._adapter(provider), resolved, self.catalog.envelope(provider),
+                                    self._webhook_url(provider, request.webhook_url), fallback))
+        if not plans:
+            raise ConfigurationError(f"no API key for any provider of family {request.family!r}",
+                                     code="missing_key")
+        return plans
+
+    @staticmethod
+    def _all_failed(request: GenerationRequest, errors: list[GenwireError]) -> GenwireError:
+        last = errors[-1]
+        tried = "; ".join(f"{e.provider}: {e.message}" for e in errors)
+        last.message = f"every provider of family {request.family!r} failed before accepting the job ({tried})"
+        return last
+
+    def _plan_estimate(self, request: GenerationRequest) -> tuple[SubmitPlan, WireRequest]:
+        for plan in self._plan_submit(request):
+            wire = plan.adapter.build_estimate(plan.resolved, plan.envelope)
+            if wire is not None:
+                return plan, wire
+        raise NotFoundError("no provider for this request offers price estimates", code="unsupported_operation")
+
+    def _plan_balance(self, provider: str) -> tuple[Adapter, WireRequest]:
+        adapter = self._adapter(provider)
+        wire = adapter.build_balance()
+        if wire is None:
+            raise NotFoundError(f"{provider} has no balance endpoint", provider=provider,
+                                code="unsupported_operation")
+        return adapter, wire
+
+    def _get_flow(self, adapter: Adapter, wire: WireRequest) -> Flow[WireResponse]:
+        return send_flow(adapter, wire, self.retry, self._random)
+
+    def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:
+        origin = _origin(media.url)
+        if origin[0] not in ("https", "http"):
+            raise ConfigurationError(f"cannot download {media.url!r}", code="bad_url")
+        for provider, base in self.base_urls.items():
+            if _origin(base) == origin and provider in self.__keys:
+                adapter = self._adapter(provider)
+                key = self.__keys[provider]
+                extensions = {KEY_EXTENSION: (adapter.download_key_param, key)} if adapter.download_key_param else {}
+                headers = {"User-Agent": USER_AGENT, **adapter.auth_headers(key)}
+                return provider, httpx.Request("GET", media.url, headers=headers, extensions=extensions)
+        # another origin (a CDN): never send credentials there
+        return None, httpx.Request("GET", media.url, headers={"User-Agent": USER_AGENT})
+
+    def _download_error(self, provider: str | None, resp: WireResponse) -> GenwireError:
+        if provider is not None:
+            return self._adapter(provider).parse_error(resp)
+        return ProviderError(f"download failed with HTTP {resp.status}", status=resp.status,
+                             code="download_failed", retryable=resp.status >= 500)
+
+    def _network_error(self, provider: str | None, exc: httpx.TransportError) -> GenwireError:
+        return ProviderError(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,
+                             code="network_error", retryable=True)
+

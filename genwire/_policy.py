@@ -1,0 +1,184 @@
+"""The one request, retry and polling policy, written once as generators.
+
+A flow yields effects (``Send``, ``Sleep``, ``Notify``) and receives their
+results; the sync and async clients are thin drivers that execute them, the way
+httpx drives ``Auth.auth_flow``. Nothing here does I/O, sleeps or reads a
+global clock: the clock and the random source are passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ._retry import PollPolicy, RetryPolicy, is_retryable_status
+from .adapters.base import Adapter, WireRequest, WireResponse
+from .catalog import Resolved
+from .errors import (
+    AuthenticationError,
+    GenwireError,
+    InsufficientCreditsError,
+    JobFailedError,
+    MalformedResponseError,
+    ProviderError,
+    RateLimitError,
+    SubmissionUncertainError,
+    WaitTimeoutError,
+)
+from .models import Job, JobStatus
+
+__all__ = [
+    "Notify",
+    "Send",
+    "Sleep",
+    "TransportFailure",
+    "may_fall_back",
+    "refresh_flow",
+    "send_flow",
+    "submit_flow",
+    "wait_flow",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Send:
+    request: WireRequest
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Notify:
+    job: Job
+
+
+Effect = Send | Sleep | Notify
+Flow = Generator[Effect, Any, T]
+
+
+class TransportFailure(Exception):
+    """Thrown into a flow when a request got no reply; ``reached`` says whether it may have arrived."""
+
+    def __init__(self, message: str, *, reached: bool) -> None:
+        super().__init__(message)
+        self.reached = reached
+
+
+_NOT_RESENT = ("; not resent automatically: {provider} has no idempotency keys, so a second "
+               "request could start a second paid job")
+
+
+def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random: Callable[[], float],
+              job: Job | None = None) -> Flow[WireResponse]:
+    """Send one request, retrying what is safe; return a reply below 400 or raise a typed error."""
+    attempt = 0
+    while True:
+        try:
+            resp: WireResponse = yield Send(request)
+        except TransportFailure as failure:
+            if failure.reached and not request.replay_safe:
+                raise SubmissionUncertainError(
+                    f"no reply to the request ({failure}); it may have been accepted"
+                    + _NOT_RESENT.format(provider=adapter.name),
+                    provider=adapter.name, code="outcome_unknown", job=job,
+                ) from None
+            err: GenwireError = ProviderError(
+                f"network error: {failure}", provider=adapter.name,
+                code="network_error" if failure.reached else "connect_error", retryable=True, job=job,
+            )
+        else:
+            if resp.status < 400:
+                return resp
+            err = adapter.parse_error(resp, job)
+            # A 429 is a refusal, so even a non-idempotent submit can be repeated.
+            if not is_retryable_status(resp.status) or not (request.replay_safe or resp.status == 429):
+                if is_retryable_status(resp.status):
+                    err.message += _NOT_RESENT.format(provider=adapter.name)
+                    err.retryable = False
+                raise err
+        if not retry.should_retry(attempt, err.retry_after):
+            raise err
+        yield Sleep(retry.delay(attempt, err.retry_after, random()))
+        attempt += 1
+
+
+def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
+                idempotency_key: str, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
+    request = adapter.build_submit(resolved, envelope, webhook_url, idempotency_key)
+    resp = yield from send_flow(adapter, request, retry, random)
+    return adapter.parse_submit(resolved, resp)
+
+
+def refresh_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
+    """Poll once (status, then the result when the provider keeps it apart)."""
+    try:
+        new = job
+        if not job.done:
+            resp = yield from send_flow(adapter, adapter.build_status(job), retry, random, job)
+            new = adapter.parse_status(job, resp)
+        result = adapter.build_result(new)
+        if result is not None:
+            resp = yield from send_flow(adapter, result, retry, random, new)
+            new = adapter.parse_result(new, resp)
+    except GenwireError as err:
+        if err.job is None:
+            err.job = job
+        raise
+    return new
+
+
+def _finish(job: Job) -> Job:
+    if job.status is JobStatus.SUCCEEDED:
+        return job
+    error = job.error
+    raise JobFailedError(
+        error.message if error else f"the job ended {job.status.value}",
+        provider=job.provider, code=error.code if error else job.status.value, job=job,
+    )
+
+
+def wait_flow(adapter: Adapter, job: Job, *, timeout: float, poll: PollPolicy, retry: RetryPolicy,
+              clock: Callable[[], float], random: Callable[[], float]) -> Flow[Job]:
+    """Poll until the job ends or ``timeout`` seconds pass.
+
+    Transient poll failures are retried (a failed poll is not a failed job);
+    ``poll.max_consecutive_failures`` in a row end the wait with the last error,
+    which carries the job.
+    """
+    deadline = clock() + timeout
+    polls = failures = 0
+    while True:
+        if not job.done or adapter.build_result(job) is not None:
+            try:
+                new = yield from refresh_flow(adapter, job, retry, random)
+            except GenwireError as err:
+                failures += 1
+                if not err.retryable or poll.gives_up(failures):
+                    raise
+                new = job
+            else:
+                failures = 0
+            if new != job:
+                yield Notify(new)
+            job = new
+        if job.done and adapter.build_result(job) is None:
+            return _finish(job)
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise WaitTimeoutError(f"the job did not finish within {timeout:g}s", provider=job.provider,
+                                   code="wait_timeout", job=job)
+        yield Sleep(min(poll.interval(polls, random()), remaining))
+        polls += 1
+
+
+def may_fall_back(err: GenwireError) -> bool:
+    """Whether a failed submit certainly created no job, so another provider may be tried."""
+    if isinstance(err, (SubmissionUncertainError, MalformedResponseError)):
+        return False
+    return isinstance(err, (AuthenticationError, InsufficientCreditsError, RateLimitError, ProviderError))

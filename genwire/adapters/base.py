@@ -1,0 +1,168 @@
+"""What every adapter shares: the wire request/response records, the adapter
+interface, and the pure helpers adapters use to read replies.
+
+Adapters are sans-I/O: they turn normalized objects into ``WireRequest`` and
+``WireResponse`` back into ``Job`` or a typed error. They never send, sleep or
+read the clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from .._redact import redact_text
+from ..catalog import Resolved
+from ..errors import (
+    AuthenticationError,
+    GenwireError,
+    IdempotencyConflictError,
+    InsufficientCreditsError,
+    InvalidInputError,
+    MalformedResponseError,
+    NotFoundError,
+    ProviderError,
+    RateLimitError,
+)
+from ..models import Cost, Job
+
+__all__ = [
+    "Adapter",
+    "ERROR_BY_STATUS",
+    "WireRequest",
+    "WireResponse",
+    "error_for_status",
+    "as_credits",
+    "malformed",
+    "parse_datetime",
+    "raw_text",
+    "read_json",
+]
+
+MAX_RAW_BODY = 2000
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """One HTTP request an adapter wants sent, relative to the provider's base URL."""
+
+    method: str
+    path: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    #: query parameter that carries the API key; the client adds it at send time
+    #: so the key never sits in a URL that httpx logs or puts in an exception
+    key_query_param: str | None = None
+    #: whether resending after an unknown outcome cannot start a second job
+    replay_safe: bool = True
+
+
+@dataclass(frozen=True)
+class WireResponse:
+    """One HTTP reply: status, headers (lower-case names) and the raw body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+ERROR_BY_STATUS: dict[int, type[GenwireError]] = {
+    400: InvalidInputError,
+    401: AuthenticationError,
+    402: InsufficientCreditsError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: IdempotencyConflictError,
+    422: InvalidInputError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status: int) -> type[GenwireError]:
+    if status in ERROR_BY_STATUS:
+        return ERROR_BY_STATUS[status]
+    return ProviderError
+
+
+def raw_text(body: bytes) -> str:
+    """A reply body for an error message: truncated, URLs stripped of keys."""
+    return redact_text(body[:MAX_RAW_BODY].decode("utf-8", errors="replace"), ())
+
+
+def read_json(resp: WireResponse, provider: str, what: str, job: Job | None = None) -> Any:
+    """The reply body as JSON, or ``MalformedResponseError`` with the body attached."""
+    try:
+        return json.loads(resp.body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedResponseError(
+            f"{what}: the reply is not JSON", provider=provider, status=resp.status,
+            code="malformed_response", body=raw_text(resp.body), job=job,
+        ) from None
+
+
+def malformed(provider: str, what: str, resp: WireResponse, job: Job | None = None) -> MalformedResponseError:
+    return MalformedResponseError(
+        f"{what}: unexpected reply shape", provider=provider, status=resp.status,
+        code="malformed_response", body=raw_text(resp.body), job=job,
+    )
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def as_credits(value: Any) -> Cost | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return Cost(credits=value, source="provider")
+
+
+class Adapter(Protocol):
+    """The per-provider translation surface the clients drive."""
+
+    name: ClassVar[str]
+    #: a submit can be resent after an unknown outcome without creating a second job
+    submit_replay_safe: ClassVar[bool]
+    #: deliveries carry a signature; otherwise the client adds a callback token to the URL
+    signs_webhooks: ClassVar[bool]
+    #: query parameter that authorizes a media download on the provider's own origin
+    download_key_param: ClassVar[str | None]
+
+    def auth_headers(self, key: str) -> dict[str, str]: ...
+
+    def build_submit(self, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
+                     idempotency_key: str) -> WireRequest: ...
+
+    def parse_submit(self, resolved: Resolved, resp: WireResponse) -> Job: ...
+
+    def build_status(self, job: Job) -> WireRequest: ...
+
+    def parse_status(self, job: Job, resp: WireResponse) -> Job: ...
+
+    def build_result(self, job: Job) -> WireRequest | None: ...
+
+    def parse_result(self, job: Job, resp: WireResponse) -> Job: ...
+
+    def parse_webhook(self, payload: dict[str, Any], headers: Mapping[str, str]) -> Job: ...
+
+    def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError: ...
+
+    def build_estimate(self, resolved: Resolved, envelope: Mapping[str, Any]) -> WireRequest | None: ...
+
+    def parse_estimate(self, resp: WireResponse) -> Cost: ...
+
+    def build_balance(self) -> WireRequest | None: ...
+
+    def parse_balance(self, resp: WireResponse) -> float: ...

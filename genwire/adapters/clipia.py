@@ -1,0 +1,308 @@
+"""Clipia: a fal-style queue. Submit to ``POST /v1/models/{slug}``, poll
+``GET /v1/requests/{id}/status``, read ``GET /v1/requests/{id}`` (202 while pending).
+
+Errors arrive as ``{"error": {"code", "message", "type"}}``; ``clipia_test_``
+sandbox keys answer like live ones (a submit may come back already COMPLETED).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from .._redact import redact_json, strip_query_secrets
+from .._retry import parse_retry_after
+from .._translate import build_body
+from ..catalog import Catalog, Resolved
+from ..errors import (
+    AuthenticationError,
+    GenwireError,
+    IdempotencyConflictError,
+    InsufficientCreditsError,
+    InvalidInputError,
+    MalformedResponseError,
+    NotFoundError,
+    ProviderError,
+    RateLimitError,
+)
+from ..models import Cost, Job, JobError, JobStatus, Media
+from .base import (
+    WireRequest,
+    WireResponse,
+    as_credits,
+    error_for_status,
+    malformed,
+    parse_datetime,
+    raw_text,
+    read_json,
+)
+
+__all__ = ["ClipiaAdapter", "ERROR_BY_CODE", "STATUS"]
+
+STATUS: dict[str, JobStatus] = {
+    "IN_QUEUE": JobStatus.QUEUED,
+    "IN_PROGRESS": JobStatus.RUNNING,
+    "COMPLETED": JobStatus.SUCCEEDED,
+    "FAILED": JobStatus.FAILED,
+    "CANCELED": JobStatus.CANCELED,
+}
+# webhook deliveries report the outcome as OK / ERROR
+WEBHOOK_STATUS: dict[str, JobStatus] = {"OK": JobStatus.SUCCEEDED, "ERROR": JobStatus.FAILED, **STATUS}
+
+ERROR_BY_CODE: dict[str, type[GenwireError]] = {
+    "invalid_request": InvalidInputError,
+    "invalid_api_key": AuthenticationError,
+    "insufficient_credits": InsufficientCreditsError,
+    "insufficient_scope": AuthenticationError,
+    "not_found": NotFoundError,
+    "idempotency_key_reuse": IdempotencyConflictError,
+    "model_input_invalid": InvalidInputError,
+    "rate_limit_exceeded": RateLimitError,
+    "internal_error": ProviderError,
+}
+
+# output keys -> media kind; "audios" lists every track and repeats "audio" first
+_OUTPUT_KEYS: tuple[tuple[str, str], ...] = (
+    ("images", "image"), ("image", "image"), ("videos", "video"), ("video", "video"),
+    ("audios", "audio"), ("audio", "audio"),
+)
+
+
+def _format_of(url: str, item: Mapping[str, Any]) -> str | None:
+    fmt = item.get("format") or item.get("content_type")
+    if isinstance(fmt, str) and fmt:
+        return fmt.rsplit("/", 1)[-1]
+    tail = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    return tail.rsplit(".", 1)[-1].lower() if "." in tail else None
+
+
+def _number(value: Any) -> Any:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _media(item: Any, kind: str) -> Media | None:
+    if not isinstance(item, Mapping) or not isinstance(item.get("url"), str):
+        return None
+    url = strip_query_secrets(item["url"])
+    return Media(
+        url=url, kind=kind,  # type: ignore[arg-type]
+        format=_format_of(url, item),
+        width=_number(item.get("width")), height=_number(item.get("height")),
+        duration=_number(item.get("duration")),
+    )
+
+
+def parse_output(output: Any) -> tuple[Media, ...]:
+    if not isinstance(output, Mapping):
+        return ()
+    found: list[Media] = []
+    seen: set[str] = set()
+    for key, kind in _OUTPUT_KEYS:
+        value = output.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            media = _media(item, kind)
+            if media is not None and media.url not in seen:
+                seen.add(media.url)
+                found.append(media)
+    return tuple(found)
+
+
+def _warnings(body: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = body.get("warnings")
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for w in raw:
+        if isinstance(w, Mapping):
+            out.append(f"{w.get('parameter', '?')}: {w.get('message') or w.get('code', 'not applied')}")
+    return tuple(out)
+
+
+def _job_error(body: Mapping[str, Any]) -> JobError:
+    err = body.get("error")
+    if isinstance(err, Mapping):
+        return JobError(code=err.get("code") if isinstance(err.get("code"), str) else None,
+                        message=str(err.get("message") or err.get("code") or "generation failed"))
+    if isinstance(err, str) and err:
+        return JobError(message=err)
+    return JobError(message="generation failed")
+
+
+class ClipiaAdapter:
+    name: ClassVar[str] = "clipia"
+    submit_replay_safe: ClassVar[bool] = True
+    signs_webhooks: ClassVar[bool] = True
+    download_key_param: ClassVar[str | None] = None
+
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self.catalog = catalog
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    # -- submit ---------------------------------------------------------------
+    def build_submit(self, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
+                     idempotency_key: str) -> WireRequest:
+        body = build_body(envelope, resolved.task, resolved.input, webhook_url)
+        return WireRequest(
+            "POST", f"/v1/models/{quote(resolved.task.wire_model(resolved.input), safe='')}",
+            headers={"Idempotency-Key": idempotency_key}, json=body, replay_safe=True,
+        )
+
+    def _body(self, resp: WireResponse, what: str, job: Job | None = None) -> dict[str, Any]:
+        body = read_json(resp, self.name, what, job)
+        if not isinstance(body, dict):
+            raise malformed(self.name, what, resp, job)
+        return body
+
+    def _status(self, body: Mapping[str, Any], resp: WireResponse, what: str, job: Job | None,
+                table: Mapping[str, JobStatus] = STATUS) -> JobStatus:
+        status = table.get(body.get("status"))  # type: ignore[arg-type]
+        if status is None:
+            raise malformed(self.name, f"{what}: unknown status {body.get('status')!r}", resp, job)
+        return status
+
+    def parse_submit(self, resolved: Resolved, resp: WireResponse) -> Job:
+        if resp.status >= 300:
+            raise self.parse_error(resp)
+        body = self._body(resp, "submit")
+        request_id = body.get("request_id")
+        if not isinstance(request_id, str) or not request_id:
+            raise malformed(self.name, "submit: no request_id", resp)
+        job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
+                  status=JobStatus.QUEUED, warnings=resolved.warnings)
+        status = self._status(body, resp, "submit", job)
+        return job.model_copy(update={
+            "status": status,
+            "queue_position": _number(body.get("queue_position")),
+            "cost": as_credits(body.get("cost")),
+            "warnings": resolved.warnings + _warnings(body),
+            "raw": redact_json(body),
+        })
+
+    # -- status and result ----------------------------------------------------------
+    def build_status(self, job: Job) -> WireRequest:
+        return WireRequest("GET", f"/v1/requests/{quote(job.id, safe='')}/status")
+
+    def parse_status(self, job: Job, resp: WireResponse) -> Job:
+        if resp.status >= 300:
+            raise self.parse_error(resp, job)
+        body = self._body(resp, "status", job)
+        status = self._status(body, resp, "status", job)
+        progress = _number(body.get("progress"))
+        update: dict[str, Any] = {
+            "status": status,
+            "progress": max(0.0, min(100.0, float(progress))) if progress is not None else job.progress,
+            "queue_position": _number(body.get("queue_position")) if status is JobStatus.QUEUED else None,
+            "raw": redact_json(body),
+        }
+        if status is JobStatus.FAILED or status is JobStatus.CANCELED:
+            update["error"] = _job_error(body) if body.get("error") else JobError(
+                code=status.value, message=f"the job ended {status.value}")
+        return job.model_copy(update=update)
+
+    def build_result(self, job: Job) -> WireRequest | None:
+        if job.status is JobStatus.SUCCEEDED and not job.outputs:
+            return WireRequest("GET", f"/v1/requests/{quote(job.id, safe='')}")
+        return None
+
+    def parse_result(self, job: Job, resp: WireResponse) -> Job:
+        if resp.status >= 300 and resp.status != 202:
+            raise self.parse_error(resp, job)
+        body = self._body(resp, "result", job)
+        status = self._status(body, resp, "result", job)
+        return job.model_copy(update=self._result_update(body, status, resp, job))
+
+    def _result_update(self, body: Mapping[str, Any], status: JobStatus, resp: WireResponse | None,
+                       job: Job | None) -> dict[str, Any]:
+        update: dict[str, Any] = {"status": status, "raw": redact_json(dict(body))}
+        cost = as_credits(body.get("cost"))
+        if cost is not None:
+            update["cost"] = cost
+        for key in ("created_at", "completed_at"):
+            when = parse_datetime(body.get(key))
+            if when is not None:
+                update[key] = when
+        if status is JobStatus.SUCCEEDED:
+            outputs = parse_output(body.get("output") if "output" in body else body.get("payload"))
+            if not outputs:
+                if resp is None:
+                    raise ValueError("a successful delivery without output")
+                raise malformed(self.name, "result: COMPLETED without output", resp, job)
+            update.update(outputs=outputs, progress=100.0, queue_position=None)
+        elif status in (JobStatus.FAILED, JobStatus.CANCELED):
+            update["error"] = _job_error(body) if body.get("error") else JobError(
+                code=status.value, message=f"the job ended {status.value}")
+        return update
+
+    # -- webhooks -------------------------------------------------------------------
+    def parse_webhook(self, payload: dict[str, Any], headers: Mapping[str, str]) -> Job:
+        request_id = payload.get("request_id")
+        status = WEBHOOK_STATUS.get(payload.get("status"))  # type: ignore[arg-type]
+        if not isinstance(request_id, str) or not request_id or status is None:
+            raise MalformedResponseError("webhook: needs request_id and a known status", provider=self.name)
+        # fal-style deliveries nest the result under "payload"; accept "output" too
+        inner = payload.get("payload")
+        body: dict[str, Any] = dict(payload)
+        if isinstance(inner, Mapping) and "output" in inner:
+            body = {**payload, **inner}
+        elif isinstance(inner, Mapping):
+            body = {**payload, "output": inner}
+        model = body.get("model")
+        model = model if isinstance(model, str) else ""
+        job = Job(provider=self.name, model=model, id=request_id, status=status)
+        try:
+            update = self._result_update(body, status, None, job)
+        except ValueError as exc:
+            raise MalformedResponseError(f"webhook: {exc}", provider=self.name) from None
+        spec = (self.catalog or Catalog.default()).find(self.name, model)
+        if spec is not None and len(spec.tasks) == 1:
+            update["task"] = next(iter(spec.tasks))
+        return job.model_copy(update=update)
+
+    # -- errors ---------------------------------------------------------------------
+    def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError:
+        code: str | None = None
+        message = f"HTTP {resp.status}"
+        try:
+            body = read_json(resp, self.name, "error")
+        except GenwireError:
+            body = None
+        err = body.get("error") if isinstance(body, dict) else None
+        if isinstance(err, Mapping):
+            code = err.get("code") if isinstance(err.get("code"), str) else None
+            message = str(err.get("message") or code or message)
+        cls = ERROR_BY_CODE.get(code or "") or error_for_status(resp.status)
+        retryable = resp.status == 429 or resp.status >= 500 or resp.status == 408
+        return cls(message, provider=self.name, status=resp.status, code=code, retryable=retryable,
+                   retry_after=parse_retry_after(resp.headers), job=job,
+                   body=None if body is not None else raw_text(resp.body))
+
+    # -- estimate and account ----------------------------------------------------------
+    def build_estimate(self, resolved: Resolved, envelope: Mapping[str, Any]) -> WireRequest | None:
+        body = build_body(envelope, resolved.task, resolved.input, None)
+        slug = quote(resolved.task.wire_model(resolved.input), safe="")
+        return WireRequest("POST", f"/v1/models/{slug}/estimate", json=body)
+
+    def parse_estimate(self, resp: WireResponse) -> Cost:
+        if resp.status >= 300:
+            raise self.parse_error(resp)
+        body = self._body(resp, "estimate")
+        cost = as_credits(body.get("credits"))
+        if cost is None:
+            raise malformed(self.name, "estimate: no credits", resp)
+        return cost
+
+    def build_balance(self) -> WireRequest | None:
+        return WireRequest("GET", "/v1/account")
+
+    def parse_balance(self, resp: WireResponse) -> float:
+        if resp.status >= 300:
+            raise self.parse_error(resp)
+        body = self._body(resp, "account")
+        balance = body.get("balance")
+        credits = balance.get("credits") if isinstance(balance, Mapping) else None
+        if _number(credits) is None:
+            raise malformed(self.name, "account: no balance.credits", resp)
+        return float(credits)  # type: ignore[arg-type]

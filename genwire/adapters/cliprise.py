@@ -1,0 +1,207 @@
+"""Cliprise: a task API. ``POST /generate`` answers ``[{"code": 200, "taskId": ...}]``;
+``GET /status?apiKey=…&taskId=…`` answers ``[{"status": "processing"}]``,
+``[{"status": "success", "fileURL": …}]`` or ``{"status": "fail", "failMsg": …}``.
+
+Errors: 400 ``{"msg": …}``; 401/402/429 ``{"code", "error": {"code", "message"}}``.
+Cliprise has no idempotency keys, so a generate is never replayed after an
+unknown outcome. ``fileURL`` embeds the key; normalized URLs are stripped of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from .._redact import redact_json, strip_query_secrets
+from .._retry import parse_retry_after
+from .._translate import build_body
+from ..catalog import Catalog, Resolved
+from ..errors import (
+    AuthenticationError,
+    GenwireError,
+    InsufficientCreditsError,
+    InvalidInputError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitError,
+)
+from ..models import Cost, Job, JobError, JobStatus, Media
+from .base import WireRequest, WireResponse, error_for_status, malformed, parse_datetime, raw_text, read_json
+
+__all__ = ["ClipriseAdapter", "ERROR_BY_CODE", "STATUS"]
+
+STATUS: dict[str, JobStatus] = {
+    "processing": JobStatus.RUNNING,
+    "success": JobStatus.SUCCEEDED,
+    "fail": JobStatus.FAILED,  # the status endpoint's spelling
+    "failure": JobStatus.FAILED,  # the callback's spelling
+}
+
+ERROR_BY_CODE: dict[str, type[GenwireError]] = {
+    "invalid_api_key": AuthenticationError,
+    "insufficient_credits": InsufficientCreditsError,
+    "rate_limit_exceeded": RateLimitError,
+    "not_found": NotFoundError,
+    "invalid_request": InvalidInputError,
+}
+
+
+def _unwrap(body: Any) -> Any:
+    # Replies come array-wrapped ([{...}]) or bare ({...}) depending on the endpoint.
+    if isinstance(body, list) and len(body) == 1:
+        return body[0]
+    return body
+
+
+class ClipriseAdapter:
+    name: ClassVar[str] = "cliprise"
+    submit_replay_safe: ClassVar[bool] = False
+    signs_webhooks: ClassVar[bool] = False
+    download_key_param: ClassVar[str | None] = "apiKey"
+
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self.catalog = catalog
+
+    def _catalog(self) -> Catalog:
+        return self.catalog or Catalog.default()
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    def _object(self, resp: WireResponse, what: str, job: Job | None = None) -> dict[str, Any]:
+        body = _unwrap(read_json(resp, self.name, what, job))
+        if not isinstance(body, dict):
+            raise malformed(self.name, what, resp, job)
+        return body
+
+    # -- submit ----------------------------------------------------------------------
+    def build_submit(self, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
+                     idempotency_key: str) -> WireRequest:
+        body = build_body(envelope, resolved.task, resolved.input, webhook_url)
+        return WireRequest("POST", "/generate", json=body, replay_safe=False)
+
+    def parse_submit(self, resolved: Resolved, resp: WireResponse) -> Job:
+        if resp.status >= 300:
+            raise self.parse_error(resp)
+        body = self._object(resp, "generate")
+        code = body.get("code")
+        if isinstance(code, int) and not isinstance(code, bool) and code >= 300:
+            raise self._error(code, body, resp)
+        task_id = body.get("taskId")
+        if not isinstance(task_id, str) or not task_id:
+            err = malformed(self.name, "generate: no taskId (a task may still have been created)", resp)
+            raise err
+        return Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
+                   status=JobStatus.QUEUED, warnings=resolved.warnings, raw=redact_json(body))
+
+    # -- status ----------------------------------------------------------------------
+    def build_status(self, job: Job) -> WireRequest:
+        return WireRequest("GET", "/status", query={"taskId": job.id}, key_query_param="apiKey")
+
+    def _output_kind(self, model: str) -> str | None:
+        spec = self._catalog().find(self.name, model)
+        return spec.output_kind if spec is not None else None
+
+    def _apply(self, job: Job, body: Mapping[str, Any], resp: WireResponse | None) -> Job:
+        status = STATUS.get(body.get("status"))  # type: ignore[arg-type]
+        if status is None:
+            what = f"status: unknown status {body.get('status')!r}"
+            if resp is None:
+                raise MalformedResponseError(what, provider=self.name, job=job)
+            raise malformed(self.name, what, resp, job)
+        update: dict[str, Any] = {"status": status, "raw": redact_json(dict(body))}
+        for ours, theirs in (("created_at", "createdAt"), ("completed_at", "completedAt")):
+            when = parse_datetime(body.get(theirs))
+            if when is not None:
+                update[ours] = when
+        if status is JobStatus.SUCCEEDED:
+            url = body.get("fileURL")
+            if not isinstance(url, str) or not url:
+                what = "status: success without fileURL"
+                if resp is None:
+                    raise MalformedResponseError(what, provider=self.name, job=job)
+                raise malformed(self.name, what, resp, job)
+            kind = self._output_kind(job.model)
+            warnings = job.warnings
+            if kind is None:
+                kind = "image"
+                warnings = (*warnings, f"model {job.model!r} is not in the catalog; output kind assumed image")
+            update.update(outputs=(Media(url=strip_query_secrets(url), kind=kind),),  # type: ignore[arg-type]
+                          progress=100.0, warnings=warnings)
+        elif status is JobStatus.FAILED:
+            update["error"] = self._job_error(body)
+        return job.model_copy(update=update)
+
+    @staticmethod
+    def _job_error(body: Mapping[str, Any]) -> JobError:
+        err = body.get("error")
+        if isinstance(err, Mapping):
+            return JobError(code=err.get("code") if isinstance(err.get("code"), str) else None,
+                            message=str(err.get("message") or "generation failed"))
+        msg = body.get("failMsg")
+        return JobError(code="fail", message=str(msg) if msg else "generation failed")
+
+    def parse_status(self, job: Job, resp: WireResponse) -> Job:
+        if resp.status >= 300:
+            raise self.parse_error(resp, job)
+        body = self._object(resp, "status", job)
+        code = body.get("code")
+        if "status" not in body and isinstance(code, int) and code >= 300:
+            raise self._error(code, body, resp, job)
+        return self._apply(job, body, resp)
+
+    def build_result(self, job: Job) -> WireRequest | None:
+        return None  # the status reply already carries fileURL
+
+    def parse_result(self, job: Job, resp: WireResponse) -> Job:
+        return self.parse_status(job, resp)
+
+    # -- callbacks ---------------------------------------------------------------------
+    def parse_webhook(self, payload: dict[str, Any], headers: Mapping[str, str]) -> Job:
+        task_id = payload.get("taskId")
+        if not isinstance(task_id, str) or not task_id:
+            raise MalformedResponseError("callback: no taskId", provider=self.name)
+        wire_model = payload.get("model")
+        wire_model = wire_model if isinstance(wire_model, str) else ""
+        spec = self._catalog().find(self.name, wire_model)
+        job = Job(provider=self.name, model=spec.id if spec else wire_model, id=task_id, status=JobStatus.QUEUED)
+        if spec is not None and len(spec.tasks) == 1:
+            job = job.model_copy(update={"task": next(iter(spec.tasks))})
+        return self._apply(job, payload, None)
+
+    # -- errors ---------------------------------------------------------------------
+    def _error(self, status: int, body: Any, resp: WireResponse, job: Job | None = None) -> GenwireError:
+        code: str | None = None
+        message = f"HTTP {status}"
+        if isinstance(body, Mapping):
+            err = body.get("error")
+            if isinstance(err, Mapping):
+                code = err.get("code") if isinstance(err.get("code"), str) else None
+                message = str(err.get("message") or code or message)
+            elif isinstance(body.get("msg"), str):
+                message = body["msg"]
+        cls = ERROR_BY_CODE.get(code or "") or error_for_status(status)
+        return cls(message, provider=self.name, status=status, code=code,
+                   retryable=status == 429 or status >= 500 or status == 408,
+                   retry_after=parse_retry_after(resp.headers), job=job,
+                   body=None if isinstance(body, Mapping) else raw_text(resp.body))
+
+    def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError:
+        try:
+            body = _unwrap(read_json(resp, self.name, "error"))
+        except GenwireError:
+            body = None
+        return self._error(resp.status, body, resp, job)
+
+    # -- no estimate or balance endpoints ----------------------------------------------------
+    def build_estimate(self, resolved: Resolved, envelope: Mapping[str, Any]) -> WireRequest | None:
+        return None
+
+    def parse_estimate(self, resp: WireResponse) -> Cost:
+        raise NotImplementedError
+
+    def build_balance(self) -> WireRequest | None:
+        return None
+
+    def parse_balance(self, resp: WireResponse) -> float:
+        raise NotImplementedError

@@ -1,0 +1,311 @@
+"""``Client`` and ``AsyncClient``: thin I/O drivers over the adapters and the shared policy.
+
+Both run the same flows from ``_policy``; only sending, sleeping and calling
+``on_update`` differ. Everything else (keys, URLs, catalog lookups, fallback
+order) lives in ``_ClientCore`` and is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ._client_core import KEY_EXTENSION, _ClientCore
+from ._policy import Notify, Send, Sleep, TransportFailure, may_fall_back, refresh_flow, submit_flow, wait_flow
+from .adapters.base import WireRequest, WireResponse
+from .errors import GenwireError
+from .models import Cost, GenerationRequest, Job, Media
+
+__all__ = ["AsyncClient", "Client", "OnUpdate"]
+
+OnUpdate = Callable[[Job], Any]
+
+DEFAULT_WAIT_TIMEOUT = 600.0
+
+
+def _unreached(exc: httpx.TransportError) -> bool:
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+class Client(_ClientCore):
+    """Synchronous client. Use as a context manager; one pooled connection set per client."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        transport = kwargs.pop("transport", None)
+        super().__init__(**kwargs)
+        inner = transport if transport is not None else httpx.HTTPTransport(limits=self._limits)
+        self._http = httpx.Client(transport=_KeyQueryTransport(inner), timeout=self._timeout,
+                                  follow_redirects=False)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- driving flows -----------------------------------------------------------------
+    def _send(self, provider: str, request: WireRequest) -> WireResponse:
+        try:
+            resp = self._http.send(self._http_request(provider, request))
+            return self._wire_response(resp, resp.read())
+        except httpx.TransportError as exc:
+            raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
+
+    def _drive(self, provider: str, flow: Any, on_update: OnUpdate | None = None) -> Any:
+        try:
+            effect = next(flow)
+            while True:
+                if isinstance(effect, Send):
+                    try:
+                        reply = self._send(provider, effect.request)
+                    except TransportFailure as failure:
+                        effect = flow.throw(failure)
+                        continue
+                    effect = flow.send(reply)
+                elif isinstance(effect, Sleep):
+                    self._sleep(effect.seconds)
+                    effect = flow.send(None)
+                else:
+                    assert isinstance(effect, Notify)
+                    if on_update is not None:
+                        on_update(effect.job)
+                    effect = flow.send(None)
+        except StopIteration as stop:
+            return stop.value
+
+    # -- the public surface ---------------------------------------------------------------
+    def submit(self, request: GenerationRequest) -> Job:
+        """Validate, then submit; return the accepted job. Nothing is sent for invalid input."""
+        key = request.idempotency_key or str(uuid.uuid4())
+        errors: list[GenwireError] = []
+        for plan in self._plan_submit(request):
+            try:
+                return self._drive(plan.provider, submit_flow(  # type: ignore[no-any-return]
+                    plan.adapter, plan.resolved, plan.envelope, plan.webhook_url, key, self.retry, self._random))
+            except GenwireError as err:
+                if not (plan.fallback and may_fall_back(err)):
+                    raise
+                errors.append(err)
+        raise self._all_failed(request, errors)
+
+    def status(self, job: Job) -> Job:
+        """Poll once and return the refreshed job."""
+        adapter = self._adapter(job.provider)
+        return self._drive(job.provider, refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+
+    result = status
+
+    def wait(self, job: Job, *, timeout: float = DEFAULT_WAIT_TIMEOUT, on_update: OnUpdate | None = None) -> Job:
+        """Poll until the job ends; raise ``JobFailedError`` or ``WaitTimeoutError`` (both carry the job)."""
+        adapter = self._adapter(job.provider)
+        flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
+                         clock=self._clock, random=self._random)
+        return self._drive(job.provider, flow, on_update)  # type: ignore[no-any-return]
+
+    def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
+            on_update: OnUpdate | None = None) -> Job:
+        """Submit and wait."""
+        job = self.submit(request)
+        if on_update is not None:
+            on_update(job)
+        return self.wait(job, timeout=timeout, on_update=on_update)
+
+    def estimate(self, request: GenerationRequest) -> Cost:
+        """The provider's price for this input, without submitting (Clipia)."""
+        plan, wire = self._plan_estimate(request)
+        resp = self._drive(plan.provider, self._get_flow(plan.adapter, wire))
+        return plan.adapter.parse_estimate(resp)
+
+    def balance(self, provider: str) -> float:
+        """The account's credit balance (Clipia)."""
+        adapter, wire = self._plan_balance(provider)
+        return adapter.parse_balance(self._drive(provider, self._get_flow(adapter, wire)))
+
+    def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
+        """Fetch an output: stream it to ``path`` or return its bytes.
+
+        A provider key is added only for URLs on that provider's own origin.
+        """
+        provider, request = self._download_request(media)
+        try:
+            with self._http.stream(request.method, request.url, headers=request.headers,
+                                   extensions=request.extensions) as resp:
+                if resp.status_code >= 400:
+                    raise self._download_error(provider, self._wire_response(resp, resp.read()))
+                if path is None:
+                    return resp.read()
+                target = Path(path)
+                with target.open("wb") as out:
+                    for chunk in resp.iter_bytes():
+                        out.write(chunk)
+                return target
+        except httpx.TransportError as exc:
+            raise self._network_error(provider, exc) from None
+
+    @staticmethod
+    def _sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class AsyncClient(_ClientCore):
+    """Asynchronous client; the same policy as ``Client``, awaited."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        transport = kwargs.pop("transport", None)
+        super().__init__(**kwargs)
+        inner = transport if transport is not None else httpx.AsyncHTTPTransport(limits=self._limits)
+        self._http = httpx.AsyncClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
+                                       follow_redirects=False)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _send(self, provider: str, request: WireRequest) -> WireResponse:
+        try:
+            resp = await self._http.send(self._http_request(provider, request))
+            return self._wire_response(resp, await resp.aread())
+        except httpx.TransportError as exc:
+            raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
+
+    async def _drive(self, provider: str, flow: Any, on_update: OnUpdate | None = None) -> Any:
+        try:
+            effect = next(flow)
+            while True:
+                if isinstance(effect, Send):
+                    try:
+                        reply = await self._send(provider, effect.request)
+                    except TransportFailure as failure:
+                        effect = flow.throw(failure)
+                        continue
+                    effect = flow.send(reply)
+                elif isinstance(effect, Sleep):
+                    await asyncio.sleep(effect.seconds)
+                    effect = flow.send(None)
+                else:
+                    assert isinstance(effect, Notify)
+                    if on_update is not None:
+                        outcome = on_update(effect.job)
+                        if inspect.isawaitable(outcome):
+                            await outcome
+                    effect = flow.send(None)
+        except StopIteration as stop:
+            return stop.value
+
+    async def submit(self, request: GenerationRequest) -> Job:
+        key = request.idempotency_key or str(uuid.uuid4())
+        errors: list[GenwireError] = []
+        for plan in self._plan_submit(request):
+            try:
+                return await self._drive(plan.provider, submit_flow(  # type: ignore[no-any-return]
+                    plan.adapter, plan.resolved, plan.envelope, plan.webhook_url, key, self.retry, self._random))
+            except GenwireError as err:
+                if not (plan.fallback and may_fall_back(err)):
+                    raise
+                errors.append(err)
+        raise self._all_failed(request, errors)
+
+    async def status(self, job: Job) -> Job:
+        adapter = self._adapter(job.provider)
+        return await self._drive(job.provider, refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+
+    result = status
+
+    async def wait(self, job: Job, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
+                   on_update: OnUpdate | None = None) -> Job:
+        adapter = self._adapter(job.provider)
+        flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
+                         clock=self._clock, random=self._random)
+        return await self._drive(job.provider, flow, on_update)  # type: ignore[no-any-return]
+
+    async def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
+                  on_update: OnUpdate | None = None) -> Job:
+        job = await self.submit(request)
+        if on_update is not None:
+            outcome = on_update(job)
+            if inspect.isawaitable(outcome):
+                await outcome
+        return await self.wait(job, timeout=timeout, on_update=on_update)
+
+    async def estimate(self, request: GenerationRequest) -> Cost:
+        plan, wire = self._plan_estimate(request)
+        resp = await self._drive(plan.provider, self._get_flow(plan.adapter, wire))
+        return plan.adapter.parse_estimate(resp)
+
+    async def balance(self, provider: str) -> float:
+        adapter, wire = self._plan_balance(provider)
+        return adapter.parse_balance(await self._drive(provider, self._get_flow(adapter, wire)))
+
+    async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
+        provider, request = self._download_request(media)
+        try:
+            async with self._http.stream(request.method, request.url, headers=request.headers,
+                                         extensions=request.extensions) as resp:
+                if resp.status_code >= 400:
+                    raise self._download_error(provider, self._wire_response(resp, await resp.aread()))
+                if path is None:
+                    return await resp.aread()
+                target = Path(path)
+                with target.open("wb") as out:
+                    async for chunk in resp.aiter_bytes():
+                        out.write(chunk)
+                return target
+        except httpx.TransportError as exc:
+            raise self._network_error(provider, exc) from None
+
+
+# -- adding the key at send time ---------------------------------------------------------------
+
+def _with_key(request: httpx.Request) -> httpx.Request:
+    """A copy of the request with the API key in its query, for the wire only.
+
+    httpx logs and reports the request it was given, which never holds the key.
+    """
+    name, key = request.extensions[KEY_EXTENSION]
+    extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
+    return httpx.Request(request.method, request.url.copy_add_param(name, key), headers=request.headers,
+                         stream=request.stream, extensions=extensions)
+
+
+class _KeyQueryTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if KEY_EXTENSION in request.extensions:
+            request = _with_key(request)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncKeyQueryTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if KEY_EXTENSION in request.extensions:
+            request = _with_key(request)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+

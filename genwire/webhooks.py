@@ -1,0 +1,387 @@
+"""Verify and read webhook deliveries, turning each into a ``Job``.
+
+Clipia signs every delivery: ``X-Clipia-Signature: t=<unix>,v1=<hex>``, an
+HMAC-SHA256 over ``"{t}.{raw body}"`` with your webhook signing secret.
+Cliprise does not sign its callbacks, so genwire puts a random token in the
+callback URL and checks that it comes back::
+
+    token = new_callback_token()             # keep it with your other secrets
+    webhook_url = add_callback_token("https://gw.example.com/hooks/cliprise", token)
+    # ... GenerationRequest(..., webhook_url=webhook_url)
+
+A gateway endpoint then looks like this (any framework; pass the *raw* body)::
+
+    @app.post("/hooks/{provider}")
+    async def hook(provider: str, request: Request) -> Response:
+        body = await request.body()
+        try:
+            job = parse_webhook(provider, request.headers, body,
+                                secret=SECRETS[provider], url=str(request.url))
+        except WebhookVerificationError:
+            return Response(status_code=400)
+        # Deliveries repeat (the provider retries on timeouts and non-2xx, and
+        # may send the same event twice). Record (provider, job.id, job.status)
+        # under a unique constraint; a duplicate is acknowledged and ignored.
+        if await store.insert_if_absent(job.provider, job.id, job.status.value):
+            await queue.put(job.model_dump_json())   # do the slow work elsewhere
+        return Response(status_code=204)             # within the provider's 10 s
+
+Answer 2xx quickly and do the work after (downloads, notifications): a slow
+handler looks like a failure and earns a redelivery. Reply 2xx to duplicates
+too, or the provider keeps retrying them. A ``Job`` is plain JSON, so the
+worker that picks it up need not be the process that received it.
+
+Passing ``secret=None`` for Cliprise accepts unverified callbacks: anyone who
+learns the callback URL can then forge one. Treat such a delivery as a hint and
+confirm it with ``Client.status`` before acting on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import json
+import math
+import re
+import secrets as _secrets
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NoReturn, Protocol, cast
+from urllib.parse import parse_qsl, quote, unquote_plus
+
+from ._redact import redact_text
+from .errors import (
+    ConfigurationError,
+    MalformedResponseError,
+    NotFoundError,
+    WebhookVerificationError,
+)
+from .models import Job
+
+__all__ = [
+    "CALLBACK_TOKEN_PARAM",
+    "CLIPIA_SIGNATURE_HEADER",
+    "DEFAULT_TOLERANCE",
+    "WEBHOOK_PROVIDERS",
+    "HeadersLike",
+    "add_callback_token",
+    "new_callback_token",
+    "parse_webhook",
+    "sign_clipia",
+    "verify_callback_token",
+    "verify_clipia_signature",
+]
+
+CLIPIA_SIGNATURE_HEADER = "X-Clipia-Signature"
+DEFAULT_TOLERANCE = 300
+CALLBACK_TOKEN_PARAM = "genwire_token"
+#: Providers whose deliveries ``parse_webhook`` knows how to verify.
+WEBHOOK_PROVIDERS = frozenset({"clipia", "cliprise"})
+
+
+class _SupportsItems(Protocol):
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+
+#: A dict (any case), an httpx/Starlette/Werkzeug headers object, or a list of
+#: ``(name, value)`` pairs, as ``str`` or raw ``bytes`` (ASGI).
+HeadersLike = _SupportsItems | Iterable[tuple[str | bytes, str | bytes]]
+
+
+class _WebhookAdapter(Protocol):  # the part of adapters.base.Adapter used here
+    def parse_webhook(self, payload: dict[str, Any], headers: Mapping[str, str]) -> Job: ...
+
+
+_MAX_HEADER_LENGTH = 8192
+_MAX_SIGNATURES = 16
+_BODY_EXCERPT = 2000
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def get_adapter(provider: str) -> _WebhookAdapter:
+    """The provider's adapter, imported on first use (adapters import the models)."""
+    adapters = importlib.import_module(f"{__package__}.adapters")
+    return cast(_WebhookAdapter, adapters.get_adapter(provider))
+
+
+def _fail(message: str, code: str, provider: str | None = None) -> NoReturn:
+    raise WebhookVerificationError(message, provider=provider, code=code)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")  # raw HTTP header bytes; never fails
+    raise TypeError(f"header name or value of type {type(value).__name__}")
+
+
+def _collect_headers(headers: HeadersLike, provider: str | None) -> dict[str, list[str]]:
+    """Header values by lower-cased name, duplicates kept."""
+    try:
+        pairs = headers.items() if hasattr(headers, "items") else headers
+        collected: dict[str, list[str]] = {}
+        for name, value in cast(Iterable[tuple[object, object]], pairs):
+            collected.setdefault(_text(name).lower(), []).append(_text(value))
+    except Exception as exc:  # headers we cannot read make a bad delivery, not a crash
+        raise WebhookVerificationError(
+            "the request headers could not be read", provider=provider, code="invalid_headers"
+        ) from exc
+    return collected
+
+
+def _body_bytes(body: bytes | str, provider: str | None) -> bytes:
+    """The raw body as bytes; it must be UTF-8."""
+    if isinstance(body, str):
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            _fail("the body is not valid UTF-8", "invalid_body_encoding", provider)
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        raw = bytes(body)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            _fail("the body is not valid UTF-8", "invalid_body_encoding", provider)
+        return raw
+    _fail(f"the body must be bytes or str, not {type(body).__name__}", "invalid_body", provider)
+
+
+def _secret_list(secret: str | Sequence[str], what: str) -> list[str]:
+    candidates = [secret] if isinstance(secret, str) else list(secret)
+    if not candidates or not all(isinstance(s, str) and s for s in candidates):
+        raise ConfigurationError(f"{what} must be a non-empty string or a list of them")
+    return candidates
+
+
+def _check_clock(tolerance: float, now: float | None) -> float:
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ConfigurationError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+    current = time.time() if now is None else now
+    if not math.isfinite(current):
+        raise ConfigurationError(f"now must be a finite number, got {now!r}")
+    return current
+
+
+def _malformed(message: str) -> NoReturn:
+    _fail(message, "malformed_signature", "clipia")
+
+
+def _parse_signature_header(value: str) -> tuple[str, list[bytes]]:
+    if len(value) > _MAX_HEADER_LENGTH:
+        _malformed("the signature header is too long")
+    timestamp: str | None = None
+    signatures: list[bytes] = []
+    for part in value.split(","):
+        name, sep, field = part.partition("=")
+        name, field = name.strip(" \t"), field.strip(" \t")
+        if not sep or not name:
+            _malformed("the signature header is not of the form t=<unix>,v1=<hex>")
+        if name == "t":
+            if timestamp is not None:
+                _malformed("the signature header has more than one t")
+            if not _TIMESTAMP.fullmatch(field):
+                _malformed("the signature timestamp is not a plain unsigned integer")
+            timestamp = field
+        elif name == "v1":
+            if not _HEX_SHA256.fullmatch(field):
+                _malformed("a v1 signature is not 64 hex digits")
+            signatures.append(bytes.fromhex(field))
+        # other fields (future schemes) are ignored
+    if timestamp is None or not signatures:
+        _malformed("the signature header needs a t and at least one v1")
+    if len(signatures) > _MAX_SIGNATURES:
+        _malformed("the signature header has too many v1 entries")
+    return timestamp, signatures
+
+
+def verify_clipia_signature(
+    headers: HeadersLike,
+    body: bytes | str,
+    secret: str | Sequence[str],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> None:
+    """Check a Clipia delivery's ``X-Clipia-Signature`` against the raw ``body``.
+
+    ``secret`` may be several secrets (during rotation); a delivery signed with
+    any of them passes, as does a header carrying several ``v1`` entries of which
+    one matches. The timestamp must be within ``tolerance`` seconds of ``now``
+    in either direction. Every problem with the delivery raises
+    ``WebhookVerificationError`` (``code`` says which); a bad ``secret``,
+    ``tolerance`` or ``now`` is a setup mistake and raises ``ConfigurationError``.
+    """
+    keys = [s.encode("utf-8") for s in _secret_list(secret, "the Clipia webhook secret")]
+    current = _check_clock(tolerance, now)
+    values = _collect_headers(headers, "clipia").get(CLIPIA_SIGNATURE_HEADER.lower(), [])
+    if not values:
+        _fail(f"the {CLIPIA_SIGNATURE_HEADER} header is missing", "missing_signature", "clipia")
+    if len(values) > 1:
+        _malformed(f"the {CLIPIA_SIGNATURE_HEADER} header is repeated")
+    timestamp, signatures = _parse_signature_header(values[0])
+    if abs(current - int(timestamp)) > tolerance:
+        _fail("the signature timestamp is outside the tolerance window",
+              "timestamp_out_of_tolerance", "clipia")
+    signed = timestamp.encode("ascii") + b"." + _body_bytes(body, "clipia")
+    matched = False
+    for key in keys:  # no early exit: the work done does not depend on which secret matched
+        expected = hmac.new(key, signed, hashlib.sha256).digest()
+        for candidate in signatures:
+            matched |= hmac.compare_digest(expected, candidate)
+    if not matched:
+        _fail("the signature does not match", "signature_mismatch", "clipia")
+
+
+def sign_clipia(body: bytes | str, secret: str, timestamp: int) -> str:
+    """The ``X-Clipia-Signature`` value Clipia would send (for fakes and tests)."""
+    if not secret:
+        raise ValueError("secret must be non-empty")
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
+        raise ValueError(f"timestamp must be a non-negative int, got {timestamp!r}")
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    digest = hmac.new(secret.encode("utf-8"), b"%d." % timestamp + raw, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def new_callback_token() -> str:
+    """A fresh random token (256 bits, URL-safe) for ``add_callback_token``."""
+    return _secrets.token_urlsafe(32)
+
+
+def add_callback_token(url: str, token: str) -> str:
+    """``url`` with ``genwire_token=<token>`` set, replacing any earlier value;
+    the other parameters and the fragment are kept as they were."""
+    if not token:
+        raise ValueError("token must be non-empty")
+    head, hash_, fragment = url.partition("#")
+    base, _, query = head.partition("?")
+    piece = f"{CALLBACK_TOKEN_PARAM}={quote(token, safe='')}"
+    kept: list[str] = []
+    placed = False
+    for part in query.split("&") if query else []:
+        if unquote_plus(part.partition("=")[0]) == CALLBACK_TOKEN_PARAM:
+            if not placed:
+                kept.append(piece)
+                placed = True
+            continue
+        kept.append(part)
+    if not placed:
+        kept.append(piece)
+    return f"{base}?{'&'.join(kept)}{hash_}{fragment}"
+
+
+def verify_callback_token(url: str, token: str | Sequence[str]) -> None:
+    """Check that the URL a callback arrived on (or its bare query string)
+    carries one of the expected tokens. Raises ``WebhookVerificationError``."""
+    expected = [t.encode("utf-8") for t in _secret_list(token, "the callback token")]
+    if not isinstance(url, str):
+        _fail("the callback URL must be a string", "missing_callback_token")
+    head = url.partition("#")[0]
+    query = head.partition("?")[2] if "?" in head else head
+    received = [
+        value for name, value in parse_qsl(query, keep_blank_values=True)
+        if name == CALLBACK_TOKEN_PARAM
+    ]
+    if not received:
+        _fail(f"the callback URL has no {CALLBACK_TOKEN_PARAM}", "missing_callback_token")
+    if len(received) > 1:
+        _fail(f"the callback URL repeats {CALLBACK_TOKEN_PARAM}", "invalid_callback_token")
+    got = received[0].encode("utf-8", "surrogateescape")
+    matched = False
+    for candidate in expected:
+        matched |= hmac.compare_digest(got, candidate)
+    if not matched:
+        _fail("the callback token does not match", "invalid_callback_token")
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _payload_error(
+    reason: str, provider: str, text: str, secrets: Sequence[str]
+) -> WebhookVerificationError:
+    return WebhookVerificationError(
+        reason, provider=provider, code="malformed_payload",
+        body=redact_text(text[:_BODY_EXCERPT], secrets),
+    )
+
+
+def _decode_payload(raw: bytes, provider: str, secrets: Sequence[str]) -> dict[str, Any]:
+    text = raw.decode("utf-8")  # _body_bytes checked it
+    try:
+        payload = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        reason = f"the body is not valid JSON ({type(exc).__name__})"
+        raise _payload_error(reason, provider, text, secrets) from exc
+    if not isinstance(payload, dict):
+        raise _payload_error("the body is not a JSON object", provider, text, secrets)
+    return payload
+
+
+def parse_webhook(
+    provider: str,
+    headers: HeadersLike,
+    body: bytes | str,
+    *,
+    secret: str | Sequence[str] | None,
+    url: str | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> Job:
+    """Verify a delivery, then read it into a ``Job``.
+
+    ``secret`` must always be passed, so skipping verification is a visible choice:
+
+    * ``"clipia"``: the webhook signing secret(s); ``None`` is a ``ConfigurationError``.
+    * ``"cliprise"``: the callback token(s) from ``new_callback_token``, checked
+      against ``url`` (the URL the callback arrived on, query included); or
+      ``None`` to accept the unsigned callback as is (see the module docs).
+
+    The adapter receives the decoded payload and the headers as a dict with
+    lower-case names (repeated headers joined with ``", "``).
+
+    The body is verified before it is parsed. A delivery that fails
+    verification, is not a JSON object, or has a shape the adapter cannot read
+    raises ``WebhookVerificationError`` (``body`` holds a redacted excerpt).
+    A provider without webhook support here raises ``NotFoundError``: that is
+    a mistake in the caller's routing, not a bad delivery.
+    """
+    if provider not in WEBHOOK_PROVIDERS:
+        known = ", ".join(sorted(WEBHOOK_PROVIDERS))
+        raise NotFoundError(
+            f"no webhook support for provider {provider!r} (known: {known})",
+            provider=provider, code="unknown_provider",
+        )
+    secrets: list[str] = []
+    if provider == "clipia":
+        if secret is None:
+            raise ConfigurationError(
+                "Clipia deliveries need the webhook signing secret", provider=provider
+            )
+        secrets = _secret_list(secret, "the Clipia webhook secret")
+        verify_clipia_signature(headers, body, secrets, tolerance=tolerance, now=now)
+    elif secret is not None:
+        secrets = _secret_list(secret, "the callback token")
+        if url is None:
+            raise ConfigurationError(
+                "pass url= (the URL the callback arrived on) to check its token",
+                provider=provider,
+            )
+        try:
+            verify_callback_token(url, secrets)
+        except WebhookVerificationError as exc:
+            exc.provider = provider
+            raise
+    raw = _body_bytes(body, provider)
+    flat = {name: ", ".join(vals) for name, vals in _collect_headers(headers, provider).items()}
+    payload = _decode_payload(raw, provider, secrets)
+    adapter = get_adapter(provider)
+    try:
+        return adapter.parse_webhook(payload, flat)
+    except MalformedResponseError as exc:
+        reason = f"the payload could not be read: {exc.message}"
+        raise _payload_error(reason, provider, raw.decode("utf-8"), secrets) from exc
