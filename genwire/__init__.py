@@ -1,6 +1,10 @@
 """genwire: one normalized request and job model for generative-media providers."""
 
+from ._retry import PollPolicy, RetryPolicy
+from ._version import __version__
+from .adapters import WireRequest, WireResponse, get_adapter
 from .catalog import Catalog, Resolved
+from .client import AsyncClient, Client
 from .errors import (
     AuthenticationError,
     CatalogError,
@@ -23,12 +27,12 @@ from .errors import (
 from .models import Cost, GenerationRequest, Job, JobError, JobStatus, Media
 from .specs import ModelChoice, ModelSpec, ParamSpec, Price, TaskSpec
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "AsyncClient",
     "AuthenticationError",
     "Catalog",
     "CatalogError",
+    "Client",
     "ConfigurationError",
     "Cost",
     "GenerationRequest",
@@ -46,15 +50,20 @@ __all__ = [
     "ModelSpec",
     "NotFoundError",
     "ParamSpec",
+    "PollPolicy",
     "Price",
     "ProviderError",
     "RateLimitError",
     "Resolved",
+    "RetryPolicy",
     "SubmissionUncertainError",
     "TaskSpec",
     "UnsupportedParameterError",
     "Violation",
     "WaitTimeoutError",
     "WebhookVerificationError",
+    "WireRequest",
+    "WireResponse",
     "__version__",
+    "get_adapter",
 ]

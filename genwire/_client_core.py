@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from . import __version__
 from ._policy import Flow, send_flow
 from ._redact import redact_text
 from ._retry import PollPolicy, RetryPolicy
+from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
 from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Catalog, Resolved

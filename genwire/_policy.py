@@ -154,6 +154,7 @@ def wait_flow(adapter: Adapter, job: Job, *, timeout: float, poll: PollPolicy, r
     deadline = clock() + timeout
     polls = failures = 0
     while True:
+        pause: float | None = None
         if not job.done or adapter.build_result(job) is not None:
             try:
                 new = yield from refresh_flow(adapter, job, retry, random)
@@ -161,6 +162,7 @@ def wait_flow(adapter: Adapter, job: Job, *, timeout: float, poll: PollPolicy, r
                 failures += 1
                 if not err.retryable or poll.gives_up(failures):
                     raise
+                pause = err.retry_after
                 new = job
             else:
                 failures = 0
@@ -173,7 +175,8 @@ def wait_flow(adapter: Adapter, job: Job, *, timeout: float, poll: PollPolicy, r
         if remaining <= 0:
             raise WaitTimeoutError(f"the job did not finish within {timeout:g}s", provider=job.provider,
                                    code="wait_timeout", job=job)
-        yield Sleep(min(poll.interval(polls, random()), remaining))
+        interval = poll.interval(polls, random())
+        yield Sleep(min(max(interval, pause or 0.0), remaining))
         polls += 1
 
 

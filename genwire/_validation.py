@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from ._fastcheck import compile_check
 from .errors import Violation
 
 __all__ = ["ValidateFn", "compile_validator"]
@@ -26,16 +27,17 @@ def _path(err: ValidationError) -> str:
 
 def _violations(err: ValidationError) -> list[Violation]:
     base = _path(err)
+    schema = err.schema if isinstance(err.schema, Mapping) else {}
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else "?"
         return [Violation(f"{base}.{missing}" if base != "$" else f"$.{missing}", "is required")]
     if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
-        allowed = set(err.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in err.instance if k not in allowed)
         hint = f" (accepted: {', '.join(sorted(allowed))})" if allowed else ""
         return [Violation(f"{base}.{k}" if base != "$" else f"$.{k}", f"is not a parameter here{hint}")
                 for k in extra]
-    if err.validator == "pattern" and err.schema.get("format") == "uri":
+    if err.validator == "pattern" and schema.get("format") == "uri":
         return [Violation(base, f"{err.instance!r} is not an http(s) URL")]
     return [Violation(base, err.message)]
 
@@ -43,7 +45,9 @@ def _violations(err: ValidationError) -> list[Violation]:
 def compile_validator(schema: Mapping[str, Any]) -> ValidateFn:
     """Compile ``schema`` once; the returned function lists every violation, sorted by path."""
     validator = Draft202012Validator(schema)
-    is_valid = validator.is_valid
+    # the compiled check answers the common case (valid input) fast; jsonschema
+    # explains the rare invalid one
+    is_valid = compile_check(schema) or validator.is_valid
 
     def validate(instance: Any) -> list[Violation]:
         if is_valid(instance):
