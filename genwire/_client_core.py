@@ -64,6 +64,15 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return (parts.scheme, (parts.hostname or "").lower(), port)
 
 
+class _Keys(dict[str, str]):
+    """API keys by provider; prints as provider names only (vars(), pprint, debuggers)."""
+
+    def __repr__(self) -> str:
+        return f"<API keys for: {', '.join(sorted(self)) or 'none'}>"
+
+    __str__ = __repr__
+
+
 @dataclass(frozen=True)
 class SubmitPlan:
     provider: str
@@ -93,7 +102,7 @@ class _ClientCore:
         self.catalog = catalog or Catalog.default()
         keys = {p: os.environ[v] for p, v in KEY_ENV_VARS.items() if os.environ.get(v)}
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
-        self.__keys = keys
+        self.__keys = _Keys(keys)
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
         self.base_urls = {p: _check_base_url(p, u) for p, u in urls.items()}
         #: provider preference for family requests
@@ -103,7 +112,7 @@ class _ClientCore:
         self._timeout = timeout
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         token = new_callback_token() if callback_token is True else (callback_token or None)
-        self.__callback_token = token
+        self.__callback_token = _Keys({"callback_token": token}) if token else None
         self._clock = clock
         self._random = random
         self._adapters: dict[str, Adapter] = {}
@@ -115,7 +124,7 @@ class _ClientCore:
     @property
     def callback_token(self) -> str | None:
         """The token added to callback URLs of providers that do not sign webhooks."""
-        return self.__callback_token
+        return self.__callback_token["callback_token"] if self.__callback_token else None
 
     # -- lookups -------------------------------------------------------------------------
     def _adapter(self, provider: str) -> Adapter:
@@ -160,7 +169,7 @@ class _ClientCore:
 
     # -- planning --------------------------------------------------------------------------
     def _webhook_url(self, provider: str, url: str | None) -> str | None:
-        token = self.__callback_token
+        token = self.callback_token
         if url is None or token is None or self._adapter(provider).signs_webhooks:
             return url
         return add_callback_token(url, token)

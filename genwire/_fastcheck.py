@@ -43,7 +43,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return type(a) is type(b) and bool(a == b)
@@ -56,6 +56,66 @@ def _enum(values: list[Any]) -> Check:
     return lambda v: any(_same(v, x) for x in values)
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _type(name: Any) -> Check:
+    if not isinstance(name, str) or name not in _TYPES:
+        raise _Unsupported
+    return _TYPES[name]
+
+
+def _const(value: Any) -> Check:
+    return lambda v: _same(v, value)
+
+
+def _minimum(bound: float) -> Check:
+    return lambda v: not _is_number(v) or v >= bound
+
+
+def _maximum(bound: float) -> Check:
+    return lambda v: not _is_number(v) or v <= bound
+
+
+def _min_length(n: int) -> Check:
+    return lambda v: not isinstance(v, str) or len(v) >= n
+
+
+def _max_length(n: int) -> Check:
+    return lambda v: not isinstance(v, str) or len(v) <= n
+
+
+def _pattern(regex: str) -> Check:
+    search = re.compile(regex).search
+    return lambda v: not isinstance(v, str) or search(v) is not None
+
+
+def _min_items(n: int) -> Check:
+    return lambda v: not isinstance(v, list) or len(v) >= n
+
+
+def _max_items(n: int) -> Check:
+    return lambda v: not isinstance(v, list) or len(v) <= n
+
+
+# keyword -> factory of its check; array and object keywords are compiled together below
+_KEYWORDS: dict[str, Callable[[Any], Check]] = {
+    "type": _type,
+    "enum": lambda values: _enum(list(values)),
+    "const": _const,
+    "minimum": _minimum,
+    "maximum": _maximum,
+    "minLength": _min_length,
+    "maxLength": _max_length,
+    "pattern": _pattern,
+    "minItems": _min_items,
+    "maxItems": _max_items,
+}
+_ARRAY = frozenset({"items", "prefixItems"})
+_OBJECT = frozenset({"properties", "required", "additionalProperties"})
+
+
 def _compile(schema: Any) -> Check:
     if schema is True:
         return lambda v: True
@@ -65,43 +125,14 @@ def _compile(schema: Any) -> Check:
         raise _Unsupported
     checks: list[Check] = []
     for key, value in schema.items():
-        if key in _ANNOTATIONS:
-            continue
-        if key == "type":
-            if not isinstance(value, str) or value not in _TYPES:
-                raise _Unsupported
-            checks.append(_TYPES[value])
-        elif key == "enum":
-            checks.append(_enum(list(value)))
-        elif key == "const":
-            checks.append(lambda v, c=value: _same(v, c))
-        elif key in ("minimum", "maximum"):
-            if key == "minimum":
-                checks.append(lambda v, m=value: not _TYPES["number"](v) or v >= m)
-            else:
-                checks.append(lambda v, m=value: not _TYPES["number"](v) or v <= m)
-        elif key in ("minLength", "maxLength"):
-            if key == "minLength":
-                checks.append(lambda v, n=value: not isinstance(v, str) or len(v) >= n)
-            else:
-                checks.append(lambda v, n=value: not isinstance(v, str) or len(v) <= n)
-        elif key == "pattern":
-            search = re.compile(value).search
-            checks.append(lambda v, s=search: not isinstance(v, str) or s(v) is not None)
-        elif key in ("minItems", "maxItems"):
-            if key == "minItems":
-                checks.append(lambda v, n=value: not isinstance(v, list) or len(v) >= n)
-            else:
-                checks.append(lambda v, n=value: not isinstance(v, list) or len(v) <= n)
-        elif key in ("items", "prefixItems"):
-            continue  # handled together below
-        elif key in ("properties", "required", "additionalProperties"):
-            continue  # handled together below
-        else:
+        factory = _KEYWORDS.get(key)
+        if factory is not None:
+            checks.append(factory(value))
+        elif key not in _ANNOTATIONS and key not in _ARRAY and key not in _OBJECT:
             raise _Unsupported
-    if "items" in schema or "prefixItems" in schema:
+    if _ARRAY.intersection(schema):
         checks.append(_array(schema))
-    if "properties" in schema or "required" in schema or "additionalProperties" in schema:
+    if _OBJECT.intersection(schema):
         checks.append(_object(schema))
     if len(checks) == 1:
         return checks[0]
