@@ -17,8 +17,10 @@ import statistics
 import sys
 import timeit
 from collections.abc import Callable
+from typing import Any
 
 import httpx
+from jsonschema import Draft202012Validator
 
 import genwire
 from genwire._translate import build_body
@@ -50,6 +52,37 @@ def per_call(fn: Callable[[], object], number: int, repeat: int) -> float:
     return statistics.median(timeit.repeat(fn, number=number, repeat=repeat)) / number
 
 
+def bench_case(label: str, case: tuple[str, str, str, dict[str, Any]], raw: httpx.Client, client: genwire.Client,
+               catalog: genwire.Catalog, number: int, repeat: int) -> None:
+    provider, model, task, values = case
+    adapter = get_adapter(provider, catalog)
+    spec = catalog.task(provider, model, task)
+    envelope = catalog.envelope(provider)
+    request = genwire.GenerationRequest(provider=provider, model=model, task=task, input=values,
+                                        webhook_url="https://example.com/cb")
+    resolved = catalog.resolve(request)[0]
+    body = build_body(envelope, spec, resolved.input, request.webhook_url)
+    schema = catalog.input_schema(provider, model, task)
+    reference = Draft202012Validator(schema)
+
+    def baseline() -> object:
+        return raw.post(f"{BASE}/generate", json=body, headers={"Authorization": "Bearer bench-key-0000"})
+
+    base = per_call(baseline, number, repeat)
+    steps: dict[str, Callable[[], object]] = {
+        "jsonschema is_valid alone (reference)": lambda: reference.is_valid(values),
+        "Catalog.validate (defaults applied)": lambda: catalog.validate(provider, model, task, values),
+        "translate (build_body)": lambda: build_body(envelope, spec, resolved.input, request.webhook_url),
+        "adapter.build_submit": lambda: adapter.build_submit(resolved, envelope, request.webhook_url, "k"),
+        "resolve (request -> validated plan)": lambda: catalog.resolve(request),
+        "Client.submit end to end": lambda: client.submit(request),
+    }
+    print(f"\n{label}\n  baseline httpx post: {base * 1e6:8.1f} us  (1.00x)")
+    for name, fn in steps.items():
+        t = per_call(fn, number, repeat)
+        print(f"  {name:40} {t * 1e6:8.1f} us  ({t / base:.2f}x baseline)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--quick", action="store_true", help="fewer iterations (smoke run)")
@@ -60,34 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     raw = httpx.Client(transport=transport)
     catalog = genwire.Catalog.default()
     client = genwire.Client(api_keys={"cliprise": "bench-key-0000"}, transport=transport)
-    adapter = get_adapter("cliprise", catalog)
 
-    rows: list[tuple[str, float]] = []
-    for label, (provider, model, task, values) in CASES.items():
-        catalog.validate(provider, model, task, values)
-        spec = catalog.task(provider, model, task)
-        envelope = catalog.envelope(provider)
-        body = build_body(envelope, spec, catalog.validate(provider, model, task, values), "https://example.com/cb")
-        request = genwire.GenerationRequest(provider=provider, model=model, task=task, input=values,
-                                            webhook_url="https://example.com/cb")
-        resolved = catalog.resolve(request)[0]
-
-        def baseline(body: dict[str, object] = body) -> object:
-            return raw.post(f"{BASE}/generate", json=body, headers={"Authorization": "Bearer bench-key-0000"})
-
-        base = per_call(baseline, number, repeat)
-        steps = {
-            "validate (defaults applied)": lambda: catalog.validate(provider, model, task, values),
-            "translate (build_body)": lambda: build_body(envelope, spec, resolved.input, "https://example.com/cb"),
-            "adapter.build_submit": lambda: adapter.build_submit(resolved, envelope, request.webhook_url, "k"),
-            "resolve (request -> validated plan)": lambda: catalog.resolve(request),
-            "Client.submit end to end": lambda: client.submit(request),
-        }
-        print(f"\n{label}\n  baseline httpx post: {base * 1e6:8.1f} us  (1.00x)")
-        for name, fn in steps.items():
-            t = per_call(fn, number, repeat)
-            rows.append((f"{label}: {name}", t / base))
-            print(f"  {name:38} {t * 1e6:8.1f} us  ({t / base:.2f}x baseline)")
+    for label, case in CASES.items():
+        bench_case(label, case, raw, client, catalog, number, repeat)
     client.close()
     raw.close()
     return 0
