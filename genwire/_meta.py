@@ -36,6 +36,7 @@ _PARAM: dict[str, Any] = {
             "additionalProperties": {"$ref": "#/$defs/item"},
         },
         "transform": {"enum": ["to_string", "first", "to_list"]},
+        "placement": {"enum": ["input", "top"]},
         "examples": {"type": "array"},
         "notes": {"type": "string"},
     },
@@ -43,7 +44,7 @@ _PARAM: dict[str, Any] = {
 
 _ITEM: dict[str, Any] = {
     **_PARAM,
-    "properties": {k: v for k, v in _PARAM["properties"].items() if k not in ("wire", "transform")},
+    "properties": {k: v for k, v in _PARAM["properties"].items() if k not in ("wire", "transform", "placement")},
 }
 
 MODEL_FILE_SCHEMA: dict[str, Any] = {

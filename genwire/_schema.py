@@ -54,6 +54,8 @@ def param_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _wire_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -86,6 +88,8 @@ def _wire_param_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
         out["type"] = "string"
         if "enum" in base:
             out["enum"] = [_wire_scalar(v) for v in base["enum"]]
+        elif spec["type"] == "boolean":
+            out["enum"] = ["true", "false"]
         else:
             out["pattern"] = r"^-?[0-9]+(\.[0-9]+)?$"
         return out
@@ -146,14 +150,18 @@ def wire_schema(
         params[key] = {"const": value}
         required.append(key)
     slots: dict[str, dict[int, tuple[dict[str, Any], bool]]] = {}
+    top: dict[str, Any] = {}
+    top_required: list[str] = []
     for spec in task["params"].values():
         slot = split_slot(spec["wire"])
         if slot is not None:
             slots.setdefault(slot[0], {})[slot[1]] = (_wire_param_schema(spec), bool(spec.get("required")))
             continue
-        params[spec["wire"]] = _wire_param_schema(spec)
+        # a parameter may sit at the top level of an otherwise nested body
+        own_top = task["placement"] == "input" and spec.get("placement") == "top"
+        (top if own_top else params)[spec["wire"]] = _wire_param_schema(spec)
         if spec.get("required"):
-            required.append(spec["wire"])
+            (top_required if own_top else required).append(spec["wire"])
     for base, by_index in slots.items():
         ordered = [by_index[i] for i in sorted(by_index)]
         params[base] = {
@@ -181,6 +189,8 @@ def wire_schema(
     else:
         body_props.update(params)
         body_required.extend(required)
+    body_props.update(top)
+    body_required.extend(top_required)
     return {
         "$schema": DRAFT,
         "$id": schema_id,

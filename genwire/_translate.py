@@ -19,6 +19,7 @@ def build_body(
 ) -> dict[str, Any]:
     """The JSON body for one task; ``values`` must already be validated."""
     params: dict[str, Any] = dict(task.fixed)
+    top: dict[str, Any] = {}
     specs = task.params
     for name, value in values.items():
         p = specs.get(name)
@@ -26,7 +27,9 @@ def build_body(
             continue
         wire_value = to_wire_value(p.spec, value)
         slot = split_slot(p.wire)
-        if slot is None:
+        if p.spec.get("placement") == "top":
+            top[p.wire] = wire_value
+        elif slot is None:
             params[p.wire] = wire_value
         else:  # one position of a wire list, e.g. first/last frame in imageUrls
             base, index = slot
@@ -42,4 +45,5 @@ def build_body(
         body[envelope["input"]] = params
     else:
         body.update(params)
+    body.update(top)
     return body
