@@ -225,7 +225,7 @@ def _compare_pair(m: DocModel, v: DocVariant, t: _CatTask) -> Iterable[Differenc
     for wire in sorted(t.params.keys() - doc.keys()):
         yield replace(base, kind="param-extra", wire=wire, detail="in the catalog, not documented")
     for wire in sorted(doc.keys() & t.params.keys()):
-        for kind, detail in _compare_param(doc[wire], t.params[wire], t.placement):
+        for kind, detail in _compare_param(doc[wire], t.params[wire], t.params[wire].get("placement", t.placement)):
             yield replace(base, kind=kind, wire=wire, detail=detail)
 
 
