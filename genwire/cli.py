@@ -69,7 +69,8 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
         GenerationRequest(provider="clipia", model="seedance-2-fast-i2v",
                           input={"image_urls": ["https://example.com/fox.png"], "duration": 8}),
         GenerationRequest(provider="cliprise", model="elevenlabs-v3-dialogue",
-                          input={"dialogue": [{"text": "Ready?", "voice": "Adam"}, {"text": "Go.", "voice": "Brian"}]}),
+                          input={"dialogue": [{"text": "Ready?", "voice": "EkK5I93UQWFDigLMpZcX"},
+                                                 {"text": "Go.", "voice": "nPczCjzI2devNBz1zQrb"}]}),
     ]
     out.write("genwire demo: real clients against the built-in fake providers (no keys, no network)\n")
     with Client(api_keys=keys, transport=fakes.transport(), poll=PollPolicy(0.01, 0.05)) as client:

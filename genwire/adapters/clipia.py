@@ -251,12 +251,13 @@ class ClipiaAdapter:
             body = {**payload, "output": inner}
         model = body.get("model")
         model = model if isinstance(model, str) else ""
-        job = Job(provider=self.name, model=model, id=request_id, status=status)
+        # deliveries name the wire slug; polled jobs carry the catalog id
+        spec = (self.catalog or Catalog.default()).find(self.name, model)
+        job = Job(provider=self.name, model=spec.id if spec is not None else model, id=request_id, status=status)
         try:
             update = self._result_update(body, status, None, job)
         except ValueError as exc:
             raise MalformedResponseError(f"webhook: {exc}", provider=self.name) from None
-        spec = (self.catalog or Catalog.default()).find(self.name, model)
         if spec is not None and len(spec.tasks) == 1:
             update["task"] = next(iter(spec.tasks))
         return job.model_copy(update=update)

@@ -1,0 +1,118 @@
+"""Fake Clipia and Cliprise servers, in process, for offline tests.
+
+Each fake is an ``httpx`` handler: plug it into ``httpx.MockTransport`` and
+hand that to ``genwire.Client(transport=...)``, ``AsyncClient`` or plain httpx::
+
+    fakes = FakeProviders()
+    with fakes.client() as client:          # fake keys, fake base URLs, no network
+        job = client.run(GenerationRequest(provider="clipia", model="nano-banana-2",
+                                           input={"prompt": "a fox"}))
+    fakes.clipia.requests                   # what reached the "server"
+    fakes.cliprise.fail_next(429, retry_after=1)
+
+The fakes follow the provider references (error shapes, status progressions,
+idempotency, key placement) and refuse what the real APIs refuse: a body is
+checked against the catalog's wire schema of the model it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .._client_core import DEFAULT_BASE_URLS
+from ._fake_base import Delivery, FakeJob, FakeProvider, Outcome, RecordedRequest, sample_media, split_path
+from ._fake_clipia import DEFAULT_WEBHOOK_SECRET, FakeClipia
+from ._fake_cliprise import FakeCliprise
+
+if TYPE_CHECKING:
+    from ..client import AsyncClient, Client
+
+__all__ = [
+    "DEFAULT_WEBHOOK_SECRET",
+    "Delivery",
+    "FakeClipia",
+    "FakeCliprise",
+    "FakeJob",
+    "FakeProvider",
+    "FakeProviders",
+    "Outcome",
+    "RecordedRequest",
+    "sample_media",
+]
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port or {"https": 443, "http": 80}.get(parts.scheme))
+
+
+class FakeProviders:
+    """Both fakes behind one handler that routes by origin and base path.
+
+    A request for any other host raises ``httpx.ConnectError`` naming the hosts
+    that are served, as an unreachable server would.
+    """
+
+    def __init__(self, clipia: FakeClipia | None = None, cliprise: FakeCliprise | None = None,
+                 base_urls: Mapping[str, str] = DEFAULT_BASE_URLS) -> None:
+        urls = {**DEFAULT_BASE_URLS, **base_urls}
+        self.clipia = clipia if clipia is not None else FakeClipia(base_url=urls["clipia"])
+        self.cliprise = cliprise if cliprise is not None else FakeCliprise(base_url=urls["cliprise"])
+        for name, fake in (("clipia", self.clipia), ("cliprise", self.cliprise)):
+            if fake.base_url != urls[name].rstrip("/"):
+                raise ValueError(f"the {name} fake serves {fake.base_url}, but base_urls says {urls[name]}; "
+                                 f"pass base_url={urls[name]!r} to the fake")
+        self.base_urls: dict[str, str] = {"clipia": self.clipia.base_url, "cliprise": self.cliprise.base_url}
+
+    @property
+    def fakes(self) -> dict[str, FakeProvider]:
+        return {"clipia": self.clipia, "cliprise": self.cliprise}
+
+    @property
+    def api_keys(self) -> dict[str, str]:
+        """One accepted key per provider (the first of each fake's ``keys``)."""
+        return {name: fake.keys[0] for name, fake in self.fakes.items()}
+
+    def _route(self, url: httpx.URL) -> FakeProvider | None:
+        if self.clipia.serves_media(url):
+            return self.clipia
+        origin = _origin(str(url))
+        path = split_path(url.raw_path)
+        best: tuple[int, FakeProvider] | None = None
+        for fake in self.fakes.values():
+            base = split_path(urlsplit(fake.base_url).path.encode())
+            if _origin(fake.base_url) == origin and path[: len(base)] == base and (best is None or len(base) > best[0]):
+                best = (len(base), fake)
+        return best[1] if best else None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        fake = self._route(request.url)
+        if fake is None:
+            served = ", ".join([*self.base_urls.values(), self.clipia.media_url])
+            raise httpx.ConnectError(f"genwire.testing: no fake provider serves {request.url.scheme}://"
+                                     f"{request.url.netloc.decode()}{request.url.path} (served: {served})",
+                                     request=request)
+        return fake(request)
+
+    def transport(self) -> httpx.MockTransport:
+        """A transport for ``Client``/``AsyncClient``/``httpx.Client``/``httpx.AsyncClient``."""
+        return httpx.MockTransport(self)
+
+    def _client_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {"api_keys": self.api_keys, "base_urls": self.base_urls, "transport": self.transport(), **kwargs}
+
+    def client(self, **kwargs: Any) -> Client:
+        """A ``genwire.Client`` wired to these fakes (keyword arguments override)."""
+        from ..client import Client
+
+        return Client(**self._client_kwargs(kwargs))
+
+    def async_client(self, **kwargs: Any) -> AsyncClient:
+        """A ``genwire.AsyncClient`` wired to these fakes (keyword arguments override)."""
+        from ..client import AsyncClient
+
+        return AsyncClient(**self._client_kwargs(kwargs))
