@@ -7,6 +7,7 @@ YAML always renders to byte-identical files.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 
-from ._lint import lint_model
+from ._lint import lint_model, member
 from ._meta import MODEL_FILE_SCHEMA, PROVIDER_FILE_SCHEMA, VOCABULARY_FILE_SCHEMA
 from ._schema import input_schema, wire_schema
 from .errors import CatalogError
@@ -52,30 +54,41 @@ class CompiledCatalog:
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _load_yaml(path: Path, problems: list[Problem]) -> Any:
+def _load_yaml(path: Path, problems: list[Problem], file: str | None = None, model: str | None = None) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(path), None, "$", f"not valid YAML: {exc}"))
+        problems.append(Problem(file or str(path), model, "$", f"not valid YAML: {exc}"))
         return None
 
 
 def _check(schema: Mapping[str, Any], data: Any, file: str, model: str | None,
            problems: list[Problem]) -> bool:
-    errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: e.json_path)
-    for err in errors:
-        problems.append(Problem(file, model, err.json_path, _best_message(err)))
-    return not errors
+    found = [where for err in Draft202012Validator(schema).iter_errors(data) for where in _locate(err)]
+    for path, message in sorted(found):
+        problems.append(Problem(file, model, path, message))
+    return not found
 
 
-def _best_message(err: Any) -> str:
-    # anyOf failures (param or null, slug or choice) hide the useful sub-error.
+def _locate(err: ValidationError) -> list[tuple[str, str]]:
+    """(JSON path, message) of one meta-schema error, pointing at the offending field."""
+    # anyOf failures (param or null, slug or choice) hide the useful sub-error: take the
+    # deepest one, preferring a specific complaint over "is not of type 'null'".
     if err.validator == "anyOf" and err.context:
-        deepest = max(err.context, key=lambda e: len(e.absolute_path))
-        if deepest.absolute_path != err.absolute_path:
-            return f"{'.'.join(map(str, deepest.relative_path))}: {deepest.message}"
-        return str(deepest.message)
-    return str(err.message)
+        return _locate(max(err.context, key=lambda e: (len(e.absolute_path), e.validator != "type")))
+    if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
+        schema = err.schema if isinstance(err.schema, Mapping) else {}
+        allowed = sorted(schema.get("properties", {}))
+        out = []
+        for key in err.instance:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(allowed)})"
+            out.append((f"{err.json_path}{member(str(key))}", f"unknown field {key!r}{hint}"))
+        if out:
+            return out
+    return [(err.json_path, str(err.message))]
 
 
 def _merge_params(common: Mapping[str, Any] | None, own: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -161,12 +174,13 @@ def compile_catalog(
 
     envelopes: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (providers or {}).items()}
     models: list[dict[str, Any]] = []
+    files: dict[tuple[str, str], str] = {}
     schemas: dict[str, dict[str, Any]] = {}
     for provider_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         provider = provider_dir.name
         settings = provider_dir / "_provider.yaml"
         if settings.exists():
-            data = _load_yaml(settings, problems)
+            data = _load_yaml(settings, problems, name_of(settings))
             if data is not None and _check(PROVIDER_FILE_SCHEMA, data, name_of(settings), None, problems):
                 if data["provider"] != provider:
                     problems.append(Problem(name_of(settings), None, "$.provider",
@@ -179,7 +193,7 @@ def compile_catalog(
             if path.name.startswith("_"):
                 continue
             file = name_of(path)
-            raw = _load_yaml(path, problems)
+            raw = _load_yaml(path, problems, file, path.stem)
             if raw is None:
                 continue
             model_id = raw.get("id") if isinstance(raw, dict) else None
@@ -193,12 +207,15 @@ def compile_catalog(
             if lint_problems:
                 continue
             models.append(entry)
+            files[(provider, entry["id"])] = file
             envelope = envelopes[provider]
             for task_name, task in entry["tasks"].items():
                 base = f"{provider}/{entry['id']}/{task_name}"
-                schemas[f"{base}.input.json"] = input_schema(entry, task_name, task, f"{SCHEMA_BASE}/{base}.input.json")
-                schemas[f"{base}.wire.json"] = wire_schema(entry, task_name, task, envelope, f"{SCHEMA_BASE}/{base}.wire.json")
-    problems.extend(_lint_families(models))
+                schemas[f"{base}.input.json"] = input_schema(
+                    entry, task_name, task, f"{SCHEMA_BASE}/{base}.input.json")
+                schemas[f"{base}.wire.json"] = wire_schema(
+                    entry, task_name, task, envelope, f"{SCHEMA_BASE}/{base}.wire.json")
+    problems.extend(_lint_families(models, files))
     index = {
         "format": INDEX_FORMAT,
         "providers": {k: envelopes[k] for k in sorted(envelopes)},
@@ -208,7 +225,7 @@ def compile_catalog(
     return CompiledCatalog(index=index, schemas=schemas), problems
 
 
-def _lint_families(models: Iterable[Mapping[str, Any]]) -> list[Problem]:
+def _lint_families(models: Iterable[Mapping[str, Any]], files: Mapping[tuple[str, str], str]) -> list[Problem]:
     kinds: dict[str, tuple[str, str]] = {}
     out = []
     for m in models:
@@ -217,7 +234,7 @@ def _lint_families(models: Iterable[Mapping[str, Any]]) -> list[Problem]:
             continue
         seen = kinds.setdefault(fam, (m["kind"], f"{m['provider']}/{m['id']}"))
         if seen[0] != m["kind"]:
-            out.append(Problem(f"{m['provider']}/{m['id']}.yaml", m["id"], "$.family",
+            out.append(Problem(files[(m["provider"], m["id"])], m["id"], "$.family",
                                f"family {fam!r} is {seen[0]} in {seen[1]} but {m['kind']} here"))
     return out
 

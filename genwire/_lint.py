@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from .specs import split_slot
 
-__all__ = ["lint_model"]
+__all__ = ["lint_model", "member"]
+
+_PLAIN_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+
+
+def member(key: str) -> str:
+    """One JSON path step, spelled as jsonschema spells it: ``.name`` or ``['text-to-image']``."""
+    if _PLAIN_KEY.match(key):
+        return f".{key}"
+    return "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
+
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -57,8 +68,8 @@ def _check_param(where: str, name: str, spec: Mapping[str, Any]) -> list[tuple[s
     transform = spec.get("transform")
     if transform == "first" and (kind != "array" or spec.get("max_items") != 1):
         out.append((f"{where}.transform", "'first' needs type array with max_items: 1"))
-    if transform == "to_string" and kind not in ("integer", "number"):
-        out.append((f"{where}.transform", f"'to_string' needs a numeric type, not {kind}"))
+    if transform == "to_string" and kind not in ("integer", "number", "boolean"):
+        out.append((f"{where}.transform", f"'to_string' needs a numeric or boolean type, not {kind}"))
     if transform == "to_list" and kind in ("array", "object"):
         out.append((f"{where}.transform", "'to_list' needs a scalar type"))
     return out
@@ -71,7 +82,7 @@ def lint_model(entry: Mapping[str, Any], vocab: Mapping[str, Any]) -> list[tuple
     canon: Mapping[str, Any] = vocab["params"]
     alias_of = {alias: name for name, c in canon.items() for alias in c.get("aliases", [])}
     for task_name, task in entry["tasks"].items():
-        tpath = f"$.tasks.{task_name}"
+        tpath = f"$.tasks{member(task_name)}"
         if task_name not in tasks_known:
             close = difflib.get_close_matches(task_name, sorted(tasks_known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -83,7 +94,7 @@ def lint_model(entry: Mapping[str, Any], vocab: Mapping[str, Any]) -> list[tuple
         if choice is not None and choice["param"] in task["params"]:
             out.append((f"{tpath}.model.param", f"{choice['param']!r} is also a parameter name"))
         for name, spec in task["params"].items():
-            ppath = f"{tpath}.params.{name}"
+            ppath = f"{tpath}.params{member(name)}"
             out.extend(_check_param(ppath, name, spec))
             wire = spec["wire"]
             slot = split_slot(wire)
@@ -109,5 +120,6 @@ def lint_model(entry: Mapping[str, Any], vocab: Mapping[str, Any]) -> list[tuple
                 compatible = kind in _COMPATIBLE.get(want, {want}) or (
                     want in ("array", "url") and kind in ("url", "string", "array"))
                 if compatible:
-                    out.append((ppath, f"wire {wire!r} means canonical {canonical!r}; name the parameter {canonical!r}"))
+                    out.append((ppath, f"wire {wire!r} means canonical {canonical!r};"
+                                       f" name the parameter {canonical!r}"))
     return out

@@ -37,6 +37,8 @@ def param_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     for ours, theirs in _RANGE_KEYS:
         if ours in spec:
             out[theirs] = spec[ours]
+    if spec.get("transform") == "first" and "min_items" not in spec:
+        out["minItems"] = 1  # an empty list has no element to send
     if kind == "array":
         out["items"] = param_schema(spec.get("items", {"type": "string"}))
     if kind == "object" or "properties" in spec:

@@ -154,6 +154,19 @@ class Catalog:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise NotFoundError(f"{provider} has no model {model!r}{hint}", provider=provider, code="unknown_model")
 
+    def find(self, provider: str, model: str) -> ModelSpec | None:
+        """The model with this catalog id or wire model value, or None."""
+        spec = self._specs.get((provider, model))
+        if spec is not None or not model:
+            return spec
+        for candidate in self._specs.values():
+            if candidate.provider == provider and any(
+                t.model == model or (t.choice is not None and model in t.choice.values)
+                for t in candidate.tasks.values()
+            ):
+                return candidate
+        return None
+
     def task(self, provider: str, model: str, task: str) -> TaskSpec:
         spec = self.get(provider, model)
         try:
@@ -208,11 +221,21 @@ class Catalog:
         tasks = list(spec.tasks.values())
         if len(tasks) == 1:
             return tasks[0]
-        keys = set(input)
+        # a parameter no task takes says nothing about the task; _check refuses or drops it.
+        known = frozenset().union(*(t.accepted for t in tasks))
+        keys = set(input) & known
         fits = [t for t in tasks if t.required <= keys and keys <= t.accepted]
+        if not fits and keys:
+            # a required parameter is missing: pick the task closest to what was given,
+            # so validation can name what is missing
+            fits = [t for t in tasks if keys <= t.accepted]
         if len(fits) > 1:
-            best = max(len(t.required) for t in fits)
-            fits = [t for t in fits if len(t.required) == best]
+            # the task missing the fewest required parameters, then using the most of the given ones
+            def rank(t: TaskSpec) -> tuple[int, int]:
+                return (len(t.required - keys), -len(t.required & keys))
+
+            best = min(map(rank, fits))
+            fits = [t for t in fits if rank(t) == best]
         if len(fits) == 1:
             return fits[0]
         names = ", ".join(t.name for t in (fits or tasks))

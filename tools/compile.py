@@ -52,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
         print(f"{len(problems)} catalog problem(s); nothing written", file=sys.stderr)
         return 1
-    rel = lambda p: p.relative_to(args.root).as_posix()  # noqa: E731
+    root: Path = args.root
+
+    def rel(path: Path) -> str:
+        return path.relative_to(root).as_posix()
+
     if args.check:
         for path in sorted(writes):
             print(f"stale: {rel(path)} (run python -m tools.compile)", file=sys.stderr)

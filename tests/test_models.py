@@ -1,0 +1,141 @@
+"""The normalized models: Job is portable and immutable, requests name a target."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from genwire import Cost, GenerationRequest, Job, JobError, JobStatus, Media
+from genwire.models import TERMINAL_STATUSES
+
+FULL_JOB = Job(
+    provider="cliprise",
+    model="veo-3-fast",
+    task="text-to-video",
+    id="task_8f2c",
+    status=JobStatus.FAILED,
+    progress=42.5,
+    queue_position=3,
+    outputs=(
+        Media(url="https://cdn.example.com/a.mp4", kind="video", format="mp4", width=1280, height=720,
+              duration=8.0),
+        Media(url="https://cdn.example.com/b.png", kind="image"),
+    ),
+    error=JobError(code="content_policy", message="refused", retryable=False),
+    cost=Cost(credits=40.5, source="catalog"),
+    created_at=datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc),
+    completed_at=datetime(2025, 3, 1, 12, 5, tzinfo=timezone(timedelta(hours=-5))),
+    warnings=("parameter 'seed' is not taken; not sent",),
+    raw={"code": 200, "data": {"taskId": "task_8f2c", "state": "fail", "resultUrls": ["x", None],
+                               "cost": 1.5, "flag": True}},
+)
+
+
+def test_job_round_trips_through_json() -> None:
+    again = Job.model_validate_json(FULL_JOB.model_dump_json())
+    assert again == FULL_JOB
+    assert again.model_dump_json() == FULL_JOB.model_dump_json()
+
+
+def test_job_round_trip_keeps_timezone_offsets() -> None:
+    again = Job.model_validate_json(FULL_JOB.model_dump_json())
+    assert again.completed_at is not None and FULL_JOB.completed_at is not None
+    assert again.completed_at.utcoffset() == FULL_JOB.completed_at.utcoffset()
+
+
+def test_minimal_job_round_trips() -> None:
+    job = Job(provider="clipia", model="nano-banana-2", id="req_1", status=JobStatus.QUEUED)
+    assert Job.model_validate_json(job.model_dump_json()) == job
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    raw=json_values,
+    status=st.sampled_from(list(JobStatus)),
+    progress=st.none() | st.floats(min_value=0, max_value=100),
+    created=st.none() | st.datetimes(timezones=st.just(timezone.utc)),
+    credits=st.none() | st.floats(min_value=0, max_value=1e6),
+)
+def test_any_job_round_trips_through_json(
+    raw: Any, status: JobStatus, progress: float | None, created: datetime | None, credits: float | None,
+) -> None:
+    job = Job(provider="clipia", model="m", id="j", status=status, progress=progress, created_at=created,
+              cost=None if credits is None else Cost(credits=credits), raw=raw)
+    assert Job.model_validate_json(job.model_dump_json()) == job
+
+
+def test_job_is_frozen() -> None:
+    with pytest.raises(ValidationError):
+        FULL_JOB.status = JobStatus.SUCCEEDED
+
+
+def test_job_outputs_are_immutable() -> None:
+    with pytest.raises(ValidationError):
+        FULL_JOB.outputs[0].url = "https://elsewhere.example.com"
+
+
+def test_job_refuses_unknown_fields() -> None:
+    with pytest.raises(ValidationError):
+        Job.model_validate({"provider": "clipia", "model": "m", "id": "j", "status": "queued", "colour": 1})
+
+
+def test_job_refuses_progress_above_100() -> None:
+    with pytest.raises(ValidationError):
+        Job(provider="clipia", model="m", id="j", status=JobStatus.RUNNING, progress=101)
+
+
+def test_terminal_statuses_are_succeeded_failed_canceled() -> None:
+    assert {s.value for s in TERMINAL_STATUSES} == {"succeeded", "failed", "canceled"}
+    assert [s.value for s in JobStatus if s.is_terminal] == ["succeeded", "failed", "canceled"]
+
+
+@pytest.mark.parametrize("status", list(JobStatus))
+def test_job_done_follows_status(status: JobStatus) -> None:
+    job = Job(provider="clipia", model="m", id="j", status=status)
+    assert job.done is (status in TERMINAL_STATUSES)
+
+
+def test_job_status_values_are_the_documented_strings() -> None:
+    assert [s.value for s in JobStatus] == ["queued", "running", "succeeded", "failed", "canceled"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"provider": "clipia"}, {"model": "nano-banana-2"}, {"family": "veo-3-1-fast", "model": "veo-3-fast"}],
+    ids=["nothing", "provider-only", "model-only", "family-and-model"],
+)
+def test_generation_request_needs_provider_and_model_or_family(fields: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        GenerationRequest.model_validate({**fields, "input": {"prompt": "a fox"}})
+
+
+@pytest.mark.parametrize(
+    "fields", [{"provider": "clipia", "model": "nano-banana-2"}, {"family": "nano-banana-2"},
+               {"family": "nano-banana-2", "provider": "clipia"}],
+    ids=["provider-model", "family", "family-with-provider"],
+)
+def test_generation_request_accepts_a_named_target(fields: dict[str, str]) -> None:
+    request = GenerationRequest.model_validate({**fields, "input": {"prompt": "a fox"}})
+    assert request.unsupported == "error"
+
+
+def test_generation_request_refuses_unknown_policy() -> None:
+    with pytest.raises(ValidationError):
+        GenerationRequest(provider="clipia", model="nano-banana-2", unsupported="ignore")  # type: ignore[arg-type]
+
+
+def test_generation_request_refuses_empty_idempotency_key() -> None:
+    with pytest.raises(ValidationError):
+        GenerationRequest(provider="clipia", model="nano-banana-2", idempotency_key="")

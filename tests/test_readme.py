@@ -1,0 +1,25 @@
+"""The README quickstart runs as written and prints what its comments promise."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _quickstart() -> str:
+    found = re.search(r"## Quickstart.*?```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert found, "README has no Quickstart python block"
+    return found.group(1)
+
+
+def test_quickstart_runs_and_prints_its_violations(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(_quickstart(), str(README), "exec"), {})
+    out = capsys.readouterr().out
+    promised = re.findall(r"^    # (\$\.\S+ .+)$", _quickstart(), re.M)
+    assert promised, "the quickstart documents its violations"
+    for line in promised:
+        assert line in out
