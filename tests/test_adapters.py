@@ -299,3 +299,20 @@ def test_clipia_error_delivery_becomes_a_failed_job() -> None:
 def test_unknown_provider_has_no_adapter() -> None:
     with pytest.raises(NotFoundError):
         get_adapter("nope")
+
+
+# -- one request, two providers ---------------------------------------------------------------------
+def test_one_nano_banana_2_family_request_becomes_each_providers_own_body() -> None:
+    request = GenerationRequest(family="nano-banana-2", input={
+        "prompt": "put the cat on the moon", "image_urls": ["https://example.com/cat.png"]})
+    bodies = {}
+    for plan in CATALOG.resolve(request, providers=["clipia", "cliprise"]):
+        provider = plan.spec.provider
+        wire = get_adapter(provider).build_submit(plan, CATALOG.envelope(provider), "https://example.com/h", "k")
+        bodies[provider] = (wire.path, wire.json)
+    assert bodies == {
+        "clipia": ("/v1/models/nano-banana-2", {"webhook_url": "https://example.com/h", "input": {
+            "prompt": "put the cat on the moon", "image_urls": ["https://example.com/cat.png"]}}),
+        "cliprise": ("/generate", {"model": "nano-banana-2", "callBackUrl": "https://example.com/h", "input": {
+            "prompt": "put the cat on the moon", "image_input": ["https://example.com/cat.png"]}}),
+    }
