@@ -24,7 +24,7 @@ from .errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
-from .models import Cost, GenerationRequest, Job, JobError, JobStatus, Media
+from .models import TERMINAL_STATUSES, Cost, GenerationRequest, Job, JobError, JobStatus, Media, MediaKind
 from .specs import ModelChoice, ModelSpec, ParamSpec, Price, TaskSpec
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "JobStatus",
     "MalformedResponseError",
     "Media",
+    "MediaKind",
     "ModelChoice",
     "ModelSpec",
     "NotFoundError",
@@ -57,6 +58,7 @@ __all__ = [
     "Resolved",
     "RetryPolicy",
     "SubmissionUncertainError",
+    "TERMINAL_STATUSES",
     "TaskSpec",
     "UnsupportedParameterError",
     "Violation",

@@ -47,23 +47,24 @@ import re
 import secrets as _secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NoReturn, Protocol, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 from urllib.parse import parse_qsl, quote, unquote_plus
 
 from ._redact import redact_text
 from .errors import (
     ConfigurationError,
     MalformedResponseError,
-    NotFoundError,
     WebhookVerificationError,
 )
 from .models import Job
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
 
 __all__ = [
     "CALLBACK_TOKEN_PARAM",
     "CLIPIA_SIGNATURE_HEADER",
     "DEFAULT_TOLERANCE",
-    "WEBHOOK_PROVIDERS",
     "HeadersLike",
     "add_callback_token",
     "new_callback_token",
@@ -77,7 +78,6 @@ CLIPIA_SIGNATURE_HEADER = "X-Clipia-Signature"
 DEFAULT_TOLERANCE = 300
 CALLBACK_TOKEN_PARAM = "genwire_token"
 #: Providers whose deliveries ``parse_webhook`` knows how to verify.
-WEBHOOK_PROVIDERS = frozenset({"clipia", "cliprise"})
 
 
 class _SupportsItems(Protocol):
@@ -90,6 +90,8 @@ HeadersLike = _SupportsItems | Iterable[tuple[str | bytes, str | bytes]]
 
 
 class _WebhookAdapter(Protocol):  # the part of adapters.base.Adapter used here
+    signs_webhooks: bool
+
     def parse_webhook(self, payload: dict[str, Any], headers: Mapping[str, str]) -> Job: ...
 
 
@@ -100,10 +102,14 @@ _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
-def get_adapter(provider: str) -> _WebhookAdapter:
-    """The provider's adapter, imported on first use (adapters import the models)."""
+def get_adapter(provider: str, catalog: Catalog | None = None) -> _WebhookAdapter:
+    """The provider's adapter, imported on first use (adapters import the models).
+
+    Raises ``NotFoundError`` for a provider genwire does not know: a routing
+    mistake in the caller, not a bad delivery.
+    """
     adapters = importlib.import_module(f"{__package__}.adapters")
-    return cast(_WebhookAdapter, adapters.get_adapter(provider))
+    return cast(_WebhookAdapter, adapters.get_adapter(provider, catalog))
 
 
 def _fail(message: str, code: str, provider: str | None = None) -> NoReturn:
@@ -331,8 +337,11 @@ def parse_webhook(
     url: str | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
+    catalog: Catalog | None = None,
 ) -> Job:
     """Verify a delivery, then read it into a ``Job``.
+
+    ``catalog`` names models the way the client that submitted them did (default: bundled).
 
     ``secret`` must always be passed, so skipping verification is a visible choice:
 
@@ -350,19 +359,14 @@ def parse_webhook(
     A provider without webhook support here raises ``NotFoundError``: that is
     a mistake in the caller's routing, not a bad delivery.
     """
-    if provider not in WEBHOOK_PROVIDERS:
-        known = ", ".join(sorted(WEBHOOK_PROVIDERS))
-        raise NotFoundError(
-            f"no webhook support for provider {provider!r} (known: {known})",
-            provider=provider, code="unknown_provider",
-        )
+    adapter = get_adapter(provider, catalog)
     secrets: list[str] = []
-    if provider == "clipia":
+    if adapter.signs_webhooks:
         if secret is None:
             raise ConfigurationError(
-                "Clipia deliveries need the webhook signing secret", provider=provider
+                f"{provider} deliveries need the webhook signing secret", provider=provider
             )
-        secrets = _secret_list(secret, "the Clipia webhook secret")
+        secrets = _secret_list(secret, "the webhook signing secret")
         verify_clipia_signature(headers, body, secrets, tolerance=tolerance, now=now)
     elif secret is not None:
         secrets = _secret_list(secret, "the callback token")
@@ -379,7 +383,6 @@ def parse_webhook(
     raw = _body_bytes(body, provider)
     flat = {name: ", ".join(vals) for name, vals in _collect_headers(headers, provider).items()}
     payload = _decode_payload(raw, provider, secrets)
-    adapter = get_adapter(provider)
     try:
         return adapter.parse_webhook(payload, flat)
     except MalformedResponseError as exc:

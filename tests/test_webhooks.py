@@ -333,6 +333,7 @@ def test_token_in_fragment_does_not_count() -> None:
 class FakeAdapter:
     def __init__(self, provider: str, fail: bool = False) -> None:
         self.provider = provider
+        self.signs_webhooks = provider == "clipia"
         self.fail = fail
         self.calls: list[tuple[dict[str, Any], Mapping[str, str]]] = []
 
@@ -346,7 +347,12 @@ class FakeAdapter:
 @pytest.fixture
 def adapters(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, FakeAdapter]]:
     registry = {"clipia": FakeAdapter("clipia"), "cliprise": FakeAdapter("cliprise")}
-    monkeypatch.setattr(webhooks, "get_adapter", lambda provider: registry[provider])
+    real = webhooks.get_adapter
+
+    def lookup(provider: str, catalog: object = None) -> Any:
+        return registry[provider] if provider in registry else real(provider)
+
+    monkeypatch.setattr(webhooks, "get_adapter", lookup)
     yield registry
 
 
