@@ -41,7 +41,8 @@ CASES = {
     ),
     "elevenlabs-v3-dialogue (array of objects)": (
         "cliprise", "elevenlabs-v3-dialogue", "dialogue",
-        {"dialogue": [{"text": "Hello there", "voice": "Adam"}, {"text": "Hi", "voice": "Brian"}] * 5},
+        {"dialogue": [{"text": "Hello there", "voice": "EkK5I93UQWFDigLMpZcX"},
+                      {"text": "Hi", "voice": "nPczCjzI2devNBz1zQrb"}] * 5},
     ),
 }
 

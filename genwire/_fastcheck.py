@@ -53,6 +53,9 @@ def _enum(values: list[Any]) -> Check:
     if all(isinstance(v, str) for v in values):
         allowed = frozenset(values)
         return lambda v: isinstance(v, str) and v in allowed
+    if all(_is_number(v) for v in values):
+        numbers = frozenset(values)  # 5 and 5.0 hash alike, as JSON equality wants
+        return lambda v: _is_number(v) and v in numbers
     return lambda v: any(_same(v, x) for x in values)
 
 

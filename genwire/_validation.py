@@ -20,6 +20,9 @@ __all__ = ["ValidateFn", "compile_validator"]
 
 ValidateFn = Callable[[Any], list[Violation]]
 
+# long enums (voice ids, language codes) are summarized in messages
+_ENUM_SHOWN = 8
+
 
 def _path(err: ValidationError) -> str:
     return err.json_path
@@ -37,6 +40,11 @@ def _violations(err: ValidationError) -> list[Violation]:
         hint = f" (accepted: {', '.join(sorted(allowed))})" if allowed else ""
         return [Violation(f"{base}.{k}" if base != "$" else f"$.{k}", f"is not a parameter here{hint}")
                 for k in extra]
+    values = err.validator_value
+    if err.validator == "enum" and isinstance(values, list) and len(values) > _ENUM_SHOWN:
+        shown = ", ".join(repr(v) for v in values[:_ENUM_SHOWN])
+        return [Violation(base, f"{err.instance!r} is not one of the {len(values)} allowed values"
+                                f" ({shown}, ...; the input schema lists them all)")]
     if err.validator == "pattern" and schema.get("format") == "uri":
         return [Violation(base, f"{err.instance!r} is not an http(s) URL")]
     return [Violation(base, err.message)]

@@ -71,16 +71,17 @@ class TaskSpec:
     description: str | None = None
     notes: tuple[str, ...] = ()
 
-    @property
-    def required(self) -> frozenset[str]:
-        return frozenset(n for n, p in self.params.items() if p.required)
+    #: names of the required parameters
+    required: frozenset[str] = field(init=False)
+    #: every parameter name the task takes (the tier choice included)
+    accepted: frozenset[str] = field(init=False)
 
-    @property
-    def accepted(self) -> frozenset[str]:
+    def __post_init__(self) -> None:
         names = set(self.params)
         if self.choice is not None:
             names.add(self.choice.param)
-        return frozenset(names)
+        object.__setattr__(self, "required", frozenset(n for n, p in self.params.items() if p.required))
+        object.__setattr__(self, "accepted", frozenset(names))
 
     def wire_model(self, values: Mapping[str, Any]) -> str:
         """The value of the body's model field for these (validated) values."""

@@ -437,3 +437,13 @@ def test_validators_are_cached() -> None:
 def test_loaded_catalog_compiles_validators_lazily(tmp_path: Path) -> None:
     catalog = Catalog.load(_own_catalog(tmp_path))
     assert catalog._validators == {}
+
+
+def test_a_long_enum_is_summarized_in_the_violation_message() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        CATALOG.validate("cliprise", "elevenlabs-v3-dialogue", "dialogue",
+                         {"dialogue": [{"text": "hi", "voice": "Adam"}]})
+    [violation] = info.value.violations
+    assert violation.path == "$.dialogue[0].voice"
+    assert "is not one of the 68 allowed values" in violation.message
+    assert len(violation.message) < 400
