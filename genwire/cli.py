@@ -79,7 +79,9 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"\n{target}  {json.dumps(req.input)}\n")
             job = client.run(req, timeout=30, on_update=lambda j: _show(j, out))
             for media in job.outputs:
-                out.write(f"  -> {media.kind} {media.url}\n")
+                data = client.download(media)
+                size = len(data) if isinstance(data, bytes) else 0
+                out.write(f"  -> {media.kind} {media.url} ({size} bytes downloaded)\n")
             cost = f"{job.cost.credits:g} credits ({job.cost.source})" if job.cost else "unknown"
             out.write(f"  cost: {cost}\n")
         out.write("\ninvalid input is refused before any request is sent:\n")
