@@ -150,8 +150,9 @@ class _ClientCore:
         adapter = self._adapter(provider)
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
                    **adapter.auth_headers(key), **wire.headers}
-        extensions = {KEY_EXTENSION: (wire.key_query_param, key)} if wire.key_query_param else {}
-        return httpx.Request(wire.method, self.base_urls[provider] + wire.path, params=dict(wire.query) or None,
+        base = self.base_urls[provider]
+        extensions = {KEY_EXTENSION: (wire.key_query_param, key, _origin(base))} if wire.key_query_param else {}
+        return httpx.Request(wire.method, base + wire.path, params=dict(wire.query) or None,
                              headers=headers, json=wire.json, extensions=extensions)
 
     def _wire_response(self, resp: httpx.Response, body: bytes) -> WireResponse:
@@ -224,7 +225,8 @@ class _ClientCore:
             if _origin(base) == origin and provider in self.__keys:
                 adapter = self._adapter(provider)
                 key = self.__keys[provider]
-                extensions = {KEY_EXTENSION: (adapter.download_key_param, key)} if adapter.download_key_param else {}
+                param = adapter.download_key_param
+                extensions = {KEY_EXTENSION: (param, key, origin)} if param else {}
                 headers = {"User-Agent": USER_AGENT, **adapter.auth_headers(key)}
                 return provider, httpx.Request("GET", media.url, headers=headers, extensions=extensions)
         # another origin (a CDN): never send credentials there
@@ -236,7 +238,7 @@ class _ClientCore:
         return ProviderError(f"download failed with HTTP {resp.status}", status=resp.status,
                              code="download_failed", retryable=resp.status >= 500)
 
-    def _network_error(self, provider: str | None, exc: httpx.TransportError) -> GenwireError:
+    def _network_error(self, provider: str | None, exc: httpx.RequestError) -> GenwireError:
         return ProviderError(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,
                              code="network_error", retryable=True)
 

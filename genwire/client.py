@@ -31,7 +31,7 @@ OnUpdate = Callable[[Job], Any]
 DEFAULT_WAIT_TIMEOUT = 600.0
 
 
-def _unreached(exc: httpx.TransportError) -> bool:
+def _unreached(exc: httpx.RequestError) -> bool:
     return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
@@ -59,7 +59,7 @@ class Client(_ClientCore):
         try:
             resp = self._http.send(self._http_request(provider, request))
             return self._wire_response(resp, resp.read())
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
 
     def _drive(self, provider: str, flow: Any, on_update: OnUpdate | None = None) -> Any:
@@ -140,7 +140,7 @@ class Client(_ClientCore):
         provider, request = self._download_request(media)
         try:
             with self._http.stream(request.method, request.url, headers=request.headers,
-                                   extensions=request.extensions) as resp:
+                                   extensions=request.extensions, follow_redirects=True) as resp:
                 if resp.status_code >= 400:
                     raise self._download_error(provider, self._wire_response(resp, resp.read()))
                 if path is None:
@@ -150,7 +150,7 @@ class Client(_ClientCore):
                     for chunk in resp.iter_bytes():
                         out.write(chunk)
                 return target
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise self._network_error(provider, exc) from None
 
     @staticmethod
@@ -182,7 +182,7 @@ class AsyncClient(_ClientCore):
         try:
             resp = await self._http.send(self._http_request(provider, request))
             return self._wire_response(resp, await resp.aread())
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
 
     async def _drive(self, provider: str, flow: Any, on_update: OnUpdate | None = None) -> Any:
@@ -257,7 +257,7 @@ class AsyncClient(_ClientCore):
         provider, request = self._download_request(media)
         try:
             async with self._http.stream(request.method, request.url, headers=request.headers,
-                                         extensions=request.extensions) as resp:
+                                         extensions=request.extensions, follow_redirects=True) as resp:
                 if resp.status_code >= 400:
                     raise self._download_error(provider, self._wire_response(resp, await resp.aread()))
                 if path is None:
@@ -267,7 +267,7 @@ class AsyncClient(_ClientCore):
                     async for chunk in resp.aiter_bytes():
                         out.write(chunk)
                 return target
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise self._network_error(provider, exc) from None
 
 
@@ -277,11 +277,16 @@ def _with_key(request: httpx.Request) -> httpx.Request:
     """A copy of the request with the API key in its query, for the wire only.
 
     httpx logs and reports the request it was given, which never holds the key.
+    httpx carries extensions over to redirects, so the key is added only while
+    the request still goes to the provider's own origin.
     """
-    name, key = request.extensions[KEY_EXTENSION]
+    name, key, origin = request.extensions[KEY_EXTENSION]
     extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
-    return httpx.Request(request.method, request.url.copy_add_param(name, key), headers=request.headers,
-                         stream=request.stream, extensions=extensions)
+    url = request.url
+    if (url.scheme, url.host, url.port or {"https": 443, "http": 80}.get(url.scheme)) == origin:
+        url = url.copy_add_param(name, key)
+    return httpx.Request(request.method, url, headers=request.headers, stream=request.stream,
+                         extensions=extensions)
 
 
 class _KeyQueryTransport(httpx.BaseTransport):

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from genwire import AsyncClient, Client, GenerationRequest, GenwireError, Job, PollPolicy, RetryPolicy
+from genwire import AsyncClient, Client, GenerationRequest, GenwireError, Job, Media, PollPolicy, RetryPolicy
 
 KEY = "cliprise_secret_key_3f9a1c"
 CLIPIA_KEY = "clipia_live_secret_77b2e0"
@@ -120,3 +120,28 @@ async def test_network_error_text_never_carries_the_key(client_cls: type) -> Non
 def test_client_repr_names_providers_not_keys() -> None:
     with Client(api_keys={"cliprise": KEY}) as client:
         assert KEY not in repr(client) and KEY not in str(vars(client))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("client_cls", [Client, AsyncClient])
+async def test_download_redirected_to_another_origin_sends_no_credentials(client_cls: type) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "business.api.cliprise.app":
+            return httpx.Response(302, headers={"Location": "https://cdn.example.net/out.mp4?sig=abc"})
+        return httpx.Response(200, content=b"video-bytes")
+
+    media = Media(url="https://business.api.cliprise.app/app/cliprise/status?taskId=t1&download=true", kind="video")
+    kwargs: dict[str, Any] = {"api_keys": {"cliprise": KEY}, "transport": httpx.MockTransport(handler)}
+    if client_cls is Client:
+        with Client(**kwargs) as client:
+            data = client.download(media)
+    else:
+        async with AsyncClient(**kwargs) as aclient:
+            data = await aclient.download(media)
+    assert data == b"video-bytes"
+    first, second = seen
+    assert first.url.params["apiKey"] == KEY and first.headers["authorization"] == f"Bearer {KEY}"
+    assert KEY not in str(second.url) and "authorization" not in second.headers
