@@ -26,7 +26,7 @@ from .errors import (
     SubmissionUncertainError,
     WaitTimeoutError,
 )
-from .models import Job, JobStatus
+from .models import Cost, Job, JobStatus
 
 __all__ = [
     "Notify",
@@ -112,7 +112,12 @@ def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any
                 idempotency_key: str, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
     request = adapter.build_submit(resolved, envelope, webhook_url, idempotency_key)
     resp = yield from send_flow(adapter, request, retry, random)
-    return adapter.parse_submit(resolved, resp)
+    job = adapter.parse_submit(resolved, resp)
+    price = resolved.spec.price
+    if job.cost is None and price is not None:
+        # the provider did not say; the catalog's list price is an estimate, labelled as such
+        job = job.model_copy(update={"cost": Cost(credits=price.credits, source="catalog")})
+    return job
 
 
 def refresh_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from .models import Cost, GenerationRequest, Job, Media
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
 
 OnUpdate = Callable[[Job], Any]
+
+logger = logging.getLogger("genwire")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 
@@ -58,6 +61,7 @@ class Client(_ClientCore):
     def _send(self, provider: str, request: WireRequest) -> WireResponse:
         try:
             resp = self._http.send(self._http_request(provider, request))
+            logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, resp.read())
         except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
@@ -74,10 +78,12 @@ class Client(_ClientCore):
                         continue
                     effect = flow.send(reply)
                 elif isinstance(effect, Sleep):
+                    logger.debug("%s: waiting %.2fs", provider, effect.seconds)
                     self._sleep(effect.seconds)
                     effect = flow.send(None)
                 else:
                     assert isinstance(effect, Notify)
+                    logger.debug("%s job %s: %s", provider, effect.job.id, effect.job.status.value)
                     if on_update is not None:
                         on_update(effect.job)
                     effect = flow.send(None)
@@ -181,6 +187,7 @@ class AsyncClient(_ClientCore):
     async def _send(self, provider: str, request: WireRequest) -> WireResponse:
         try:
             resp = await self._http.send(self._http_request(provider, request))
+            logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, await resp.aread())
         except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
@@ -197,10 +204,12 @@ class AsyncClient(_ClientCore):
                         continue
                     effect = flow.send(reply)
                 elif isinstance(effect, Sleep):
+                    logger.debug("%s: waiting %.2fs", provider, effect.seconds)
                     await asyncio.sleep(effect.seconds)
                     effect = flow.send(None)
                 else:
                     assert isinstance(effect, Notify)
+                    logger.debug("%s job %s: %s", provider, effect.job.id, effect.job.status.value)
                     if on_update is not None:
                         outcome = on_update(effect.job)
                         if inspect.isawaitable(outcome):

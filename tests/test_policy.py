@@ -186,3 +186,20 @@ def test_wait_fetches_the_result_of_an_already_completed_clipia_job() -> None:
     ], clock)
     assert [r.path for r in sends(effects)] == ["/v1/requests/r1"]
     assert job.outputs[0].url == "https://m/a.png"
+
+
+def test_submit_without_a_provider_cost_carries_the_catalog_price_labelled_as_such() -> None:
+    _, job = drive(submit("clipia", "nano-banana-2", prompt="x"), [reply(200, {"request_id": "r1",
+                                                                               "status": "IN_QUEUE"})])
+    assert job.cost is not None and (job.cost.credits, job.cost.source) == (12, "catalog")
+
+
+def test_a_provider_cost_wins_over_the_catalog_price() -> None:
+    _, job = drive(submit("clipia", "nano-banana-2", prompt="x"),
+                   [reply(200, {"request_id": "r1", "status": "IN_QUEUE", "cost": 15})])
+    assert job.cost is not None and (job.cost.credits, job.cost.source) == (15, "provider")
+
+
+def test_a_model_without_price_or_provider_cost_has_no_cost() -> None:
+    _, job = drive(submit("cliprise", "wan-2-5", **WAN), [CLIPRISE_OK])
+    assert job.cost is None
