@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from genwire.catalog import bundled_paths
 from tools.cliprise_doc import Discrepancy, DocModel, DocParam, DocVariant, find_discrepancies, parse_document
 
 __all__ = [
@@ -36,12 +37,20 @@ _IMAGE_WIRES = {"image_urls", "input_urls", "image_input", "imageUrls", "image_u
                 "imageUrl", "image", "reference_image_urls", "referenceImage"}
 _VIDEO_WIRES = {"video_urls", "video_url", "videoUrl", "videoUrls", "reference_video_urls"}
 _AUDIO_WIRES = {"audio_urls", "audio_url", "audioUrl", "reference_audio_urls"}
-_RENAMES = {"aspectRatio": "aspect_ratio", "ratio": "aspect_ratio", "seeds": "seed",
-            "outputFormat": "output_format", "sound": "generate_audio", "text": "prompt",
-            "multi_prompt": "prompt", "n_frames": "duration", "duration_seconds": "duration",
-            "image_resolution": "resolution", "waterMark": "watermark", "negativePrompt": "negative_prompt",
-            "firstFrameUrl": "first_frame_url", "lastFrameUrl": "last_frame_url",
-            "speed": "speech_speed"}
+# names outside the vocabulary that the catalog spells its own way
+_OWN_NAMES = {"n_frames": "duration", "waterMark": "watermark", "speed": "speech_speed",
+              "fixed_lens": "camera_fixed", "multi_prompt": "prompt"}
+
+
+def _vocabulary_renames() -> dict[str, str]:
+    """Wire name -> canonical name, from the aliases in catalog/vocabulary.yaml."""
+    catalog_dir, _ = bundled_paths()
+    vocab = yaml.safe_load((catalog_dir / "vocabulary.yaml").read_text(encoding="utf-8"))
+    return {alias: name for name, spec in vocab["params"].items() for alias in spec.get("aliases", ())
+            if alias != name}
+
+
+_RENAMES = {**_vocabulary_renames(), **_OWN_NAMES}
 _SPEC_ORDER = ("wire", "type", "items", "transform", "description", "required", "enum", "wire_values",
                "minimum", "maximum", "max_length", "min_items", "max_items", "notes")
 _RATIO = re.compile(r"^\d+:\d+$")
@@ -56,13 +65,11 @@ _DESCRIPTIONS = {
     "seed": "Random seed", "output_format": "Output file format", "generate_audio": "Add a sound track",
     "image_size": "Named output size preset", "quality": "Quality level", "style": "Style preset",
     "rendering_speed": "Speed/quality trade-off", "acceleration": "Speed-up level",
-    "guidance_scale": "Prompt adherence strength", "cfg_scale": "Prompt adherence strength",
+    "guidance_scale": "Prompt adherence strength",
     "num_inference_steps": "Number of denoising steps", "watermark": "Watermark text",
     "enable_translation": "Translate the prompt to English first", "remove_watermark": "Remove the watermark",
-    "prompt_optimizer": "Let the model rewrite the prompt",
-    "enable_prompt_expansion": "Let the model expand the prompt",
-    "prompt_extend": "Let the model rewrite the prompt", "camera_fixed": "Keep the camera still",
-    "fixed_lens": "Keep the camera still", "enable_safety_checker": "Run the safety checker",
+    "enhance_prompt": "Let the model rewrite the prompt", "camera_fixed": "Keep the camera still",
+    "enable_safety_checker": "Run the safety checker",
     "mode": "Generation mode",
     "character_orientation": "Take the character's orientation from the image or the video",
     "num_frames": "Number of frames", "frames_per_second": "Frame rate", "shift": "Sampling shift",
