@@ -145,6 +145,11 @@ class _ClientCore:
         return redact_text(text, self.__keys.values())
 
     # -- wire <-> httpx -------------------------------------------------------------------
+    @staticmethod
+    def _check_open(closed: bool) -> None:
+        if closed:
+            raise ConfigurationError("the client is closed; make a new one", code="client_closed")
+
     def _http_request(self, provider: str, wire: WireRequest) -> httpx.Request:
         key = self._key(provider)
         adapter = self._adapter(provider)

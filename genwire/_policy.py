@@ -8,6 +8,7 @@ global clock: the clock and the random source are passed in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Resolved
 from .errors import (
     AuthenticationError,
+    ConfigurationError,
     GenwireError,
     InsufficientCreditsError,
     JobFailedError,
@@ -75,13 +77,21 @@ _NOT_RESENT = ("; not resent automatically: {provider} has no idempotency keys, 
 
 
 def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random: Callable[[], float],
-              job: Job | None = None) -> Flow[WireResponse]:
-    """Send one request, retrying what is safe; return a reply below 400 or raise a typed error."""
+              job: Job | None = None, *, creates_job: bool = False, deadline: float | None = None,
+              clock: Callable[[], float] | None = None) -> Flow[WireResponse]:
+    """Send one request, retrying what is safe; return a reply below 400 or raise a typed error.
+
+    ``creates_job``: the request is a submit, so a failure after an attempt that may
+    have been accepted is ``SubmissionUncertainError`` (never a reason to try
+    elsewhere). ``deadline`` (on ``clock``): no retry sleep runs past it.
+    """
     attempt = 0
+    uncertain = False  # an earlier attempt may have reached the provider and been accepted
     while True:
         try:
             resp: WireResponse = yield Send(request)
         except TransportFailure as failure:
+            uncertain = uncertain or failure.reached
             if failure.reached and not request.replay_safe:
                 raise SubmissionUncertainError(
                     f"no reply to the request ({failure}); it may have been accepted"
@@ -101,17 +111,30 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
                 if is_retryable_status(resp.status):
                     err.message += _NOT_RESENT.format(provider=adapter.name)
                     err.retryable = False
-                raise err
-        if not retry.should_retry(attempt, err.retry_after):
-            raise err
-        yield Sleep(retry.delay(attempt, err.retry_after, random()))
+                raise _uncertain(err, request, job) if creates_job and uncertain else err
+        delay = retry.delay(attempt, err.retry_after, random()) if retry.should_retry(attempt, err.retry_after) \
+            else None
+        if delay is None or (deadline is not None and clock is not None and clock() + delay >= deadline):
+            raise _uncertain(err, request, job) if creates_job and uncertain else err
+        yield Sleep(delay)
         attempt += 1
+
+
+def _uncertain(err: GenwireError, request: WireRequest, job: Job | None) -> SubmissionUncertainError:
+    """The last error of a submit one of whose attempts got no reply: that attempt may have created a job."""
+    key = request.headers.get("Idempotency-Key")
+    hint = (f"; submit again with idempotency_key={key!r} to get that job rather than start a second one"
+            if key else "")
+    return SubmissionUncertainError(
+        f"{err.message}; an earlier attempt got no reply and may have been accepted{hint}",
+        provider=err.provider, status=err.status, code="outcome_unknown", retry_after=err.retry_after, job=job,
+    )
 
 
 def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
                 idempotency_key: str, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
     request = adapter.build_submit(resolved, envelope, webhook_url, idempotency_key)
-    resp = yield from send_flow(adapter, request, retry, random)
+    resp = yield from send_flow(adapter, request, retry, random, creates_job=True)
     job = adapter.parse_submit(resolved, resp)
     price = resolved.spec.price
     if job.cost is None and price is not None:
@@ -120,16 +143,18 @@ def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any
     return job
 
 
-def refresh_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
+def refresh_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callable[[], float], *,
+                 deadline: float | None = None, clock: Callable[[], float] | None = None) -> Flow[Job]:
     """Poll once (status, then the result when the provider keeps it apart)."""
     try:
         new = job
         if not job.done:
-            resp = yield from send_flow(adapter, adapter.build_status(job), retry, random, job)
+            resp = yield from send_flow(adapter, adapter.build_status(job), retry, random, job,
+                                        deadline=deadline, clock=clock)
             new = adapter.parse_status(job, resp)
         result = adapter.build_result(new)
         if result is not None:
-            resp = yield from send_flow(adapter, result, retry, random, new)
+            resp = yield from send_flow(adapter, result, retry, random, new, deadline=deadline, clock=clock)
             new = adapter.parse_result(new, resp)
     except GenwireError as err:
         if err.job is None:
@@ -156,13 +181,15 @@ def wait_flow(adapter: Adapter, job: Job, *, timeout: float, poll: PollPolicy, r
     ``poll.max_consecutive_failures`` in a row end the wait with the last error,
     which carries the job.
     """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout):
+        raise ConfigurationError(f"timeout must be a number of seconds, got {timeout!r}", code="invalid_timeout")
     deadline = clock() + timeout
     polls = failures = 0
     while True:
         pause: float | None = None
         if not job.done or adapter.build_result(job) is not None:
             try:
-                new = yield from refresh_flow(adapter, job, retry, random)
+                new = yield from refresh_flow(adapter, job, retry, random, deadline=deadline, clock=clock)
             except GenwireError as err:
                 failures += 1
                 if not err.retryable or poll.gives_up(failures):

@@ -12,17 +12,18 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
 from ._client_core import KEY_EXTENSION, _ClientCore
 from ._policy import Notify, Send, Sleep, TransportFailure, may_fall_back, refresh_flow, submit_flow, wait_flow
 from .adapters.base import WireRequest, WireResponse
-from .errors import GenwireError
+from .errors import ConfigurationError, GenwireError
 from .models import Cost, GenerationRequest, Job, Media
 
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
@@ -59,6 +60,7 @@ class Client(_ClientCore):
 
     # -- driving flows -----------------------------------------------------------------
     def _send(self, provider: str, request: WireRequest) -> WireResponse:
+        self._check_open(self._http.is_closed)
         try:
             resp = self._http.send(self._http_request(provider, request))
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
@@ -73,7 +75,8 @@ class Client(_ClientCore):
                 if isinstance(effect, Send):
                     try:
                         reply = self._send(provider, effect.request)
-                    except TransportFailure as failure:
+                    except (TransportFailure, GenwireError) as failure:
+                        # into the flow, so an error after a job was accepted carries it
                         effect = flow.throw(failure)
                         continue
                     effect = flow.send(reply)
@@ -84,8 +87,7 @@ class Client(_ClientCore):
                 else:
                     assert isinstance(effect, Notify)
                     logger.debug("%s job %s: %s", provider, effect.job.id, effect.job.status.value)
-                    if on_update is not None:
-                        on_update(effect.job)
+                    _notify(on_update, effect.job)
                     effect = flow.send(None)
         except StopIteration as stop:
             return stop.value
@@ -123,8 +125,7 @@ class Client(_ClientCore):
             on_update: OnUpdate | None = None) -> Job:
         """Submit and wait."""
         job = self.submit(request)
-        if on_update is not None:
-            on_update(job)
+        _notify(on_update, job)
         return self.wait(job, timeout=timeout, on_update=on_update)
 
     def estimate(self, request: GenerationRequest) -> Cost:
@@ -143,6 +144,7 @@ class Client(_ClientCore):
 
         A provider key is added only for URLs on that provider's own origin.
         """
+        self._check_open(self._http.is_closed)
         provider, request = self._download_request(media)
         try:
             with self._http.stream(request.method, request.url, headers=request.headers,
@@ -151,11 +153,10 @@ class Client(_ClientCore):
                     raise self._download_error(provider, self._wire_response(resp, resp.read()))
                 if path is None:
                     return resp.read()
-                target = Path(path)
-                with target.open("wb") as out:
+                with _partial_file(Path(path)) as out:
                     for chunk in resp.iter_bytes():
                         out.write(chunk)
-                return target
+                return Path(path)
         except httpx.RequestError as exc:
             raise self._network_error(provider, exc) from None
 
@@ -185,6 +186,7 @@ class AsyncClient(_ClientCore):
         await self._http.aclose()
 
     async def _send(self, provider: str, request: WireRequest) -> WireResponse:
+        self._check_open(self._http.is_closed)
         try:
             resp = await self._http.send(self._http_request(provider, request))
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
@@ -199,7 +201,7 @@ class AsyncClient(_ClientCore):
                 if isinstance(effect, Send):
                     try:
                         reply = await self._send(provider, effect.request)
-                    except TransportFailure as failure:
+                    except (TransportFailure, GenwireError) as failure:
                         effect = flow.throw(failure)
                         continue
                     effect = flow.send(reply)
@@ -263,6 +265,7 @@ class AsyncClient(_ClientCore):
         return adapter.parse_balance(await self._drive(provider, self._get_flow(adapter, wire)))
 
     async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
+        self._check_open(self._http.is_closed)
         provider, request = self._download_request(media)
         try:
             async with self._http.stream(request.method, request.url, headers=request.headers,
@@ -271,13 +274,36 @@ class AsyncClient(_ClientCore):
                     raise self._download_error(provider, self._wire_response(resp, await resp.aread()))
                 if path is None:
                     return await resp.aread()
-                target = Path(path)
-                with target.open("wb") as out:
+                with _partial_file(Path(path)) as out:
                     async for chunk in resp.aiter_bytes():
                         out.write(chunk)
-                return target
+                return Path(path)
         except httpx.RequestError as exc:
             raise self._network_error(provider, exc) from None
+
+
+def _notify(on_update: OnUpdate | None, job: Job) -> None:
+    if on_update is None:
+        return
+    outcome = on_update(job)
+    if inspect.isawaitable(outcome):
+        if inspect.iscoroutine(outcome):
+            outcome.close()
+        raise ConfigurationError("on_update returned an awaitable: use AsyncClient for async callbacks",
+                                 code="async_callback", job=job)
+
+
+@contextmanager
+def _partial_file(target: Path) -> Iterator[BinaryIO]:
+    """Write to ``<name>.part`` and rename on success, so a failed download leaves no half file."""
+    part = target.with_name(target.name + ".part")
+    try:
+        with part.open("wb") as out:
+            yield out
+        part.replace(target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 # -- adding the key at send time ---------------------------------------------------------------

@@ -17,7 +17,7 @@ so, ``retry_after`` (seconds). Errors raised after a job was accepted carry it i
     ├── RateLimitError              429
     ├── ProviderError               5xx, network failures, replies we cannot read
     │   ├── MalformedResponseError      reply not JSON / wrong shape / missing ids (``body`` attached)
-    │   └── SubmissionUncertainError    a submit may have reached a provider without idempotency
+    │   └── SubmissionUncertainError    a submit may have been accepted but no reply said so
     ├── JobFailedError              the job ended failed or canceled (``job``)
     ├── WaitTimeoutError            ``wait`` passed its deadline (``job``)
     └── WebhookVerificationError    a delivery failed verification or could not be read
@@ -191,10 +191,14 @@ class MalformedResponseError(ProviderError):
 
 
 class SubmissionUncertainError(ProviderError):
-    """A submit may have reached a provider that has no idempotency.
+    """A submit may have been accepted, but no reply said so.
 
-    genwire does not resend it (that could start a second paid job). Check the
-    provider's dashboard or your callback endpoint before submitting again.
+    Without idempotency (Cliprise) genwire does not resend it (that could start
+    a second paid job): check the provider's dashboard or your callback endpoint
+    before submitting again. With idempotency (Clipia) the retries ran out after
+    an attempt that got no reply: submit again with the idempotency key the
+    message names to get that job rather than a second one. Either way a family
+    request does not move on to another provider.
     """
 
 

@@ -307,6 +307,13 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 overflows to inf, which no Job can round-trip
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def _payload_error(
     reason: str, provider: str, text: str, secrets: Sequence[str]
 ) -> WebhookVerificationError:
@@ -319,7 +326,7 @@ def _payload_error(
 def _decode_payload(raw: bytes, provider: str, secrets: Sequence[str]) -> dict[str, Any]:
     text = raw.decode("utf-8")  # _body_bytes checked it
     try:
-        payload = json.loads(text, parse_constant=_reject_constant)
+        payload = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         reason = f"the body is not valid JSON ({type(exc).__name__})"
         raise _payload_error(reason, provider, text, secrets) from exc

@@ -9,6 +9,7 @@ read the clock.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,10 +97,25 @@ def raw_text(body: bytes) -> str:
     return redact_text(body[:MAX_RAW_BODY].decode("utf-8", errors="replace"), ())
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 overflows to inf
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def read_json(resp: WireResponse, provider: str, what: str, job: Job | None = None) -> Any:
-    """The reply body as JSON, or ``MalformedResponseError`` with the body attached."""
+    """The reply body as JSON, or ``MalformedResponseError`` with the body attached.
+
+    ``NaN``, ``Infinity`` and numbers that overflow to it are refused: a ``Job``
+    holding one would not survive its own JSON round trip.
+    """
     try:
-        return json.loads(resp.body)
+        return json.loads(resp.body, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError):
         raise MalformedResponseError(
             f"{what}: the reply is not JSON", provider=provider, status=resp.status,

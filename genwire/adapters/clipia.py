@@ -81,6 +81,15 @@ def _number(value: Any) -> Any:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _integer(value: Any) -> int | None:
+    """A whole number (``1024`` or ``1024.0``); anything else is unknown, not an error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value)
+
+
 def _media(item: Any, kind: str) -> Media | None:
     if not isinstance(item, Mapping) or not isinstance(item.get("url"), str):
         return None
@@ -88,7 +97,7 @@ def _media(item: Any, kind: str) -> Media | None:
     return Media(
         url=url, kind=kind,  # type: ignore[arg-type]
         format=_format_of(url, item),
-        width=_number(item.get("width")), height=_number(item.get("height")),
+        width=_integer(item.get("width")), height=_integer(item.get("height")),
         duration=_number(item.get("duration")),
     )
 
@@ -158,7 +167,8 @@ class ClipiaAdapter:
 
     def _status(self, body: Mapping[str, Any], resp: WireResponse, what: str, job: Job | None,
                 table: Mapping[str, JobStatus] = STATUS) -> JobStatus:
-        status = table.get(body.get("status"))  # type: ignore[arg-type]
+        raw = body.get("status")
+        status = table.get(raw) if isinstance(raw, str) else None
         if status is None:
             raise malformed(self.name, f"{what}: unknown status {body.get('status')!r}", resp, job)
         return status
@@ -175,7 +185,7 @@ class ClipiaAdapter:
         status = self._status(body, resp, "submit", job)
         return job.model_copy(update={
             "status": status,
-            "queue_position": _number(body.get("queue_position")),
+            "queue_position": _integer(body.get("queue_position")),
             "cost": as_credits(body.get("cost")),
             "warnings": resolved.warnings + _warnings(body),
             "raw": redact_json(body),
@@ -194,7 +204,7 @@ class ClipiaAdapter:
         update: dict[str, Any] = {
             "status": status,
             "progress": max(0.0, min(100.0, float(progress))) if progress is not None else job.progress,
-            "queue_position": _number(body.get("queue_position")) if status is JobStatus.QUEUED else None,
+            "queue_position": _integer(body.get("queue_position")) if status is JobStatus.QUEUED else None,
             "raw": redact_json(body),
         }
         if status is JobStatus.FAILED or status is JobStatus.CANCELED:
@@ -239,7 +249,8 @@ class ClipiaAdapter:
     # -- webhooks -------------------------------------------------------------------
     def parse_webhook(self, payload: dict[str, Any], headers: Mapping[str, str]) -> Job:
         request_id = payload.get("request_id")
-        status = WEBHOOK_STATUS.get(payload.get("status"))  # type: ignore[arg-type]
+        raw_status = payload.get("status")
+        status = WEBHOOK_STATUS.get(raw_status) if isinstance(raw_status, str) else None
         if not isinstance(request_id, str) or not request_id or status is None:
             raise MalformedResponseError("webhook: needs request_id and a known status", provider=self.name)
         # fal-style deliveries nest the result under "payload"; accept "output" too

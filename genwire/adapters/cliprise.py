@@ -103,7 +103,8 @@ class ClipriseAdapter:
         return spec.output_kind if spec is not None else None
 
     def _apply(self, job: Job, body: Mapping[str, Any], resp: WireResponse | None) -> Job:
-        status = STATUS.get(body.get("status"))  # type: ignore[arg-type]
+        raw = body.get("status")
+        status = STATUS.get(raw) if isinstance(raw, str) else None
         if status is None:
             what = f"status: unknown status {body.get('status')!r}"
             if resp is None:
