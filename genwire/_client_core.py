@@ -6,22 +6,21 @@ import ipaddress
 import os
 import random as _random
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from ._policy import Flow, send_flow
+from ._policy import Flow, SubmitPlan, send_flow, submit_any_flow
 from ._redact import redact_text
 from ._retry import PollPolicy, RetryPolicy
 from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
 from .adapters.base import Adapter, WireRequest, WireResponse
-from .catalog import Catalog, Resolved
+from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError, NotFoundError, ProviderError
-from .models import GenerationRequest, Media
+from .models import GenerationRequest, Job, Media
 from .webhooks import add_callback_token, new_callback_token
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_VARS", "KEY_EXTENSION"]
@@ -71,16 +70,6 @@ class _Keys(dict[str, str]):
         return f"<API keys for: {', '.join(sorted(self)) or 'none'}>"
 
     __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class SubmitPlan:
-    provider: str
-    adapter: Adapter
-    resolved: Resolved
-    envelope: Mapping[str, Any]
-    webhook_url: str | None
-    fallback: bool
 
 
 class _ClientCore:
@@ -181,28 +170,27 @@ class _ClientCore:
         return add_callback_token(url, token)
 
     def _plan_submit(self, request: GenerationRequest) -> list[SubmitPlan]:
-        order = [p for p in self.providers if request.family is None or p in self.__keys] or list(self.providers)
-        candidates = self.catalog.resolve(request, providers=order)
+        """Validated plans, in the order to try; raises before the network on bad input or missing keys."""
         fallback = request.family is not None
+        order = [p for p in self.providers if not fallback or p in self.__keys] or list(self.providers)
         plans = []
-        for resolved in candidates:
+        for resolved in self.catalog.resolve(request, providers=order):
             provider = resolved.spec.provider
             if fallback and provider not in self.__keys:
                 continue
-            self._key(provider)  # fail before the network when the key is missing
-            plans.append(SubmitPlan(provider, self._adapter(provider), resolved, self.catalog.envelope(provider),
-                                    self._webhook_url(provider, request.webhook_url), fallback))
+            self._key(provider)
+            plans.append(SubmitPlan(self._adapter(provider), resolved, self.catalog.envelope(provider),
+                                    self._webhook_url(provider, request.webhook_url)))
         if not plans:
             raise ConfigurationError(f"no API key for any provider of family {request.family!r}",
                                      code="missing_key")
         return plans
 
-    @staticmethod
-    def _all_failed(request: GenerationRequest, errors: list[GenwireError]) -> GenwireError:
-        last = errors[-1]
-        tried = "; ".join(f"{e.provider}: {e.message}" for e in errors)
-        last.message = f"every provider of family {request.family!r} failed before accepting the job ({tried})"
-        return last
+    def _submit_flow(self, request: GenerationRequest) -> Flow[Job]:
+        # one idempotency key per logical submit, minted outside every retry
+        key = request.idempotency_key or str(uuid.uuid4())
+        return submit_any_flow(self._plan_submit(request), key, self.retry, self._random,
+                               fallback=request.family is not None)
 
     def _plan_estimate(self, request: GenerationRequest) -> tuple[SubmitPlan, WireRequest]:
         for plan in self._plan_submit(request):

@@ -9,7 +9,7 @@ global clock: the clock and the random source are passed in.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,10 +34,12 @@ __all__ = [
     "Notify",
     "Send",
     "Sleep",
+    "SubmitPlan",
     "TransportFailure",
     "may_fall_back",
     "refresh_flow",
     "send_flow",
+    "submit_any_flow",
     "submit_flow",
     "wait_flow",
 ]
@@ -47,6 +49,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Send:
+    provider: str
     request: WireRequest
 
 
@@ -89,7 +92,7 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
     uncertain = False  # an earlier attempt may have reached the provider and been accepted
     while True:
         try:
-            resp: WireResponse = yield Send(request)
+            resp: WireResponse = yield Send(adapter.name, request)
         except TransportFailure as failure:
             uncertain = uncertain or failure.reached
             if failure.reached and not request.replay_safe:
@@ -141,6 +144,35 @@ def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any
         # the provider did not say; the catalog's list price is an estimate, labelled as such
         job = job.model_copy(update={"cost": Cost(credits=price.credits, source="catalog")})
     return job
+
+
+@dataclass(frozen=True)
+class SubmitPlan:
+    """One provider to try for a submit: its adapter, the validated request and where results go."""
+
+    adapter: Adapter
+    resolved: Resolved
+    envelope: Mapping[str, Any]
+    webhook_url: str | None
+
+
+def submit_any_flow(plans: Sequence[SubmitPlan], idempotency_key: str, retry: RetryPolicy,
+                    random: Callable[[], float], *, fallback: bool) -> Flow[Job]:
+    """Submit to the first plan that accepts; with ``fallback`` (a family request), move on
+    only after a failure that certainly created no job."""
+    errors: list[GenwireError] = []
+    for plan in plans:
+        try:
+            return (yield from submit_flow(plan.adapter, plan.resolved, plan.envelope, plan.webhook_url,
+                                           idempotency_key, retry, random))
+        except GenwireError as err:
+            if not (fallback and may_fall_back(err)):
+                raise
+            errors.append(err)
+    last = errors[-1]
+    tried = "; ".join(f"{e.provider}: {e.message}" for e in errors)
+    last.message = f"every provider failed before accepting the job ({tried})"
+    raise last
 
 
 def refresh_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callable[[], float], *,

@@ -11,7 +11,6 @@ import asyncio
 import inspect
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any, BinaryIO
 import httpx
 
 from ._client_core import KEY_EXTENSION, _ClientCore
-from ._policy import Notify, Send, Sleep, TransportFailure, may_fall_back, refresh_flow, submit_flow, wait_flow
+from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from .adapters.base import WireRequest, WireResponse
 from .errors import ConfigurationError, GenwireError
 from .models import Cost, GenerationRequest, Job, Media
@@ -68,25 +67,25 @@ class Client(_ClientCore):
         except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
 
-    def _drive(self, provider: str, flow: Any, on_update: OnUpdate | None = None) -> Any:
+    def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
         try:
             effect = next(flow)
             while True:
                 if isinstance(effect, Send):
                     try:
-                        reply = self._send(provider, effect.request)
+                        reply = self._send(effect.provider, effect.request)
                     except (TransportFailure, GenwireError) as failure:
                         # into the flow, so an error after a job was accepted carries it
                         effect = flow.throw(failure)
                         continue
                     effect = flow.send(reply)
                 elif isinstance(effect, Sleep):
-                    logger.debug("%s: waiting %.2fs", provider, effect.seconds)
+                    logger.debug("waiting %.2fs", effect.seconds)
                     self._sleep(effect.seconds)
                     effect = flow.send(None)
                 else:
                     assert isinstance(effect, Notify)
-                    logger.debug("%s job %s: %s", provider, effect.job.id, effect.job.status.value)
+                    logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
                     _notify(on_update, effect.job)
                     effect = flow.send(None)
         except StopIteration as stop:
@@ -95,22 +94,12 @@ class Client(_ClientCore):
     # -- the public surface ---------------------------------------------------------------
     def submit(self, request: GenerationRequest) -> Job:
         """Validate, then submit; return the accepted job. Nothing is sent for invalid input."""
-        key = request.idempotency_key or str(uuid.uuid4())
-        errors: list[GenwireError] = []
-        for plan in self._plan_submit(request):
-            try:
-                return self._drive(plan.provider, submit_flow(  # type: ignore[no-any-return]
-                    plan.adapter, plan.resolved, plan.envelope, plan.webhook_url, key, self.retry, self._random))
-            except GenwireError as err:
-                if not (plan.fallback and may_fall_back(err)):
-                    raise
-                errors.append(err)
-        raise self._all_failed(request, errors)
+        return self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
 
     def status(self, job: Job) -> Job:
         """Poll once and return the refreshed job."""
         adapter = self._adapter(job.provider)
-        return self._drive(job.provider, refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+        return self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
 
     result = status
 
@@ -119,7 +108,7 @@ class Client(_ClientCore):
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
-        return self._drive(job.provider, flow, on_update)  # type: ignore[no-any-return]
+        return self._drive(flow, on_update)  # type: ignore[no-any-return]
 
     def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
             on_update: OnUpdate | None = None) -> Job:
@@ -131,13 +120,13 @@ class Client(_ClientCore):
     def estimate(self, request: GenerationRequest) -> Cost:
         """The provider's price for this input, without submitting (Clipia)."""
         plan, wire = self._plan_estimate(request)
-        resp = self._drive(plan.provider, self._get_flow(plan.adapter, wire))
+        resp = self._drive(self._get_flow(plan.adapter, wire))
         return plan.adapter.parse_estimate(resp)
 
     def balance(self, provider: str) -> float:
         """The account's credit balance (Clipia)."""
         adapter, wire = self._plan_balance(provider)
-        return adapter.parse_balance(self._drive(provider, self._get_flow(adapter, wire)))
+        return adapter.parse_balance(self._drive(self._get_flow(adapter, wire)))
 
     def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         """Fetch an output: stream it to ``path`` or return its bytes.
@@ -194,24 +183,24 @@ class AsyncClient(_ClientCore):
         except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
 
-    async def _drive(self, provider: str, flow: Any, on_update: OnUpdate | None = None) -> Any:
+    async def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
         try:
             effect = next(flow)
             while True:
                 if isinstance(effect, Send):
                     try:
-                        reply = await self._send(provider, effect.request)
+                        reply = await self._send(effect.provider, effect.request)
                     except (TransportFailure, GenwireError) as failure:
                         effect = flow.throw(failure)
                         continue
                     effect = flow.send(reply)
                 elif isinstance(effect, Sleep):
-                    logger.debug("%s: waiting %.2fs", provider, effect.seconds)
+                    logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
                     effect = flow.send(None)
                 else:
                     assert isinstance(effect, Notify)
-                    logger.debug("%s job %s: %s", provider, effect.job.id, effect.job.status.value)
+                    logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
                     if on_update is not None:
                         outcome = on_update(effect.job)
                         if inspect.isawaitable(outcome):
@@ -221,21 +210,11 @@ class AsyncClient(_ClientCore):
             return stop.value
 
     async def submit(self, request: GenerationRequest) -> Job:
-        key = request.idempotency_key or str(uuid.uuid4())
-        errors: list[GenwireError] = []
-        for plan in self._plan_submit(request):
-            try:
-                return await self._drive(plan.provider, submit_flow(  # type: ignore[no-any-return]
-                    plan.adapter, plan.resolved, plan.envelope, plan.webhook_url, key, self.retry, self._random))
-            except GenwireError as err:
-                if not (plan.fallback and may_fall_back(err)):
-                    raise
-                errors.append(err)
-        raise self._all_failed(request, errors)
+        return await self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
 
     async def status(self, job: Job) -> Job:
         adapter = self._adapter(job.provider)
-        return await self._drive(job.provider, refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+        return await self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
 
     result = status
 
@@ -244,7 +223,7 @@ class AsyncClient(_ClientCore):
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
-        return await self._drive(job.provider, flow, on_update)  # type: ignore[no-any-return]
+        return await self._drive(flow, on_update)  # type: ignore[no-any-return]
 
     async def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
                   on_update: OnUpdate | None = None) -> Job:
@@ -257,12 +236,12 @@ class AsyncClient(_ClientCore):
 
     async def estimate(self, request: GenerationRequest) -> Cost:
         plan, wire = self._plan_estimate(request)
-        resp = await self._drive(plan.provider, self._get_flow(plan.adapter, wire))
+        resp = await self._drive(self._get_flow(plan.adapter, wire))
         return plan.adapter.parse_estimate(resp)
 
     async def balance(self, provider: str) -> float:
         adapter, wire = self._plan_balance(provider)
-        return adapter.parse_balance(await self._drive(provider, self._get_flow(adapter, wire)))
+        return adapter.parse_balance(await self._drive(self._get_flow(adapter, wire)))
 
     async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         self._check_open(self._http.is_closed)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
+from support import reply
 
 from genwire import (
     AuthenticationError,
@@ -20,16 +20,11 @@ from genwire import (
     ProviderError,
     RateLimitError,
 )
-from genwire.adapters import WireResponse, get_adapter
+from genwire.adapters import get_adapter
 from genwire.errors import GenwireError
 from genwire.models import Job
 
 CATALOG = Catalog.default()
-
-
-def reply(status: int, body: Any, **headers: str) -> WireResponse:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return WireResponse(status, {k.lower().replace("_", "-"): v for k, v in headers.items()}, raw)
 
 
 def resolved(provider: str, model: str, **values: Any) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from support import TTS_YAML
 
 from genwire import (
     Catalog,
@@ -33,18 +34,6 @@ pytestmark = pytest.mark.anyio
 POLL = PollPolicy(initial_interval=0.001, max_interval=0.002)
 RETRY = RetryPolicy(initial_delay=0.001, max_delay=0.002)
 SECRET_KEY = "cliprise_SECRET_0123456789abcdef"
-TTS_YAML = """\
-id: fake-tts
-name: Fake TTS
-kind: audio
-output: {kind: audio, formats: [mp3]}
-price: {credits: 3}
-tasks:
-  text-to-speech:
-    description: Speak a text.
-    params:
-      prompt: {type: string, required: true, description: The text to speak.}
-"""
 # an optional single-image parameter (list unwrapped to its first item), as on Cliprise's runway page
 I2V_YAML = """\
 id: fake-i2v

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import TTS_YAML
 
 from genwire import Catalog, GenerationRequest, InvalidInputError, JobStatus
 from genwire._retry import PollPolicy, RetryPolicy
@@ -26,18 +27,6 @@ from genwire.webhooks import parse_webhook
 CLIPIA_KEY = "clipia_live_fake"
 CLIPRISE_KEY = "cliprise_fake"
 PROMPT = {"input": {"prompt": "a fox"}}
-TTS_YAML = """\
-id: fake-tts
-name: Fake TTS
-kind: audio
-output: {kind: audio, formats: [mp3]}
-price: {credits: 3}
-tasks:
-  text-to-speech:
-    description: Speak a text.
-    params:
-      prompt: {type: string, required: true, description: The text to speak.}
-"""
 
 
 @pytest.fixture(scope="module")

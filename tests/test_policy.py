@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator
 from typing import Any
 
 import pytest
+from support import Clock, drive, reply
 
 from genwire import (
     Catalog,
@@ -21,42 +21,11 @@ from genwire import (
     WaitTimeoutError,
 )
 from genwire._policy import Notify, Send, Sleep, TransportFailure, submit_flow, wait_flow
-from genwire.adapters import WireResponse, get_adapter
+from genwire.adapters import get_adapter
 from genwire.models import Job
 
 CATALOG = Catalog.default()
 RETRY = RetryPolicy(max_retries=2, initial_delay=1.0, max_delay=4.0)
-
-
-def reply(status: int, body: Any, **headers: str) -> WireResponse:
-    return WireResponse(status, {k.replace("_", "-"): v for k, v in headers.items()}, json.dumps(body).encode())
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def drive(flow: Generator[Any, Any, Any], replies: list[Any], clock: Clock | None = None) -> tuple[list[Any], Any]:
-    """Run a flow, answering each Send with the next reply (or throwing it); sleeping advances ``clock``."""
-    effects: list[Any] = []
-    answer: Any = None
-    try:
-        effect = next(flow)
-        while True:
-            effects.append(effect)
-            if isinstance(effect, Send):
-                answer = replies.pop(0)
-                effect = flow.throw(answer) if isinstance(answer, Exception) else flow.send(answer)
-            else:
-                if isinstance(effect, Sleep) and clock is not None:
-                    clock.now += effect.seconds
-                effect = flow.send(None)
-    except StopIteration as stop:
-        return effects, stop.value
 
 
 def sends(effects: list[Any]) -> list[Any]:

@@ -6,7 +6,7 @@ import inspect
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import Clock, drive, reply
 
 from genwire import (
     AsyncClient,
@@ -32,8 +33,8 @@ from genwire import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
-from genwire._policy import Send, Sleep, TransportFailure, submit_flow, wait_flow
-from genwire.adapters import WireResponse, get_adapter
+from genwire._policy import TransportFailure, submit_flow, wait_flow
+from genwire.adapters import get_adapter
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
 from genwire.webhooks import parse_webhook, sign_clipia
 
@@ -44,11 +45,6 @@ CLIPIA_JOB = Job(provider="clipia", model="nano-banana-2", task="text-to-image",
 CLIPRISE_JOB = Job(provider="cliprise", model="nano-banana", task="text-to-image", id="t1", status=JobStatus.QUEUED)
 IMAGE = GenerationRequest(provider="clipia", model="nano-banana-2", input={"prompt": "a fox"})
 WEBHOOK_SECRET = "whsec_review_0123456789"
-
-
-def reply(status: int, body: Any, **headers: str) -> WireResponse:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return WireResponse(status, {k.replace("_", "-"): v for k, v in headers.items()}, raw)
 
 
 def clipia_delivery(payload: bytes) -> Job:
@@ -142,31 +138,6 @@ def test_non_finite_numbers_in_a_reply_are_malformed_not_stored(number: bytes) -
 
 
 # -- the policy -------------------------------------------------------------------------------------
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def drive(flow: Generator[Any, Any, Any], replies: list[Any], clock: Clock | None = None) -> tuple[list[Any], Any]:
-    effects: list[Any] = []
-    try:
-        effect = next(flow)
-        while True:
-            effects.append(effect)
-            if isinstance(effect, Send):
-                answer = replies.pop(0)
-                effect = flow.throw(answer) if isinstance(answer, Exception) else flow.send(answer)
-            else:
-                if isinstance(effect, Sleep) and clock is not None:
-                    clock.now += effect.seconds
-                effect = flow.send(None)
-    except StopIteration as stop:
-        return effects, stop.value
-
 
 def test_wait_deadline_is_not_overrun_by_retry_after_sleeps_inside_one_poll() -> None:
     clock = Clock()
