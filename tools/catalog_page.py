@@ -39,4 +39,16 @@ def render_page(index: Mapping[str, Any]) -> str:
                 head = [f"`{m['id']}`", m["name"], m["kind"], m.get("family") or ""] if i == 0 else ["", "", "", ""]
                 lines.append("| " + " | ".join([*head, task_name, _params(task)]) + " |")
         lines.append("")
+    lines += ["## Notes", "",
+              "Where a provider's documentation contradicts itself or the format cannot say a thing "
+              "exactly, the model's YAML records what the doc says and what the catalog chose.", ""]
+    for m in sorted(models, key=lambda m: (m["provider"], m["id"])):
+        notes = [*m.get("notes", ())]
+        for task_name, task in m["tasks"].items():
+            notes += [f"{task_name}: {n}" for n in task.get("notes", ())]
+            notes += [f"{task_name}, `{name}`: {p['notes']}" for name, p in task["params"].items() if p.get("notes")]
+        if notes:
+            lines.append(f"- **{m['provider']}/{m['id']}**")
+            lines += [f"  - {n}" for n in dict.fromkeys(notes)]
+    lines.append("")
     return "\n".join(lines)
