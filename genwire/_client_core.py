@@ -23,7 +23,7 @@ from .errors import ConfigurationError, GenwireError, NotFoundError, ProviderErr
 from .models import GenerationRequest, Job, Media
 from .webhooks import add_callback_token, new_callback_token
 
-__all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_VARS", "KEY_EXTENSION"]
+__all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_VARS", "KEY_EXTENSION", "origin_of"]
 
 #: request extension naming the query parameter that carries the key, added at send time
 KEY_EXTENSION = "genwire_query_key"
@@ -57,7 +57,8 @@ def _check_base_url(provider: str, url: str) -> str:
     )
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with default ports filled in: what "same origin" compares."""
     parts = urlsplit(url)
     port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
     return (parts.scheme, (parts.hostname or "").lower(), port)
@@ -145,7 +146,7 @@ class _ClientCore:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
                    **adapter.auth_headers(key), **wire.headers}
         base = self.base_urls[provider]
-        extensions = {KEY_EXTENSION: (wire.key_query_param, key, _origin(base))} if wire.key_query_param else {}
+        extensions = {KEY_EXTENSION: (wire.key_query_param, key, origin_of(base))} if wire.key_query_param else {}
         return httpx.Request(wire.method, base + wire.path, params=dict(wire.query) or None,
                              headers=headers, json=wire.json, extensions=extensions)
 
@@ -211,11 +212,11 @@ class _ClientCore:
         return send_flow(adapter, wire, self.retry, self._random)
 
     def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:
-        origin = _origin(media.url)
+        origin = origin_of(media.url)
         if origin[0] not in ("https", "http"):
             raise ConfigurationError(f"cannot download {media.url!r}", code="bad_url")
         for provider, base in self.base_urls.items():
-            if _origin(base) == origin and provider in self.__keys:
+            if origin_of(base) == origin and provider in self.__keys:
                 adapter = self._adapter(provider)
                 key = self.__keys[provider]
                 param = adapter.download_key_param

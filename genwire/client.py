@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from ._client_core import KEY_EXTENSION, _ClientCore
+from ._client_core import KEY_EXTENSION, _ClientCore, origin_of
 from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from .adapters.base import WireRequest, WireResponse
 from .errors import ConfigurationError, GenwireError
@@ -297,7 +297,7 @@ def _with_key(request: httpx.Request) -> httpx.Request:
     name, key, origin = request.extensions[KEY_EXTENSION]
     extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
     url = request.url
-    if (url.scheme, url.host, url.port or {"https": 443, "http": 80}.get(url.scheme)) == origin:
+    if origin_of(str(url)) == origin:
         url = url.copy_add_param(name, key)
     return httpx.Request(request.method, url, headers=request.headers, stream=request.stream,
                          extensions=extensions)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tools.import_cliprise import DESCRIPTIONS, normalize_enum, normalize_name, render_yaml
+from tools.import_cliprise import CANONICAL_SCALAR_TYPES, DESCRIPTIONS, normalize_enum, normalize_name, render_yaml
 
 __all__ = ["clipia_to_catalog", "main", "param_spec", "schema_entries"]
 
@@ -55,12 +55,8 @@ def param_spec(wire: str, desc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         spec["items"] = {"type": "url"}
         if wire_type != "array":
             spec.update(transform="first", max_items=1)
-    elif name in ("first_frame_url", "last_frame_url"):
-        spec["type"] = "url"
-    elif name == "seed":
-        spec["type"] = "integer"
-    elif name == "duration":
-        spec["type"] = "number"
+    elif name in CANONICAL_SCALAR_TYPES:
+        spec["type"] = CANONICAL_SCALAR_TYPES[name]
     else:
         spec["type"] = wire_type
     numeric_strings = wire_type == "string" and bool(enum) and all(_NUMERIC.match(str(e)) for e in enum or [])

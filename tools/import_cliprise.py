@@ -22,6 +22,7 @@ from genwire.catalog import bundled_paths
 from tools.cliprise_doc import Discrepancy, DocModel, DocParam, DocVariant, find_discrepancies, parse_document
 
 __all__ = [
+    "CANONICAL_SCALAR_TYPES",
     "DESCRIPTIONS",
     "Draft",
     "draft_model",
@@ -51,6 +52,8 @@ def _vocabulary_renames() -> dict[str, str]:
 
 
 _RENAMES = {**_vocabulary_renames(), **_OWN_NAMES}
+#: canonical names whose type does not follow the wire type (frames are URLs, seconds are numbers)
+CANONICAL_SCALAR_TYPES = {"first_frame_url": "url", "last_frame_url": "url", "seed": "integer", "duration": "number"}
 _SPEC_ORDER = ("wire", "type", "items", "transform", "description", "required", "enum", "wire_values",
                "minimum", "maximum", "max_length", "min_items", "max_items", "notes")
 _RATIO = re.compile(r"^\d+:\d+$")
@@ -157,12 +160,8 @@ def _param(p: DocParam, sample: Any) -> tuple[str, dict[str, Any], list[str]]:
         if p.type != "array" and (p.max_items or 1) <= 1:
             spec["transform"] = "first"
             spec["max_items"] = 1
-    elif name in ("first_frame_url", "last_frame_url"):
-        spec["type"] = "url"
-    elif name == "seed":
-        spec["type"] = "integer"
-    elif name == "duration":
-        spec["type"] = "number"
+    elif name in CANONICAL_SCALAR_TYPES:
+        spec["type"] = CANONICAL_SCALAR_TYPES[name]
     elif p.type in ("number", "integer"):
         spec["type"] = "number" if p.enum else _number_type(p)
     elif p.type == "string" and p.enum and {str(e) for e in p.enum} <= {"true", "false"}:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from .._redact import redact_json, strip_query_secrets
-from .._retry import parse_retry_after
+from .._retry import is_retryable_status, parse_retry_after
 from .._translate import build_body
 from ..catalog import Catalog, Resolved
 from ..errors import (
@@ -286,8 +286,8 @@ class ClipiaAdapter:
             code = err.get("code") if isinstance(err.get("code"), str) else None
             message = str(err.get("message") or code or message)
         cls = ERROR_BY_CODE.get(code or "") or error_for_status(resp.status)
-        retryable = resp.status == 429 or resp.status >= 500 or resp.status == 408
-        return cls(message, provider=self.name, status=resp.status, code=code, retryable=retryable,
+        return cls(message, provider=self.name, status=resp.status, code=code,
+                   retryable=is_retryable_status(resp.status),
                    retry_after=parse_retry_after(resp.headers), job=job,
                    body=None if body is not None else raw_text(resp.body))
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from .._redact import redact_json, strip_query_secrets
-from .._retry import parse_retry_after
+from .._retry import is_retryable_status, parse_retry_after
 from .._translate import build_body
 from ..catalog import Catalog, Resolved
 from ..errors import (
@@ -183,7 +183,7 @@ class ClipriseAdapter:
                 message = body["msg"]
         cls = ERROR_BY_CODE.get(code or "") or error_for_status(status)
         return cls(message, provider=self.name, status=status, code=code,
-                   retryable=status == 429 or status >= 500 or status == 408,
+                   retryable=is_retryable_status(status),
                    retry_after=parse_retry_after(resp.headers), job=job,
                    body=None if isinstance(body, Mapping) else raw_text(resp.body))
 
