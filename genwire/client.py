@@ -7,7 +7,6 @@ order) lives in ``_ClientCore`` and is shared.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import time
@@ -20,6 +19,7 @@ from typing import Any, BinaryIO
 import httpx
 
 from ._client_core import KEY_EXTENSION, _ClientCore, origin_of
+from ._gate import AsyncGate, SyncGate
 from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from .adapters.base import WireRequest, WireResponse
 from .errors import ConfigurationError, GenwireError
@@ -47,6 +47,7 @@ class Client(_ClientCore):
         inner = transport if transport is not None else httpx.HTTPTransport(limits=self._limits)
         self._http = httpx.Client(transport=_KeyQueryTransport(inner), timeout=self._timeout,
                                   follow_redirects=False)
+        self._gate = SyncGate(self.max_in_flight)
 
     def __enter__(self) -> Client:
         return self
@@ -61,9 +62,12 @@ class Client(_ClientCore):
     def _send(self, provider: str, request: WireRequest) -> WireResponse:
         self._check_open(self._http.is_closed)
         try:
-            resp = self._http.send(self._http_request(provider, request))
+            outgoing = self._http_request(provider, request)
+            with self._gate:
+                resp = self._http.send(outgoing)
+                body = resp.read()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
-            return self._wire_response(resp, resp.read())
+            return self._wire_response(resp, body)
         except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
 
@@ -163,6 +167,7 @@ class AsyncClient(_ClientCore):
         inner = transport if transport is not None else httpx.AsyncHTTPTransport(limits=self._limits)
         self._http = httpx.AsyncClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
                                        follow_redirects=False)
+        self._gate = AsyncGate(self.max_in_flight)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -177,9 +182,12 @@ class AsyncClient(_ClientCore):
     async def _send(self, provider: str, request: WireRequest) -> WireResponse:
         self._check_open(self._http.is_closed)
         try:
-            resp = await self._http.send(self._http_request(provider, request))
+            outgoing = self._http_request(provider, request)
+            async with self._gate:
+                resp = await self._http.send(outgoing)
+                body = await resp.aread()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
-            return self._wire_response(resp, await resp.aread())
+            return self._wire_response(resp, body)
         except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
 
@@ -195,6 +203,8 @@ class AsyncClient(_ClientCore):
                         continue
                     effect = flow.send(reply)
                 elif isinstance(effect, Sleep):
+                    import asyncio  # here, not at module level: sync users never load it
+
                     logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
                     effect = flow.send(None)
