@@ -116,7 +116,7 @@ def print_table(comparisons: Sequence[Comparison], runs: int) -> None:
     print("| case | candidate | µs/call | baseline | µs/call | ratio | goal | met |")
     print("|---|---|---|---|---|---|---|---|")
     for c in comparisons:
-        goal = f"≤ {c.goal:.2f}×" if c.goal is not None else ""
+        goal = f"≤ {c.goal:.2f}x" if c.goal is not None else ""
         print(f"| {c.case} | {c.numerator} | {statistics.median(c.numerator_us):.1f} | {c.denominator} | "
-              f"{statistics.median(c.denominator_us):.1f} | {c.ratio:.2f}× "
-              f"[{min(c.ratios):.2f}–{max(c.ratios):.2f}] | {goal} | {c.met} |")
+              f"{statistics.median(c.denominator_us):.1f} | {c.ratio:.2f}x "
+              f"[{min(c.ratios):.2f}-{max(c.ratios):.2f}] | {goal} | {c.met} |")

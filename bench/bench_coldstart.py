@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import machine  # noqa: E402
+from _harness import machine
 
 REPLY = ("lambda r: httpx.Response(200, json={'request_id': '7e0f4c9a', 'status': 'IN_QUEUE', "
          "'queue_position': 0})")
@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         ratios = [r[num][0] / r[den][0] for r in runs]
         ratio = statistics.median(ratios)
         met = "" if goal is None else ("yes" if ratio <= goal else "NO")
-        print(f"| {num} / {den} | {ratio:.2f}× [{min(ratios):.2f}–{max(ratios):.2f}] | "
-              f"{'' if goal is None else f'≤ {goal:.2f}×'} | {met} |")
+        print(f"| {num} / {den} | {ratio:.2f}x [{min(ratios):.2f}-{max(ratios):.2f}] | "
+              f"{'' if goal is None else f'≤ {goal:.2f}x'} | {met} |")
     return 0
 
 

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Case, compare, measure, print_table, run_in_children  # noqa: E402
+from _harness import Case, compare, measure, print_table, run_in_children
 
 KEY = "clipia_live_bench0000000000"
 CLIPIA = "https://api.clipia.ai"
