@@ -7,6 +7,7 @@ order) lives in ``_ClientCore`` and is shared.
 
 from __future__ import annotations
 
+import http.cookiejar
 import inspect
 import logging
 import time
@@ -45,8 +46,8 @@ class Client(_ClientCore):
         transport = kwargs.pop("transport", None)
         super().__init__(**kwargs)
         inner = transport if transport is not None else httpx.HTTPTransport(limits=self._limits)
-        self._http = httpx.Client(transport=_KeyQueryTransport(inner), timeout=self._timeout,
-                                  follow_redirects=False)
+        self._http = _HTTPClient(transport=_KeyQueryTransport(inner), timeout=self._timeout,
+                                 follow_redirects=False)
         self._gate = SyncGate(self.max_in_flight)
 
     def __enter__(self) -> Client:
@@ -165,8 +166,8 @@ class AsyncClient(_ClientCore):
         transport = kwargs.pop("transport", None)
         super().__init__(**kwargs)
         inner = transport if transport is not None else httpx.AsyncHTTPTransport(limits=self._limits)
-        self._http = httpx.AsyncClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
-                                       follow_redirects=False)
+        self._http = _AsyncHTTPClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
+                                      follow_redirects=False)
         self._gate = AsyncGate(self.max_in_flight)
 
     async def __aenter__(self) -> AsyncClient:
@@ -293,6 +294,49 @@ def _partial_file(target: Path) -> Iterator[BinaryIO]:
     except BaseException:
         part.unlink(missing_ok=True)
         raise
+
+
+# -- no cookie jar ----------------------------------------------------------------------------
+
+class _NoJar(http.cookiejar.CookieJar):
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+
+class _NoCookies(httpx.Cookies):
+    """Never stores a cookie: provider APIs authenticate by key, and a client shared by
+    many callers must not carry one reply's cookies into the next request. It also spares
+    every reply httpx's cookie parsing (urllib request and email.Message adapters), a
+    sizeable share of a mocked round trip."""
+
+    def __init__(self) -> None:
+        super().__init__(_NoJar())
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class _HTTPClient(httpx.Client):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
+
+
+class _AsyncHTTPClient(httpx.AsyncClient):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
 
 
 # -- adding the key at send time ---------------------------------------------------------------
