@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from .._redact import redact_json, strip_query_secrets
+from .._redact import redact_json, redact_reply, strip_query_secrets
 from .._retry import is_retryable_status, parse_retry_after
 from .._translate import build_body
 from ..catalog import Catalog, Resolved
@@ -180,16 +180,18 @@ class ClipiaAdapter:
         request_id = body.get("request_id")
         if not isinstance(request_id, str) or not request_id:
             raise malformed(self.name, "submit: no request_id", resp)
-        job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
-                  status=JobStatus.QUEUED, warnings=resolved.warnings)
-        status = self._status(body, resp, "submit", job)
-        return job.model_copy(update={
-            "status": status,
-            "queue_position": _integer(body.get("queue_position")),
-            "cost": as_credits(body.get("cost")),
-            "warnings": resolved.warnings + _warnings(body),
-            "raw": redact_json(body),
-        })
+        raw = body.get("status")
+        status = STATUS.get(raw) if isinstance(raw, str) else None
+        if status is None:
+            job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
+                      status=JobStatus.QUEUED, warnings=resolved.warnings)
+            raise malformed(self.name, f"submit: unknown status {raw!r}", resp, job)
+        # every value is checked or built above from parsed JSON: constructed, not re-validated
+        return Job.model_construct(
+            provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id, status=status,
+            queue_position=_integer(body.get("queue_position")), cost=as_credits(body.get("cost")),
+            warnings=resolved.warnings + _warnings(body), raw=redact_reply(body, resp.body),
+        )
 
     # -- status and result ----------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:
@@ -205,7 +207,7 @@ class ClipiaAdapter:
             "status": status,
             "progress": max(0.0, min(100.0, float(progress))) if progress is not None else job.progress,
             "queue_position": _integer(body.get("queue_position")) if status is JobStatus.QUEUED else None,
-            "raw": redact_json(body),
+            "raw": redact_reply(body, resp.body),
         }
         if status is JobStatus.FAILED or status is JobStatus.CANCELED:
             update["error"] = _job_error(body) if body.get("error") else JobError(
