@@ -47,3 +47,9 @@ def test_a_plain_reply_is_returned_as_is_and_a_keyed_one_is_masked() -> None:
 def test_a_reply_with_something_to_mask_is_masked(raw: bytes) -> None:
     parsed = json.loads(raw)
     assert redact_reply(parsed, raw) == redact_json(parsed) != parsed
+
+
+def test_every_credential_key_name_contains_a_shortcut_anchor() -> None:
+    from genwire._redact import _KEY_ANCHORS, SECRET_JSON_KEYS
+
+    assert all(any(anchor.decode() in name for anchor in _KEY_ANCHORS) for name in SECRET_JSON_KEYS)

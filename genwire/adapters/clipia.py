@@ -186,8 +186,7 @@ class ClipiaAdapter:
             job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
                       status=JobStatus.QUEUED, warnings=resolved.warnings)
             raise malformed(self.name, f"submit: unknown status {raw!r}", resp, job)
-        # every value is checked or built above from parsed JSON: constructed, not re-validated
-        return Job.model_construct(
+        return Job(
             provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id, status=status,
             queue_position=_integer(body.get("queue_position")), cost=as_credits(body.get("cost")),
             warnings=resolved.warnings + _warnings(body), raw=redact_reply(body, resp.body),

@@ -91,10 +91,8 @@ class ClipriseAdapter:
         if not isinstance(task_id, str) or not task_id:
             err = malformed(self.name, "generate: no taskId (a task may still have been created)", resp)
             raise err
-        # every value is checked or built above from parsed JSON: constructed, not re-validated
-        return Job.model_construct(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
-                                   status=JobStatus.QUEUED, warnings=resolved.warnings,
-                                   raw=redact_reply(body, resp.body))
+        return Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
+                   status=JobStatus.QUEUED, warnings=resolved.warnings, raw=redact_reply(body, resp.body))
 
     # -- status ----------------------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:
