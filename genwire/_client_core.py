@@ -66,6 +66,10 @@ def _check_base_url(provider: str, url: str) -> str:
     )
 
 
+def _under(path: str, base_path: str) -> bool:
+    return not base_path or path == base_path or path.startswith(base_path + "/")
+
+
 def origin_of(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with default ports filled in: what "same origin" compares."""
     parts = urlsplit(url)
@@ -260,16 +264,27 @@ class _ClientCore:
         origin = origin_of(media.url)
         if origin[0] not in ("https", "http"):
             raise ConfigurationError(f"cannot download {media.url!r}", code="bad_url")
-        for provider, base in self.base_urls.items():
-            if origin_of(base) == origin and provider in self.__keys:
-                adapter = self._adapter(provider)
-                key = self.__keys[provider]
-                param = adapter.download_key_param
-                extensions = {KEY_EXTENSION: (param, key, origin)} if param else {}
-                headers = {"User-Agent": USER_AGENT, **adapter.auth_headers(key)}
-                return provider, httpx.Request("GET", media.url, headers=headers, extensions=extensions)
+        provider = self._provider_at(media.url)
+        if provider is not None:
+            adapter = self._adapter(provider)
+            key = self.__keys[provider]
+            param = adapter.download_key_param
+            extensions = {KEY_EXTENSION: (param, key, origin)} if param else {}
+            headers = {"User-Agent": USER_AGENT, **adapter.auth_headers(key)}
+            return provider, httpx.Request("GET", media.url, headers=headers, extensions=extensions)
         # another origin (a CDN): never send credentials there
         return None, httpx.Request("GET", media.url, headers={"User-Agent": USER_AGENT})
+
+    def _provider_at(self, url: str) -> str | None:
+        """The keyed provider serving ``url``'s origin; when several share it (a local fake
+        server), the one whose base path holds the URL's path."""
+        origin, path = origin_of(url), urlsplit(url).path
+        here = [(p, urlsplit(b).path.rstrip("/")) for p, b in self.base_urls.items()
+                if origin_of(b) == origin and p in self.__keys]
+        under = [(p, base) for p, base in here if _under(path, base)]
+        if under:
+            return max(under, key=lambda pb: len(pb[1]))[0]
+        return here[0][0] if here else None
 
     def _download_error(self, provider: str | None, resp: WireResponse) -> GenwireError:
         if provider is not None:

@@ -74,7 +74,15 @@ class FakeClipia(FakeProvider):
     # -- routing ---------------------------------------------------------------------
     def serves_media(self, url: httpx.URL) -> bool:
         media = urlsplit(self.media_url)
-        return (url.scheme, url.host) == (media.scheme, media.hostname or "")
+        default = {"https": 443, "http": 80}
+        if (url.scheme, url.host, url.port or default.get(url.scheme)) != (
+                media.scheme, media.hostname or "", media.port or default.get(media.scheme)):
+            return False
+        prefix = media.path.rstrip("/")
+        return not prefix or url.path == prefix or url.path.startswith(prefix + "/")
+
+    def _is_submit(self, method: str, path: list[str]) -> bool:
+        return method == "POST" and len(path) == 3 and path[:2] == ["v1", "models"]
 
     def _handle(self, request: httpx.Request, path: list[str] | None) -> httpx.Response:
         if self.serves_media(request.url):
@@ -268,7 +276,7 @@ class FakeClipia(FakeProvider):
         return {"images": [item]}
 
     def _media(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
+        path = request.url.path[len(urlsplit(self.media_url).path.rstrip("/")):]
         stem = path.rsplit(".", 1)[0]
         kind = None
         if request.method == "GET" and stem == "/sandbox/sample":
