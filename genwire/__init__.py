@@ -2,6 +2,7 @@
 
 Public names load on first use (PEP 562), so ``import genwire`` stays cheap and a
 catalog lookup never pays for the HTTP client, pydantic or the catalog compiler.
+New public names go in ``_WHERE`` (and the ``TYPE_CHECKING`` block, for type checkers).
 """
 
 from __future__ import annotations
@@ -49,13 +50,17 @@ if TYPE_CHECKING:
     )
     from .models import (
         TERMINAL_STATUSES,
+        Account,
         Cost,
+        Estimate,
         GenerationRequest,
+        InputWarning,
         Job,
         JobError,
         JobStatus,
         Media,
         MediaKind,
+        RateLimit,
     )
     from .specs import (
         ModelChoice,
@@ -67,6 +72,7 @@ if TYPE_CHECKING:
 
 #: public name -> the module that defines it
 _WHERE: dict[str, str] = {
+    "Account": ".models",
     "AsyncClient": ".client",
     "AuthenticationError": ".errors",
     "Catalog": ".catalog",
@@ -74,9 +80,11 @@ _WHERE: dict[str, str] = {
     "Client": ".client",
     "ConfigurationError": ".errors",
     "Cost": ".models",
+    "Estimate": ".models",
     "GenerationRequest": ".models",
     "GenwireError": ".errors",
     "IdempotencyConflictError": ".errors",
+    "InputWarning": ".models",
     "InsufficientCreditsError": ".errors",
     "InvalidInputError": ".errors",
     "Job": ".models",
@@ -93,6 +101,7 @@ _WHERE: dict[str, str] = {
     "PollPolicy": "._retry",
     "Price": ".specs",
     "ProviderError": ".errors",
+    "RateLimit": ".models",
     "RateLimitError": ".errors",
     "Resolved": ".catalog",
     "RetryPolicy": "._retry",
@@ -109,6 +118,7 @@ _WHERE: dict[str, str] = {
 }
 
 __all__ = [
+    "Account",
     "AsyncClient",
     "AuthenticationError",
     "Catalog",
@@ -116,9 +126,11 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "Cost",
+    "Estimate",
     "GenerationRequest",
     "GenwireError",
     "IdempotencyConflictError",
+    "InputWarning",
     "InsufficientCreditsError",
     "InvalidInputError",
     "Job",
@@ -135,6 +147,7 @@ __all__ = [
     "PollPolicy",
     "Price",
     "ProviderError",
+    "RateLimit",
     "RateLimitError",
     "Resolved",
     "RetryPolicy",
