@@ -8,6 +8,7 @@ import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -140,15 +141,25 @@ class _ClientCore:
         if closed:
             raise ConfigurationError("the client is closed; make a new one", code="client_closed")
 
-    def _http_request(self, provider: str, wire: WireRequest) -> httpx.Request:
+    def _http_request(self, provider: str, wire: WireRequest, timeout: float | None = None) -> httpx.Request:
         key = self._key(provider)
         adapter = self._adapter(provider)
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
                    **adapter.auth_headers(key), **wire.headers}
         base = self.base_urls[provider]
-        extensions = {KEY_EXTENSION: (wire.key_query_param, key, origin_of(base))} if wire.key_query_param else {}
+        extensions: dict[str, Any] = {}
+        if wire.key_query_param:
+            extensions[KEY_EXTENSION] = (wire.key_query_param, key, origin_of(base))
+        if timeout is not None:
+            extensions["timeout"] = self._request_timeout(timeout)
         return httpx.Request(wire.method, base + wire.path, params=dict(wire.query) or None,
                              headers=headers, json=wire.json, extensions=extensions)
+
+    def _request_timeout(self, left: float) -> dict[str, float | None]:
+        """The client's httpx timeouts, none longer than ``left`` seconds (what remains of a wait)."""
+        left = max(left, 0.001)
+        return {name: left if value is None else min(value, left)
+                for name, value in httpx.Timeout(self._timeout).as_dict().items()}
 
     def _wire_response(self, resp: httpx.Response, body: bytes) -> WireResponse:
         # Scrub our keys from replies before anything reads them, so no Job,

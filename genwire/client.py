@@ -58,10 +58,10 @@ class Client(_ClientCore):
         self._http.close()
 
     # -- driving flows -----------------------------------------------------------------
-    def _send(self, provider: str, request: WireRequest) -> WireResponse:
+    def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
         self._check_open(self._http.is_closed)
         try:
-            resp = self._http.send(self._http_request(provider, request))
+            resp = self._http.send(self._http_request(provider, request, timeout))
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, resp.read())
         except httpx.RequestError as exc:
@@ -73,7 +73,7 @@ class Client(_ClientCore):
             while True:
                 if isinstance(effect, Send):
                     try:
-                        reply = self._send(effect.provider, effect.request)
+                        reply = self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
                         # into the flow, so an error after a job was accepted carries it
                         effect = flow.throw(failure)
@@ -174,10 +174,10 @@ class AsyncClient(_ClientCore):
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _send(self, provider: str, request: WireRequest) -> WireResponse:
+    async def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
         self._check_open(self._http.is_closed)
         try:
-            resp = await self._http.send(self._http_request(provider, request))
+            resp = await self._http.send(self._http_request(provider, request, timeout))
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, await resp.aread())
         except httpx.RequestError as exc:
@@ -189,7 +189,7 @@ class AsyncClient(_ClientCore):
             while True:
                 if isinstance(effect, Send):
                     try:
-                        reply = await self._send(effect.provider, effect.request)
+                        reply = await self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
                         effect = flow.throw(failure)
                         continue
