@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._policy import Flow, SubmitPlan, send_flow, submit_any_flow
+from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
 from ._redact import redact_text
 from ._retry import PollPolicy, RetryPolicy
 from ._version import __version__
@@ -134,6 +134,11 @@ class _ClientCore:
 
     def _redact(self, text: str) -> str:
         return redact_text(text, self.__keys.values())
+
+    def _transport_failure(self, exc: httpx.RequestError) -> TransportFailure:
+        """No reply: whether the request may have arrived (anything after the connection opened)."""
+        unreached = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+        return TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not unreached)
 
     # -- wire <-> httpx -------------------------------------------------------------------
     @staticmethod
