@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ._compile import CompiledCatalog, compile_catalog
 from ._validation import ValidateFn, compile_validator
 from .errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
-from .models import GenerationRequest
 from .specs import ModelSpec, TaskSpec
+
+if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay off the lookup path
+    from ._compile import CompiledCatalog
+    from .models import GenerationRequest, InputWarning
 
 __all__ = ["Catalog", "Resolved", "bundled_paths"]
 
@@ -43,7 +44,7 @@ class Resolved:
     spec: ModelSpec
     task: TaskSpec
     input: dict[str, Any]
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[InputWarning, ...] = ()
 
 
 class Catalog:
@@ -85,6 +86,8 @@ class Catalog:
         root = Path(path)
         if not root.is_dir():
             raise CatalogError("not a directory", file=str(root))
+        from ._compile import compile_catalog
+
         base = cls.default()
         compiled, problems = compile_catalog(
             root, vocabulary=base._index["vocabulary"], providers=base._index["providers"]
@@ -149,6 +152,8 @@ class Catalog:
         if provider not in self._index["providers"]:
             raise NotFoundError(f"unknown provider {provider!r}; known: {', '.join(self.providers)}",
                                 provider=provider, code="unknown_model")
+        import difflib
+
         ids = [s.id for s in self._specs.values() if s.provider == provider]
         close = difflib.get_close_matches(model, ids, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -250,12 +255,14 @@ class Catalog:
         if not isinstance(input, Mapping):
             raise InvalidInputError("input must be an object", [Violation("$", "is not an object")])
         tspec = self._infer_task(spec, input) if task is None else self.task(spec.provider, spec.id, task)
-        warnings: list[str] = []
+        warnings: list[InputWarning] = []
         extra = [k for k in input if k not in tspec.accepted]
         if extra:
             where = f"{spec.provider}/{spec.id} {tspec.name}"
             if unsupported == "warn":
-                warnings = [f"parameter {k!r} is not taken by {where}; not sent" for k in extra]
+                warnings = [InputWarning(code="unsupported_parameter", parameter=k,
+                                         message=f"parameter {k!r} is not taken by {where}; not sent")
+                            for k in extra]
                 input = {k: v for k, v in input.items() if k in tspec.accepted}
             else:
                 violations = self._validator(spec.provider, spec.id, tspec.name)(input)

@@ -7,7 +7,7 @@ order) lives in ``_ClientCore`` and is shared.
 
 from __future__ import annotations
 
-import asyncio
+import http.cookiejar
 import inspect
 import logging
 import time
@@ -16,14 +16,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
+from urllib.parse import urlencode
 
 import httpx
 
 from ._client_core import KEY_EXTENSION, _ClientCore, origin_of
+from ._gate import AsyncGate, SyncGate
 from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from .adapters.base import WireRequest, WireResponse
 from .errors import ConfigurationError, GenwireError
-from .models import Cost, GenerationRequest, Job, Media
+from .models import Account, Estimate, GenerationRequest, Job, Media
 
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
 
@@ -41,8 +43,9 @@ class Client(_ClientCore):
         transport = kwargs.pop("transport", None)
         super().__init__(**kwargs)
         inner = transport if transport is not None else httpx.HTTPTransport(limits=self._limits)
-        self._http = httpx.Client(transport=_KeyQueryTransport(inner), timeout=self._timeout,
-                                  follow_redirects=False)
+        self._http = _HTTPClient(transport=_KeyQueryTransport(inner), timeout=self._timeout,
+                                 follow_redirects=False)
+        self._gate = SyncGate(self.max_in_flight)
 
     def __enter__(self) -> Client:
         return self
@@ -58,9 +61,12 @@ class Client(_ClientCore):
         self._check_open(self._http.is_closed)
         failure: TransportFailure | None = None
         try:
-            resp = self._http.send(self._http_request(provider, request, timeout))
+            outgoing = self._http_request(provider, request, timeout)
+            with self._gate:
+                resp = self._http.send(outgoing)
+                body = resp.read()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
-            return self._wire_response(resp, resp.read())
+            return self._wire_response(resp, body)
         except httpx.RequestError as exc:
             failure = self._transport_failure(exc)
         raise failure  # outside the except block: the httpx error (its URL may hold a key) is not chained
@@ -95,15 +101,25 @@ class Client(_ClientCore):
         """Validate, then submit; return the accepted job. Nothing is sent for invalid input."""
         return self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
 
-    def status(self, job: Job) -> Job:
-        """Poll once and return the refreshed job."""
+    def status(self, job: Job | str, job_id: str | None = None) -> Job:
+        """Poll once and return the refreshed job: ``status(job)`` or ``status("clipia", request_id)``.
+
+        A finished job whose final result was not read yet (outputs, or a failure's
+        error and refunded cost) gets it read too.
+        """
+        job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
         return self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
 
     result = status
 
-    def wait(self, job: Job, *, timeout: float = DEFAULT_WAIT_TIMEOUT, on_update: OnUpdate | None = None) -> Job:
-        """Poll until the job ends; raise ``JobFailedError`` or ``WaitTimeoutError`` (both carry the job)."""
+    def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
+             on_update: OnUpdate | None = None) -> Job:
+        """Poll until the job ends; raise ``JobFailedError`` or ``WaitTimeoutError`` (both carry the job).
+
+        Takes a ``Job`` or a provider name and job id, like ``status``.
+        """
+        job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
@@ -116,16 +132,21 @@ class Client(_ClientCore):
         _notify(on_update, job)
         return self.wait(job, timeout=timeout, on_update=on_update)
 
-    def estimate(self, request: GenerationRequest) -> Cost:
-        """The provider's price for this input, without submitting (Clipia)."""
+    def estimate(self, request: GenerationRequest) -> Estimate:
+        """The provider's price for this input, without submitting (Clipia): an ``Estimate``, which is
+        a ``Cost`` (``credits``) plus the ``warnings`` genwire and the provider raised about the input."""
         plan, wire = self._plan_estimate(request)
         resp = self._drive(self._get_flow(plan.adapter, wire))
-        return plan.adapter.parse_estimate(resp)
+        return self._estimated(plan, plan.adapter.parse_estimate(resp))
 
     def balance(self, provider: str) -> float:
         """The account's credit balance (Clipia)."""
+        return self.account(provider).credits
+
+    def account(self, provider: str) -> Account:
+        """The account as the provider reports it: balance and 30-day usage (Clipia)."""
         adapter, wire = self._plan_balance(provider)
-        return adapter.parse_balance(self._drive(self._get_flow(adapter, wire)))
+        return adapter.parse_account(self._drive(self._get_flow(adapter, wire)))
 
     def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         """Fetch an output: stream it to ``path`` or return its bytes.
@@ -160,8 +181,9 @@ class AsyncClient(_ClientCore):
         transport = kwargs.pop("transport", None)
         super().__init__(**kwargs)
         inner = transport if transport is not None else httpx.AsyncHTTPTransport(limits=self._limits)
-        self._http = httpx.AsyncClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
-                                       follow_redirects=False)
+        self._http = _AsyncHTTPClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
+                                      follow_redirects=False)
+        self._gate = AsyncGate(self.max_in_flight)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -177,9 +199,12 @@ class AsyncClient(_ClientCore):
         self._check_open(self._http.is_closed)
         failure: TransportFailure | None = None
         try:
-            resp = await self._http.send(self._http_request(provider, request, timeout))
+            outgoing = self._http_request(provider, request, timeout)
+            async with self._gate:
+                resp = await self._http.send(outgoing)
+                body = await resp.aread()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
-            return self._wire_response(resp, await resp.aread())
+            return self._wire_response(resp, body)
         except httpx.RequestError as exc:
             failure = self._transport_failure(exc)
         raise failure
@@ -196,6 +221,8 @@ class AsyncClient(_ClientCore):
                         failed = failure
                     effect = flow.send(reply) if failed is None else flow.throw(failed)
                 elif isinstance(effect, Sleep):
+                    import asyncio  # here, not at module level: sync users never load it
+
                     logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
                     effect = flow.send(None)
@@ -213,14 +240,16 @@ class AsyncClient(_ClientCore):
     async def submit(self, request: GenerationRequest) -> Job:
         return await self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
 
-    async def status(self, job: Job) -> Job:
+    async def status(self, job: Job | str, job_id: str | None = None) -> Job:
+        job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
         return await self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
 
     result = status
 
-    async def wait(self, job: Job, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
+    async def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
                    on_update: OnUpdate | None = None) -> Job:
+        job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
@@ -235,14 +264,17 @@ class AsyncClient(_ClientCore):
                 await outcome
         return await self.wait(job, timeout=timeout, on_update=on_update)
 
-    async def estimate(self, request: GenerationRequest) -> Cost:
+    async def estimate(self, request: GenerationRequest) -> Estimate:
         plan, wire = self._plan_estimate(request)
         resp = await self._drive(self._get_flow(plan.adapter, wire))
-        return plan.adapter.parse_estimate(resp)
+        return self._estimated(plan, plan.adapter.parse_estimate(resp))
 
     async def balance(self, provider: str) -> float:
+        return (await self.account(provider)).credits
+
+    async def account(self, provider: str) -> Account:
         adapter, wire = self._plan_balance(provider)
-        return adapter.parse_balance(await self._drive(self._get_flow(adapter, wire)))
+        return adapter.parse_account(await self._drive(self._get_flow(adapter, wire)))
 
     async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         self._check_open(self._http.is_closed)
@@ -286,6 +318,49 @@ def _partial_file(target: Path) -> Iterator[BinaryIO]:
         raise
 
 
+# -- no cookie jar ----------------------------------------------------------------------------
+
+class _NoJar(http.cookiejar.CookieJar):
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+
+class _NoCookies(httpx.Cookies):
+    """Never stores a cookie: provider APIs authenticate by key, and a client shared by
+    many callers must not carry one reply's cookies into the next request. It also spares
+    every reply httpx's cookie parsing (urllib request and email.Message adapters), a
+    sizeable share of a mocked round trip."""
+
+    def __init__(self) -> None:
+        super().__init__(_NoJar())
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class _HTTPClient(httpx.Client):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
+
+
+class _AsyncHTTPClient(httpx.AsyncClient):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
+
+
 # -- adding the key at send time ---------------------------------------------------------------
 
 def _with_key(request: httpx.Request) -> httpx.Request:
@@ -299,7 +374,10 @@ def _with_key(request: httpx.Request) -> httpx.Request:
     extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
     url = request.url
     if origin_of(str(url)) == origin:
-        url = url.copy_add_param(name, key)
+        if url.fragment:
+            url = url.copy_add_param(name, key)
+        else:  # append, leaving the rest of the query byte for byte (signed URLs); one parse, not three
+            url = httpx.URL(f"{url}{'&' if url.query else '?'}{urlencode({name: key})}")
     return httpx.Request(request.method, url, headers=request.headers, stream=request.stream,
                          extensions=extensions)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .._redact import redact_json, strip_query_secrets
+from .._redact import redact_json, redact_reply, strip_query_secrets
 from .._retry import is_retryable_status, parse_retry_after
 from .._translate import build_body
 from ..catalog import Catalog, Resolved
@@ -25,7 +25,7 @@ from ..errors import (
     NotFoundError,
     RateLimitError,
 )
-from ..models import Cost, Job, JobError, JobStatus, Media
+from ..models import Account, Estimate, InputWarning, Job, JobError, JobStatus, Media
 from .base import WireRequest, WireResponse, error_for_status, malformed, parse_datetime, raw_text, read_json
 
 __all__ = ["ClipriseAdapter", "ERROR_BY_CODE", "STATUS"]
@@ -92,7 +92,7 @@ class ClipriseAdapter:
             err = malformed(self.name, "generate: no taskId (a task may still have been created)", resp)
             raise err
         return Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
-                   status=JobStatus.QUEUED, warnings=resolved.warnings, raw=redact_json(body))
+                   status=JobStatus.QUEUED, warnings=resolved.warnings, raw=redact_reply(body, resp.body))
 
     # -- status ----------------------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:
@@ -110,7 +110,9 @@ class ClipriseAdapter:
             if resp is None:
                 raise MalformedResponseError(what, provider=self.name, job=job)
             raise malformed(self.name, what, resp, job)
-        update: dict[str, Any] = {"status": status, "raw": redact_json(dict(body))}
+        raw_body = dict(body)
+        update: dict[str, Any] = {
+            "status": status, "raw": redact_json(raw_body) if resp is None else redact_reply(raw_body, resp.body)}
         for ours, theirs in (("created_at", "createdAt"), ("completed_at", "completedAt")):
             when = parse_datetime(body.get(theirs))
             if when is not None:
@@ -126,7 +128,9 @@ class ClipriseAdapter:
             warnings = job.warnings
             if kind is None:
                 kind = "image"
-                warnings = (*warnings, f"model {job.model!r} is not in the catalog; output kind assumed image")
+                warnings = (*warnings, InputWarning(
+                    code="unknown_model",
+                    message=f"model {job.model!r} is not in the catalog; output kind assumed image"))
             update.update(outputs=(Media(url=strip_query_secrets(url), kind=kind),),  # type: ignore[arg-type]
                           progress=100.0, warnings=warnings)
         elif status is JobStatus.FAILED:
@@ -198,11 +202,14 @@ class ClipriseAdapter:
     def build_estimate(self, resolved: Resolved, envelope: Mapping[str, Any]) -> WireRequest | None:
         return None
 
-    def parse_estimate(self, resp: WireResponse) -> Cost:
+    def parse_estimate(self, resp: WireResponse) -> Estimate:
         raise NotImplementedError
 
     def build_balance(self) -> WireRequest | None:
         return None
 
     def parse_balance(self, resp: WireResponse) -> float:
+        raise NotImplementedError
+
+    def parse_account(self, resp: WireResponse) -> Account:
         raise NotImplementedError
