@@ -265,7 +265,7 @@ class Catalog:
         if extra:
             where = f"{spec.provider}/{spec.id} {tspec.name}"
             if unsupported == "warn":
-                from .models import InputWarning  # pydantic stays off the plain lookup path
+                from .models import InputWarning
 
                 warnings = [InputWarning(code="unsupported_parameter", parameter=k,
                                          message=f"parameter {k!r} is not taken by {where}; not sent")
