@@ -166,13 +166,7 @@ def _all(checks: list[Check]) -> Check:
         a, b, c = checks
         return lambda v: a(v) and b(v) and c(v)
 
-    def every(v: Any) -> bool:
-        for check in checks:
-            if not check(v):
-                return False
-        return True
-
-    return every
+    return lambda v: all(check(v) for check in checks)
 
 
 def _array(schema: Mapping[str, Any]) -> Check:
