@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from ._options import check_options
 from ._policy import Flow, SubmitPlan, send_flow, submit_any_flow
 from ._redact import redact_text
 from ._retry import PollPolicy, RetryPolicy
@@ -19,11 +22,22 @@ from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
 from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Catalog
-from .errors import ConfigurationError, GenwireError, NotFoundError, ProviderError
-from .models import GenerationRequest, Job, Media
+from .errors import (
+    ConfigurationError,
+    GenwireError,
+    InvalidInputError,
+    NetworkError,
+    NetworkTimeoutError,
+    ProviderError,
+    UnsupportedOperationError,
+    Violation,
+)
+from .models import GenerationRequest, Job, Media, Unsupported
 from .webhooks import add_callback_token, new_callback_token
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_VARS", "KEY_EXTENSION", "origin_of"]
+
+_T = TypeVar("_T")
 
 #: request extension naming the query parameter that carries the key, added at send time
 KEY_EXTENSION = "genwire_query_key"
@@ -86,13 +100,18 @@ class _ClientCore:
         base_urls: Mapping[str, str] | None = None,
         providers: Sequence[str] | None = None,
         retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
         poll: PollPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_connections: int = 20,
+        trust_env: bool = True,
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
+        check_options(api_keys=api_keys, catalog=catalog, base_urls=base_urls, providers=providers, retry=retry,
+                      max_retries=max_retries, poll=poll, timeout=timeout, max_connections=max_connections,
+                      trust_env=trust_env, callback_token=callback_token, clock=clock, random=random)
         self.catalog = catalog or Catalog.default()
         keys = {p: os.environ[v] for p, v in KEY_ENV_VARS.items() if os.environ.get(v)}
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
@@ -102,8 +121,11 @@ class _ClientCore:
         #: provider preference for family requests
         self.providers = tuple(providers) if providers is not None else tuple(ADAPTERS)
         self.retry = retry or RetryPolicy()
+        if max_retries is not None:
+            self.retry = dataclasses.replace(self.retry, max_retries=max_retries)
         self.poll = poll or PollPolicy()
         self._timeout = timeout
+        self._trust_env = trust_env
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         token = new_callback_token() if callback_token is True else (callback_token or None)
         self.__callback_token = _Keys({"callback_token": token}) if token else None
@@ -114,6 +136,19 @@ class _ClientCore:
     def __repr__(self) -> str:
         configured = ", ".join(sorted(self.__keys)) or "none"
         return f"{type(self).__name__}(providers={list(self.providers)}, keys for: {configured})"
+
+    def _proxy_mounts(self, make: Callable[[str], _T]) -> dict[str, _T | None]:
+        """Transports for httpx's proxy mounts from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY
+        (``None``: that pattern goes direct); none without ``trust_env``."""
+        if not self._trust_env:
+            return {}
+        from httpx._utils import get_environment_proxies  # what httpx.Client(trust_env=True) reads
+
+        try:
+            return {pattern: None if url is None else make(url) for pattern, url in get_environment_proxies().items()}
+        except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks without socksio, a malformed URL
+            raise ConfigurationError(f"cannot use the proxy set in the environment: {redact_text(str(exc))}"
+                                     " (pass trust_env=False to ignore it)", code="invalid_proxy") from None
 
     @property
     def callback_token(self) -> str | None:
@@ -174,6 +209,31 @@ class _ClientCore:
             return url
         return add_callback_token(url, token)
 
+    @staticmethod
+    def _as_request(request: GenerationRequest | str, *, input: Mapping[str, Any] | None, task: str | None,
+                    webhook_url: str | None, idempotency_key: str | None,
+                    unsupported: Unsupported) -> GenerationRequest:
+        """A ``GenerationRequest`` as given, or built from ``"provider/model"`` (or a family) and fields."""
+        if isinstance(request, GenerationRequest):
+            extra = [name for name, value in (("input", input), ("task", task), ("webhook_url", webhook_url),
+                                              ("idempotency_key", idempotency_key)) if value is not None]
+            if unsupported != "error":
+                extra.append("unsupported")
+            if extra:
+                raise InvalidInputError("a GenerationRequest already holds its fields; give them with a model name"
+                                        " instead", [Violation(f"$.{name}", "given twice") for name in extra],
+                                        code="invalid_request")
+            return request
+        if not isinstance(request, str):
+            raise InvalidInputError(f"expected a GenerationRequest or 'provider/model', not {type(request).__name__}",
+                                    code="invalid_request")
+        provider, slash, model = request.partition("/")
+        target = {"provider": provider, "model": model} if slash else {"family": request}
+        return GenerationRequest.model_validate({
+            **target, "input": dict(input) if isinstance(input, Mapping) else {} if input is None else input,
+            "task": task, "webhook_url": webhook_url, "idempotency_key": idempotency_key,
+            "unsupported": unsupported})
+
     def _plan_submit(self, request: GenerationRequest) -> list[SubmitPlan]:
         """Validated plans, in the order to try; raises before the network on bad input or missing keys."""
         fallback = request.family is not None
@@ -202,14 +262,15 @@ class _ClientCore:
             wire = plan.adapter.build_estimate(plan.resolved, plan.envelope)
             if wire is not None:
                 return plan, wire
-        raise NotFoundError("no provider for this request offers price estimates", code="unsupported_operation")
+        raise UnsupportedOperationError("no provider for this request offers price estimates",
+                                        code="unsupported_operation")
 
     def _plan_balance(self, provider: str) -> tuple[Adapter, WireRequest]:
         adapter = self._adapter(provider)
         wire = adapter.build_balance()
         if wire is None:
-            raise NotFoundError(f"{provider} has no balance endpoint", provider=provider,
-                                code="unsupported_operation")
+            raise UnsupportedOperationError(f"{provider} has no balance endpoint", provider=provider,
+                                            code="unsupported_operation")
         return adapter, wire
 
     def _get_flow(self, adapter: Adapter, wire: WireRequest) -> Flow[WireResponse]:
@@ -248,6 +309,7 @@ class _ClientCore:
                              code="download_failed", retryable=resp.status >= 500)
 
     def _network_error(self, provider: str | None, exc: httpx.RequestError) -> GenwireError:
-        return ProviderError(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,
-                             code="network_error", retryable=True)
+        kind = NetworkTimeoutError if isinstance(exc, httpx.TimeoutException) else NetworkError
+        return kind(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,
+                    code="network_error", retryable=True)
 
