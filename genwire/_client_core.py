@@ -32,12 +32,14 @@ from .errors import (
     UnsupportedOperationError,
     Violation,
 )
-from .models import GenerationRequest, Job, Media, Unsupported
+from .models import Estimate, GenerationRequest, Job, JobStatus, Media, Unsupported
 from .webhooks import add_callback_token, new_callback_token
 
-__all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_VARS", "KEY_EXTENSION", "origin_of"]
+__all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
+           "origin_of"]
 
-_T = TypeVar("_T")
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: request extension naming the query parameter that carries the key, added at send time
 KEY_EXTENSION = "genwire_query_key"
@@ -47,6 +49,10 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "cliprise": "https://business.api.cliprise.app/app/cliprise",
 }
 KEY_ENV_VARS: dict[str, str] = {"clipia": "CLIPIA_KEY", "cliprise": "CLIPRISE_KEY"}
+#: further variables read when the first is unset (Clipia's quickstart and SDK use CLIPIA_API_KEY)
+KEY_ENV_ALIASES: dict[str, tuple[str, ...]] = {"clipia": ("CLIPIA_API_KEY",)}
+#: keys with this prefix run in the provider's sandbox: fixed results, cost shown but not charged
+SANDBOX_KEY_PREFIXES: dict[str, str] = {"clipia": "clipia_test_"}
 DEFAULT_TIMEOUT = 60.0
 USER_AGENT = f"genwire/{__version__}"
 
@@ -113,7 +119,11 @@ class _ClientCore:
                       max_retries=max_retries, poll=poll, timeout=timeout, max_connections=max_connections,
                       trust_env=trust_env, callback_token=callback_token, clock=clock, random=random)
         self.catalog = catalog or Catalog.default()
-        keys = {p: os.environ[v] for p, v in KEY_ENV_VARS.items() if os.environ.get(v)}
+        keys = {}
+        for p, v in KEY_ENV_VARS.items():
+            found = next((os.environ[n] for n in (v, *KEY_ENV_ALIASES.get(p, ())) if os.environ.get(n)), None)
+            if found:
+                keys[p] = found
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
         self.__keys = _Keys(keys)
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
@@ -137,7 +147,7 @@ class _ClientCore:
         configured = ", ".join(sorted(self.__keys)) or "none"
         return f"{type(self).__name__}(providers={list(self.providers)}, keys for: {configured})"
 
-    def _proxy_mounts(self, make: Callable[[str], _T]) -> dict[str, _T | None]:
+    def _proxy_mounts(self, make: Callable[[str], T]) -> dict[str, T | None]:
         """Transports for httpx's proxy mounts from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY
         (``None``: that pattern goes direct); none without ``trust_env``."""
         if not self._trust_env:
@@ -165,10 +175,30 @@ class _ClientCore:
     def _key(self, provider: str) -> str:
         key = self.__keys.get(provider)
         if not key:
-            env = KEY_ENV_VARS.get(provider, "")
+            env = " or ".join((KEY_ENV_VARS.get(provider, ""), *KEY_ENV_ALIASES.get(provider, ())))
             raise ConfigurationError(f"no API key for {provider}: pass api_keys={{{provider!r}: ...}} or set {env}",
                                      provider=provider, code="missing_key")
         return key
+
+    def _sandboxed(self, job: Job) -> Job:
+        """Mark a job run with a sandbox key (nothing is charged for it)."""
+        prefix = SANDBOX_KEY_PREFIXES.get(job.provider)
+        key = self.__keys.get(job.provider, "")
+        if prefix and key.startswith(prefix) and not job.sandbox:
+            return job.model_copy(update={"sandbox": True})
+        return job
+
+    def _job_of(self, job: Job | str, job_id: str | None) -> Job:
+        """A ``Job``, or one built from a provider name and the provider's job id alone."""
+        if isinstance(job, Job):
+            if job_id is not None:
+                raise ConfigurationError("pass a Job, or a provider name and a job id", code="bad_arguments")
+            return job
+        if not isinstance(job, str) or not isinstance(job_id, str) or not job_id:
+            raise ConfigurationError("pass a Job, or a provider name and a job id", code="bad_arguments")
+        self._adapter(job)
+        # the model is unknown until a reply names it (Clipia's result does)
+        return self._sandboxed(Job(provider=job, model="", id=job_id, status=JobStatus.QUEUED))
 
     def _redact(self, text: str) -> str:
         return redact_text(text, self.__keys.values())
@@ -254,8 +284,13 @@ class _ClientCore:
     def _submit_flow(self, request: GenerationRequest) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
-        return submit_any_flow(self._plan_submit(request), key, self.retry, self._random,
+        flow = submit_any_flow(self._plan_submit(request), key, self.retry, self._random,
                                fallback=request.family is not None)
+        return self._then(flow, self._sandboxed)
+
+    @staticmethod
+    def _then(flow: Flow[T], then: Callable[[T], R]) -> Flow[R]:
+        return then((yield from flow))
 
     def _plan_estimate(self, request: GenerationRequest) -> tuple[SubmitPlan, WireRequest]:
         for plan in self._plan_submit(request):
@@ -264,6 +299,13 @@ class _ClientCore:
                 return plan, wire
         raise UnsupportedOperationError("no provider for this request offers price estimates",
                                         code="unsupported_operation")
+
+    @staticmethod
+    def _estimated(plan: SubmitPlan, estimate: Estimate) -> Estimate:
+        """The provider's estimate with genwire's own warnings (``unsupported="warn"``) first."""
+        if not plan.resolved.warnings:
+            return estimate
+        return estimate.model_copy(update={"warnings": plan.resolved.warnings + estimate.warnings})
 
     def _plan_balance(self, provider: str) -> tuple[Adapter, WireRequest]:
         adapter = self._adapter(provider)
