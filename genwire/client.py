@@ -7,7 +7,7 @@ order) lives in ``_ClientCore`` and is shared.
 
 from __future__ import annotations
 
-import asyncio
+import http.cookiejar
 import inspect
 import logging
 import random as _random
@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
+from urllib.parse import urlencode
 
 import httpx
 
 from ._client_core import DEFAULT_TIMEOUT, KEY_EXTENSION, _ClientCore, origin_of
+from ._gate import AsyncGate, SyncGate
 from ._options import check_transport
 from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from ._retry import PollPolicy, RetryPolicy
@@ -59,6 +61,8 @@ class Client(_ClientCore):
       ``retry=RetryPolicy(...)`` also sets the backoff.
     * ``poll``: how often ``wait`` polls (``PollPolicy``).
     * ``max_connections``: the connection pool's size.
+    * ``max_in_flight``: HTTP exchanges in flight at once; more callers wait their turn
+      (default: ``max_connections``).
     * ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` (and
       ``SSL_CERT_FILE``) as httpx does, when no ``transport`` is given.
     * ``transport``: an ``httpx`` transport to send through (tests: ``httpx.MockTransport``).
@@ -79,6 +83,7 @@ class Client(_ClientCore):
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
         max_connections: int = 20,
+        max_in_flight: int | None = None,
         trust_env: bool = True,
         transport: httpx.BaseTransport | None = None,
         callback_token: str | bool | None = None,
@@ -88,15 +93,16 @@ class Client(_ClientCore):
         check_transport(transport, httpx.BaseTransport, "Client")
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
-                         max_connections=max_connections, trust_env=trust_env, callback_token=callback_token,
-                         clock=clock, random=random)
+                         max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
+                         callback_token=callback_token, clock=clock, random=random)
         if transport is not None:
             default, mounts = _KeyQueryTransport(transport), {}
         else:
             default = _KeyQueryTransport(httpx.HTTPTransport(limits=self._limits, trust_env=trust_env))
             mounts = self._proxy_mounts(lambda proxy: _KeyQueryTransport(
                 httpx.HTTPTransport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
-        self._http = httpx.Client(transport=default, mounts=mounts, timeout=self._timeout, follow_redirects=False)
+        self._http = _HTTPClient(transport=default, mounts=mounts, timeout=self._timeout, follow_redirects=False)
+        self._gate = SyncGate(self.max_in_flight)
 
     def __enter__(self) -> Client:
         return self
@@ -111,9 +117,12 @@ class Client(_ClientCore):
     def _send(self, provider: str, request: WireRequest) -> WireResponse:
         self._check_open(self._http.is_closed)
         try:
-            resp = self._http.send(self._http_request(provider, request))
+            outgoing = self._http_request(provider, request)
+            with self._gate:
+                resp = self._http.send(outgoing)
+                body = resp.read()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
-            return self._wire_response(resp, resp.read())
+            return self._wire_response(resp, body)
         except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc),
                                    timeout=isinstance(exc, httpx.TimeoutException)) from None
@@ -246,6 +255,7 @@ class AsyncClient(_ClientCore):
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
         max_connections: int = 20,
+        max_in_flight: int | None = None,
         trust_env: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         callback_token: str | bool | None = None,
@@ -255,16 +265,17 @@ class AsyncClient(_ClientCore):
         check_transport(transport, httpx.AsyncBaseTransport, "AsyncClient")
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
-                         max_connections=max_connections, trust_env=trust_env, callback_token=callback_token,
-                         clock=clock, random=random)
+                         max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
+                         callback_token=callback_token, clock=clock, random=random)
         if transport is not None:
             default, mounts = _AsyncKeyQueryTransport(transport), {}
         else:
             default = _AsyncKeyQueryTransport(httpx.AsyncHTTPTransport(limits=self._limits, trust_env=trust_env))
             mounts = self._proxy_mounts(lambda proxy: _AsyncKeyQueryTransport(
                 httpx.AsyncHTTPTransport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
-        self._http = httpx.AsyncClient(transport=default, mounts=mounts, timeout=self._timeout,
-                                       follow_redirects=False)
+        self._http = _AsyncHTTPClient(transport=default, mounts=mounts, timeout=self._timeout,
+                                      follow_redirects=False)
+        self._gate = AsyncGate(self.max_in_flight)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -279,9 +290,12 @@ class AsyncClient(_ClientCore):
     async def _send(self, provider: str, request: WireRequest) -> WireResponse:
         self._check_open(self._http.is_closed)
         try:
-            resp = await self._http.send(self._http_request(provider, request))
+            outgoing = self._http_request(provider, request)
+            async with self._gate:
+                resp = await self._http.send(outgoing)
+                body = await resp.aread()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
-            return self._wire_response(resp, await resp.aread())
+            return self._wire_response(resp, body)
         except httpx.RequestError as exc:
             raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc),
                                    timeout=isinstance(exc, httpx.TimeoutException)) from None
@@ -298,6 +312,8 @@ class AsyncClient(_ClientCore):
                         continue
                     effect = flow.send(reply)
                 elif isinstance(effect, Sleep):
+                    import asyncio  # here, not at module level: sync users never load it
+
                     logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
                     effect = flow.send(None)
@@ -400,6 +416,49 @@ def _partial_file(target: Path) -> Iterator[BinaryIO]:
         raise
 
 
+# -- no cookie jar ----------------------------------------------------------------------------
+
+class _NoJar(http.cookiejar.CookieJar):
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+
+class _NoCookies(httpx.Cookies):
+    """Never stores a cookie: provider APIs authenticate by key, and a client shared by
+    many callers must not carry one reply's cookies into the next request. It also spares
+    every reply httpx's cookie parsing (urllib request and email.Message adapters), a
+    sizeable share of a mocked round trip."""
+
+    def __init__(self) -> None:
+        super().__init__(_NoJar())
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class _HTTPClient(httpx.Client):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
+
+
+class _AsyncHTTPClient(httpx.AsyncClient):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
+
+
 # -- adding the key at send time ---------------------------------------------------------------
 
 def _with_key(request: httpx.Request) -> httpx.Request:
@@ -413,7 +472,10 @@ def _with_key(request: httpx.Request) -> httpx.Request:
     extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
     url = request.url
     if origin_of(str(url)) == origin:
-        url = url.copy_add_param(name, key)
+        if url.fragment:
+            url = url.copy_add_param(name, key)
+        else:  # append, leaving the rest of the query byte for byte (signed URLs); one parse, not three
+            url = httpx.URL(f"{url}{'&' if url.query else '?'}{urlencode({name: key})}")
     return httpx.Request(request.method, url, headers=request.headers, stream=request.stream,
                          extensions=extensions)
 
