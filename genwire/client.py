@@ -56,6 +56,7 @@ class Client(_ClientCore):
 
     def close(self) -> None:
         self._http.close()
+        self._close_ledger()
 
     # -- driving flows -----------------------------------------------------------------
     def _send(self, provider: str, request: WireRequest) -> WireResponse:
@@ -99,7 +100,8 @@ class Client(_ClientCore):
     def status(self, job: Job) -> Job:
         """Poll once and return the refreshed job."""
         adapter = self._adapter(job.provider)
-        return self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+        return self._drive(self._recorded(refresh_flow(adapter, job, self.retry, self._random),  # type: ignore[no-any-return]
+                                          "poll"))
 
     result = status
 
@@ -108,7 +110,7 @@ class Client(_ClientCore):
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
-        return self._drive(flow, on_update)  # type: ignore[no-any-return]
+        return self._drive(self._recorded(flow, "wait"), on_update)  # type: ignore[no-any-return]
 
     def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
             on_update: OnUpdate | None = None) -> Job:
@@ -173,6 +175,7 @@ class AsyncClient(_ClientCore):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        self._close_ledger()
 
     async def _send(self, provider: str, request: WireRequest) -> WireResponse:
         self._check_open(self._http.is_closed)
@@ -214,7 +217,8 @@ class AsyncClient(_ClientCore):
 
     async def status(self, job: Job) -> Job:
         adapter = self._adapter(job.provider)
-        return await self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+        return await self._drive(self._recorded(  # type: ignore[no-any-return]
+            refresh_flow(adapter, job, self.retry, self._random), "poll"))
 
     result = status
 
@@ -223,7 +227,7 @@ class AsyncClient(_ClientCore):
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
-        return await self._drive(flow, on_update)  # type: ignore[no-any-return]
+        return await self._drive(self._recorded(flow, "wait"), on_update)  # type: ignore[no-any-return]
 
     async def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
                   on_update: OnUpdate | None = None) -> Job:
