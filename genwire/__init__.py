@@ -25,10 +25,24 @@ from .errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
-from .models import TERMINAL_STATUSES, Cost, GenerationRequest, Job, JobError, JobStatus, Media, MediaKind
+from .models import (
+    TERMINAL_STATUSES,
+    Account,
+    Cost,
+    Estimate,
+    GenerationRequest,
+    InputWarning,
+    Job,
+    JobError,
+    JobStatus,
+    Media,
+    MediaKind,
+    RateLimit,
+)
 from .specs import ModelChoice, ModelSpec, ParamSpec, Price, TaskSpec
 
 __all__ = [
+    "Account",
     "AsyncClient",
     "AuthenticationError",
     "Catalog",
@@ -36,9 +50,11 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "Cost",
+    "Estimate",
     "GenerationRequest",
     "GenwireError",
     "IdempotencyConflictError",
+    "InputWarning",
     "InsufficientCreditsError",
     "InvalidInputError",
     "Job",
@@ -56,6 +72,7 @@ __all__ = [
     "PollPolicy",
     "Price",
     "ProviderError",
+    "RateLimit",
     "RateLimitError",
     "Resolved",
     "RetryPolicy",

@@ -1,4 +1,5 @@
-"""Helpers shared by the test modules: canned replies, a hand driver for policy flows, fixtures' YAML."""
+"""Helpers shared by the test modules: canned replies, a hand driver for policy flows, fixtures' YAML,
+the representative subset of the catalog that per-model properties run by default."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 from collections.abc import Generator
 from typing import Any
 
+import pytest
+
+from genwire import Catalog
 from genwire._policy import Send, Sleep
 from genwire.adapters import WireResponse
 
-__all__ = ["TTS_YAML", "Clock", "drive", "reply"]
+__all__ = ["TTS_YAML", "Clock", "drive", "per_task", "reply", "representative_keys"]
 
 # a priced audio model, for catalogs built in tests
 TTS_YAML = """\
@@ -58,3 +62,54 @@ def drive(flow: Generator[Any, Any, Any], replies: list[Any], clock: Clock | Non
                 effect = flow.send(None)
     except StopIteration as stop:
         return effects, stop.value
+
+
+TaskKey = tuple[str, str, str]
+
+
+def _shape(schema: Any, where: str, into: set[tuple[Any, ...]]) -> None:
+    """The schema's structural features (type and keywords at each depth), not its names or values."""
+    if not isinstance(schema, dict):
+        return
+    skip = {"description", "default", "title", "examples", "properties", "items", "prefixItems"}
+    into.add((where, schema.get("type"), *sorted(k for k in schema if k not in skip and k != "type")))
+    for sub in schema.get("properties", {}).values():
+        _shape(sub, where + ".*", into)
+    _shape(schema.get("items"), where + "[]", into)
+    for sub in schema.get("prefixItems", []):
+        _shape(sub, where + "[i]", into)
+
+
+def _features(catalog: Catalog, key: TaskKey) -> set[tuple[Any, ...]]:
+    found: set[tuple[Any, ...]] = {("provider-kind", key[0], catalog.get(key[0], key[1]).kind)}
+    _shape(catalog.input_schema(*key), "in", found)
+    _shape(catalog.wire_schema(*key), "wire", found)
+    task = catalog.task(*key)
+    found.add(("tier", task.choice is not None))
+    found.add(("placement", task.placement))
+    for p in task.params.values():
+        found.add(("param", p.type, p.wire_slot is not None, p.spec.get("transform"), p.spec.get("placement")))
+    return found
+
+
+def representative_keys(catalog: Catalog, keys: list[TaskKey]) -> set[TaskKey]:
+    """A small deterministic subset of ``keys`` that together show every structural feature of the
+    rest (each provider and kind, each schema shape, tiers, list slots, transforms, placements).
+    Chosen greedily, ties broken by catalog order, so the same catalog gives the same subset."""
+    features = {key: _features(catalog, key) for key in keys}
+    wanted = set().union(*features.values()) if features else set()
+    chosen: set[TaskKey] = set()
+    covered: set[tuple[Any, ...]] = set()
+    while covered != wanted:
+        best = max(keys, key=lambda k: (len(features[k] - covered), -keys.index(k)))
+        chosen.add(best)
+        covered |= features[best]
+    return chosen
+
+
+def per_task(catalog: Catalog) -> list[Any]:
+    """Every (provider, model, task) of the catalog as a pytest param; those outside the representative
+    subset are marked ``slow`` (run by CI and ``pytest -m slow``, skipped by the default run)."""
+    keys = [(m.provider, m.id, t) for m in catalog.models() for t in m.tasks]
+    fast = representative_keys(catalog, keys)
+    return [pytest.param(k, id="/".join(k), marks=() if k in fast else pytest.mark.slow) for k in keys]

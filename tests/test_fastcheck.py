@@ -9,15 +9,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
+from support import per_task
 
 from genwire import Catalog
 from genwire._fastcheck import compile_check
 
 CATALOG = Catalog.default()
+#: both schemas of every task; outside a representative subset they are marked slow (CI runs them all)
 SCHEMAS = [
-    pytest.param(kind, p.provider, p.id, t, id=f"{p.provider}/{p.id}/{t}/{kind}")
-    for p in CATALOG.models()
-    for t in p.tasks
+    pytest.param(kind, *task.values[0], id=f"{task.id}/{kind}", marks=task.marks)
+    for task in per_task(CATALOG)
     for kind in ("input", "wire")
 ]
 

@@ -14,13 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
+from support import per_task
 
 from genwire import Catalog, InvalidInputError, UnsupportedParameterError
 from genwire._translate import build_body
 
 CATALOG = Catalog.default()
 KEYS = [(m.provider, m.id, t) for m in CATALOG.models() for t in m.tasks]
-IDS = ["/".join(k) for k in KEYS]
+#: every task; outside a representative subset they are marked slow (CI runs them all)
+TASKS = per_task(CATALOG)
 HOOKS = st.none() | st.just("https://hooks.example.com/genwire?job=1")
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much]
@@ -54,7 +56,7 @@ def test_catalog_is_not_empty() -> None:
     assert len(KEYS) >= 10
 
 
-@pytest.mark.parametrize("key", KEYS, ids=IDS)
+@pytest.mark.parametrize("key", TASKS)
 @FAST
 @given(data=st.data())
 def test_schema_valid_input_builds_a_wire_valid_body(key: tuple[str, str, str], data: st.DataObject) -> None:
@@ -67,7 +69,7 @@ def test_schema_valid_input_builds_a_wire_valid_body(key: tuple[str, str, str], 
     assert errors == []
 
 
-@pytest.mark.parametrize("key", KEYS, ids=IDS)
+@pytest.mark.parametrize("key", TASKS)
 @FASTER
 @given(data=st.data())
 def test_validation_only_adds_defaults(key: tuple[str, str, str], data: st.DataObject) -> None:
@@ -80,7 +82,7 @@ def test_validation_only_adds_defaults(key: tuple[str, str, str], data: st.DataO
         assert values[name] == schema["properties"][name]["default"]
 
 
-@pytest.mark.parametrize("key", KEYS, ids=IDS)
+@pytest.mark.parametrize("key", TASKS)
 @FASTER
 @given(data=st.data())
 def test_an_unknown_parameter_is_always_refused(key: tuple[str, str, str], data: st.DataObject) -> None:
@@ -94,7 +96,7 @@ def test_an_unknown_parameter_is_always_refused(key: tuple[str, str, str], data:
     assert f"$.{name}" in [v.path for v in info.value.violations]
 
 
-@pytest.mark.parametrize("key", KEYS, ids=IDS)
+@pytest.mark.parametrize("key", TASKS)
 @FASTER
 @given(data=st.data())
 def test_invalid_input_is_refused_before_building(key: tuple[str, str, str], data: st.DataObject) -> None:
