@@ -101,6 +101,7 @@ class _ClientCore:
         poll: PollPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_connections: int = 20,
+        max_in_flight: int | None = None,
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
@@ -122,6 +123,12 @@ class _ClientCore:
         self.poll = poll or PollPolicy()
         self._timeout = timeout
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        #: HTTP exchanges of this client in flight at once; more callers wait their turn, first come
+        #: first served, outside the connection pool (default: ``max_connections``)
+        self.max_in_flight = max_connections if max_in_flight is None else max_in_flight
+        if isinstance(self.max_in_flight, bool) or not isinstance(self.max_in_flight, int) or self.max_in_flight < 1:
+            raise ConfigurationError(f"max_in_flight must be a whole number >= 1; got {max_in_flight!r}",
+                                     code="invalid_max_in_flight")
         token = new_callback_token() if callback_token is True else (callback_token or None)
         self.__callback_token = _Keys({"callback_token": token}) if token else None
         self._clock = clock
