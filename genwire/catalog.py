@@ -260,7 +260,7 @@ class Catalog:
         if extra:
             where = f"{spec.provider}/{spec.id} {tspec.name}"
             if unsupported == "warn":
-                from .models import InputWarning  # the models load lazily (import time)
+                from .models import InputWarning
 
                 warnings = [InputWarning(code="unsupported_parameter", parameter=k,
                                          message=f"parameter {k!r} is not taken by {where}; not sent")

@@ -36,10 +36,6 @@ logger = logging.getLogger("genwire")
 DEFAULT_WAIT_TIMEOUT = 600.0
 
 
-def _unreached(exc: httpx.RequestError) -> bool:
-    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-
-
 class Client(_ClientCore):
     """Synchronous client. Use as a context manager; one pooled connection set per client."""
 
@@ -62,30 +58,33 @@ class Client(_ClientCore):
         self._close_ledger()
 
     # -- driving flows -----------------------------------------------------------------
-    def _send(self, provider: str, request: WireRequest) -> WireResponse:
+    def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
         self._check_open(self._http.is_closed)
+        failure: TransportFailure | None = None
         try:
-            outgoing = self._http_request(provider, request)
+            outgoing = self._http_request(provider, request, timeout)
             with self._gate:
                 resp = self._http.send(outgoing)
                 body = resp.read()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
-            raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
+            failure = self._transport_failure(exc)
+        raise failure  # outside the except block: the httpx error (its URL may hold a key) is not chained
 
     def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
         try:
             effect = next(flow)
             while True:
                 if isinstance(effect, Send):
+                    failed: TransportFailure | GenwireError | None = None
                     try:
-                        reply = self._send(effect.provider, effect.request)
+                        reply = self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
-                        # into the flow, so an error after a job was accepted carries it
-                        effect = flow.throw(failure)
-                        continue
-                    effect = flow.send(reply)
+                        failed = failure
+                    # into the flow (outside the except block, so nothing chains onto it),
+                    # so an error after a job was accepted carries it
+                    effect = flow.send(reply) if failed is None else flow.throw(failed)
                 elif isinstance(effect, Sleep):
                     logger.debug("waiting %.2fs", effect.seconds)
                     self._sleep(effect.seconds)
@@ -199,29 +198,31 @@ class AsyncClient(_ClientCore):
         await self._http.aclose()
         self._close_ledger()
 
-    async def _send(self, provider: str, request: WireRequest) -> WireResponse:
+    async def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
         self._check_open(self._http.is_closed)
+        failure: TransportFailure | None = None
         try:
-            outgoing = self._http_request(provider, request)
+            outgoing = self._http_request(provider, request, timeout)
             async with self._gate:
                 resp = await self._http.send(outgoing)
                 body = await resp.aread()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
-            raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
+            failure = self._transport_failure(exc)
+        raise failure
 
     async def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
         try:
             effect = next(flow)
             while True:
                 if isinstance(effect, Send):
+                    failed: TransportFailure | GenwireError | None = None
                     try:
-                        reply = await self._send(effect.provider, effect.request)
+                        reply = await self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
-                        effect = flow.throw(failure)
-                        continue
-                    effect = flow.send(reply)
+                        failed = failure
+                    effect = flow.send(reply) if failed is None else flow.throw(failed)
                 elif isinstance(effect, Sleep):
                     import asyncio  # here, not at module level: sync users never load it
 
