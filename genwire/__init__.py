@@ -24,10 +24,24 @@ from .errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
-from .models import TERMINAL_STATUSES, Cost, GenerationRequest, Job, JobError, JobStatus, Media, MediaKind
+from .models import (
+    TERMINAL_STATUSES,
+    Account,
+    Cost,
+    Estimate,
+    GenerationRequest,
+    InputWarning,
+    Job,
+    JobError,
+    JobStatus,
+    Media,
+    MediaKind,
+    RateLimit,
+)
 from .specs import ModelChoice, ModelSpec, ParamSpec, Price, TaskSpec
 
 __all__ = [
+    "Account",
     "AsyncClient",
     "AuthenticationError",
     "Catalog",
@@ -35,9 +49,11 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "Cost",
+    "Estimate",
     "GenerationRequest",
     "GenwireError",
     "IdempotencyConflictError",
+    "InputWarning",
     "InsufficientCreditsError",
     "InvalidInputError",
     "Job",
@@ -54,6 +70,7 @@ __all__ = [
     "PollPolicy",
     "Price",
     "ProviderError",
+    "RateLimit",
     "RateLimitError",
     "Resolved",
     "RetryPolicy",

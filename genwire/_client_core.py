@@ -8,6 +8,7 @@ import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,10 +21,14 @@ from .adapters import ADAPTERS, get_adapter
 from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError, NotFoundError, ProviderError
-from .models import GenerationRequest, Job, Media
+from .models import Estimate, GenerationRequest, Job, JobStatus, Media
 from .webhooks import add_callback_token, new_callback_token
 
-__all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_VARS", "KEY_EXTENSION", "origin_of"]
+__all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
+           "origin_of"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: request extension naming the query parameter that carries the key, added at send time
 KEY_EXTENSION = "genwire_query_key"
@@ -33,6 +38,10 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "cliprise": "https://business.api.cliprise.app/app/cliprise",
 }
 KEY_ENV_VARS: dict[str, str] = {"clipia": "CLIPIA_KEY", "cliprise": "CLIPRISE_KEY"}
+#: further variables read when the first is unset (Clipia's quickstart and SDK use CLIPIA_API_KEY)
+KEY_ENV_ALIASES: dict[str, tuple[str, ...]] = {"clipia": ("CLIPIA_API_KEY",)}
+#: keys with this prefix run in the provider's sandbox: fixed results, cost shown but not charged
+SANDBOX_KEY_PREFIXES: dict[str, str] = {"clipia": "clipia_test_"}
 DEFAULT_TIMEOUT = 60.0
 USER_AGENT = f"genwire/{__version__}"
 
@@ -55,6 +64,10 @@ def _check_base_url(provider: str, url: str) -> str:
         f"base URL for {provider} must be https:// (http only for loopback hosts); got {redact_text(url)!r}",
         provider=provider, code="insecure_base_url",
     )
+
+
+def _under(path: str, base_path: str) -> bool:
+    return not base_path or path == base_path or path.startswith(base_path + "/")
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
@@ -90,7 +103,11 @@ class _ClientCore:
         random: Callable[[], float] = _random.random,
     ) -> None:
         self.catalog = catalog or Catalog.default()
-        keys = {p: os.environ[v] for p, v in KEY_ENV_VARS.items() if os.environ.get(v)}
+        keys = {}
+        for p, v in KEY_ENV_VARS.items():
+            found = next((os.environ[n] for n in (v, *KEY_ENV_ALIASES.get(p, ())) if os.environ.get(n)), None)
+            if found:
+                keys[p] = found
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
         self.__keys = _Keys(keys)
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
@@ -126,10 +143,30 @@ class _ClientCore:
     def _key(self, provider: str) -> str:
         key = self.__keys.get(provider)
         if not key:
-            env = KEY_ENV_VARS.get(provider, "")
+            env = " or ".join((KEY_ENV_VARS.get(provider, ""), *KEY_ENV_ALIASES.get(provider, ())))
             raise ConfigurationError(f"no API key for {provider}: pass api_keys={{{provider!r}: ...}} or set {env}",
                                      provider=provider, code="missing_key")
         return key
+
+    def _sandboxed(self, job: Job) -> Job:
+        """Mark a job run with a sandbox key (nothing is charged for it)."""
+        prefix = SANDBOX_KEY_PREFIXES.get(job.provider)
+        key = self.__keys.get(job.provider, "")
+        if prefix and key.startswith(prefix) and not job.sandbox:
+            return job.model_copy(update={"sandbox": True})
+        return job
+
+    def _job_of(self, job: Job | str, job_id: str | None) -> Job:
+        """A ``Job``, or one built from a provider name and the provider's job id alone."""
+        if isinstance(job, Job):
+            if job_id is not None:
+                raise ConfigurationError("pass a Job, or a provider name and a job id", code="bad_arguments")
+            return job
+        if not isinstance(job, str) or not isinstance(job_id, str) or not job_id:
+            raise ConfigurationError("pass a Job, or a provider name and a job id", code="bad_arguments")
+        self._adapter(job)
+        # the model is unknown until a reply names it (Clipia's result does)
+        return self._sandboxed(Job(provider=job, model="", id=job_id, status=JobStatus.QUEUED))
 
     def _redact(self, text: str) -> str:
         return redact_text(text, self.__keys.values())
@@ -190,8 +227,13 @@ class _ClientCore:
     def _submit_flow(self, request: GenerationRequest) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
-        return submit_any_flow(self._plan_submit(request), key, self.retry, self._random,
+        flow = submit_any_flow(self._plan_submit(request), key, self.retry, self._random,
                                fallback=request.family is not None)
+        return self._then(flow, self._sandboxed)
+
+    @staticmethod
+    def _then(flow: Flow[T], then: Callable[[T], R]) -> Flow[R]:
+        return then((yield from flow))
 
     def _plan_estimate(self, request: GenerationRequest) -> tuple[SubmitPlan, WireRequest]:
         for plan in self._plan_submit(request):
@@ -199,6 +241,13 @@ class _ClientCore:
             if wire is not None:
                 return plan, wire
         raise NotFoundError("no provider for this request offers price estimates", code="unsupported_operation")
+
+    @staticmethod
+    def _estimated(plan: SubmitPlan, estimate: Estimate) -> Estimate:
+        """The provider's estimate with genwire's own warnings (``unsupported="warn"``) first."""
+        if not plan.resolved.warnings:
+            return estimate
+        return estimate.model_copy(update={"warnings": plan.resolved.warnings + estimate.warnings})
 
     def _plan_balance(self, provider: str) -> tuple[Adapter, WireRequest]:
         adapter = self._adapter(provider)
@@ -215,16 +264,27 @@ class _ClientCore:
         origin = origin_of(media.url)
         if origin[0] not in ("https", "http"):
             raise ConfigurationError(f"cannot download {media.url!r}", code="bad_url")
-        for provider, base in self.base_urls.items():
-            if origin_of(base) == origin and provider in self.__keys:
-                adapter = self._adapter(provider)
-                key = self.__keys[provider]
-                param = adapter.download_key_param
-                extensions = {KEY_EXTENSION: (param, key, origin)} if param else {}
-                headers = {"User-Agent": USER_AGENT, **adapter.auth_headers(key)}
-                return provider, httpx.Request("GET", media.url, headers=headers, extensions=extensions)
+        provider = self._provider_at(media.url)
+        if provider is not None:
+            adapter = self._adapter(provider)
+            key = self.__keys[provider]
+            param = adapter.download_key_param
+            extensions = {KEY_EXTENSION: (param, key, origin)} if param else {}
+            headers = {"User-Agent": USER_AGENT, **adapter.auth_headers(key)}
+            return provider, httpx.Request("GET", media.url, headers=headers, extensions=extensions)
         # another origin (a CDN): never send credentials there
         return None, httpx.Request("GET", media.url, headers={"User-Agent": USER_AGENT})
+
+    def _provider_at(self, url: str) -> str | None:
+        """The keyed provider serving ``url``'s origin; when several share it (a local fake
+        server), the one whose base path holds the URL's path."""
+        origin, path = origin_of(url), urlsplit(url).path
+        here = [(p, urlsplit(b).path.rstrip("/")) for p, b in self.base_urls.items()
+                if origin_of(b) == origin and p in self.__keys]
+        under = [(p, base) for p, base in here if _under(path, base)]
+        if under:
+            return max(under, key=lambda pb: len(pb[1]))[0]
+        return here[0][0] if here else None
 
     def _download_error(self, provider: str | None, resp: WireResponse) -> GenwireError:
         if provider is not None:

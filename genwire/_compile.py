@@ -185,7 +185,8 @@ def compile_catalog(
                 if data["provider"] != provider:
                     problems.append(Problem(name_of(settings), None, "$.provider",
                                             f"must equal the folder name {provider!r}"))
-                envelopes[provider] = {"name": data["name"], **data["envelope"]}
+                envelopes[provider] = {"name": data["name"], **data["envelope"],
+                                       **{k: data[k] for k in ("sources", "notes") if k in data}}
         if provider not in envelopes:
             problems.append(Problem(name_of(provider_dir), None, "$", "no _provider.yaml for this provider"))
             continue

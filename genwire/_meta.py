@@ -126,6 +126,9 @@ PROVIDER_FILE_SCHEMA: dict[str, Any] = {
     "properties": {
         "provider": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
         "name": {"type": "string"},
+        # where the provider's facts come from, and provider-wide doc discrepancies
+        "sources": _NOTES,
+        "notes": _NOTES,
         "envelope": {
             "type": "object",
             "additionalProperties": False,

@@ -46,8 +46,10 @@ INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 #: A Retry-After longer than this (seconds) is not honoured by automatic retry.
 MAX_RETRY_AFTER = 60.0
-#: Request timeout, throttling, and transient server failures. 409 is absent on
-#: purpose: Clipia's 409 is ``idempotency_key_reuse``, which a retry repeats.
+#: Request timeout, throttling, and the common transient server failures. 409 is
+#: absent on purpose: Clipia's 409 is ``idempotency_key_reuse``, which a retry repeats.
+#: Every other 5xx is retryable too (``is_retryable_status``): Clipia's error table
+#: says 5xx -> retry with backoff, and a proxy's 520 or a 501 is no client mistake.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Poll intervals are shortened by up to this fraction (never lengthened).
 POLL_JITTER = 0.2
@@ -101,8 +103,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 
 
 def is_retryable_status(status: int) -> bool:
-    """Whether an HTTP status is transient (see ``RETRYABLE_STATUSES``)."""
-    return status in RETRYABLE_STATUSES
+    """Whether an HTTP status is transient: ``RETRYABLE_STATUSES`` or any 5xx."""
+    return status in RETRYABLE_STATUSES or 500 <= status <= 599
 
 
 def _check_jitter(jitter: float) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from ._compile import CompiledCatalog, compile_catalog
 from ._validation import ValidateFn, compile_validator
 from .errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
-from .models import GenerationRequest
+from .models import GenerationRequest, InputWarning
 from .specs import ModelSpec, TaskSpec
 
 __all__ = ["Catalog", "Resolved", "bundled_paths"]
@@ -43,7 +43,7 @@ class Resolved:
     spec: ModelSpec
     task: TaskSpec
     input: dict[str, Any]
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[InputWarning, ...] = ()
 
 
 class Catalog:
@@ -250,12 +250,14 @@ class Catalog:
         if not isinstance(input, Mapping):
             raise InvalidInputError("input must be an object", [Violation("$", "is not an object")])
         tspec = self._infer_task(spec, input) if task is None else self.task(spec.provider, spec.id, task)
-        warnings: list[str] = []
+        warnings: list[InputWarning] = []
         extra = [k for k in input if k not in tspec.accepted]
         if extra:
             where = f"{spec.provider}/{spec.id} {tspec.name}"
             if unsupported == "warn":
-                warnings = [f"parameter {k!r} is not taken by {where}; not sent" for k in extra]
+                warnings = [InputWarning(code="unsupported_parameter", parameter=k,
+                                         message=f"parameter {k!r} is not taken by {where}; not sent")
+                            for k in extra]
                 input = {k: v for k, v in input.items() if k in tspec.accepted}
             else:
                 violations = self._validator(spec.provider, spec.id, tspec.name)(input)

@@ -23,7 +23,7 @@ from ._client_core import KEY_EXTENSION, _ClientCore, origin_of
 from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from .adapters.base import WireRequest, WireResponse
 from .errors import ConfigurationError, GenwireError
-from .models import Cost, GenerationRequest, Job, Media
+from .models import Account, Estimate, GenerationRequest, Job, Media
 
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
 
@@ -96,15 +96,25 @@ class Client(_ClientCore):
         """Validate, then submit; return the accepted job. Nothing is sent for invalid input."""
         return self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
 
-    def status(self, job: Job) -> Job:
-        """Poll once and return the refreshed job."""
+    def status(self, job: Job | str, job_id: str | None = None) -> Job:
+        """Poll once and return the refreshed job: ``status(job)`` or ``status("clipia", request_id)``.
+
+        A finished job whose final result was not read yet (outputs, or a failure's
+        error and refunded cost) gets it read too.
+        """
+        job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
         return self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
 
     result = status
 
-    def wait(self, job: Job, *, timeout: float = DEFAULT_WAIT_TIMEOUT, on_update: OnUpdate | None = None) -> Job:
-        """Poll until the job ends; raise ``JobFailedError`` or ``WaitTimeoutError`` (both carry the job)."""
+    def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
+             on_update: OnUpdate | None = None) -> Job:
+        """Poll until the job ends; raise ``JobFailedError`` or ``WaitTimeoutError`` (both carry the job).
+
+        Takes a ``Job`` or a provider name and job id, like ``status``.
+        """
+        job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
@@ -117,16 +127,21 @@ class Client(_ClientCore):
         _notify(on_update, job)
         return self.wait(job, timeout=timeout, on_update=on_update)
 
-    def estimate(self, request: GenerationRequest) -> Cost:
-        """The provider's price for this input, without submitting (Clipia)."""
+    def estimate(self, request: GenerationRequest) -> Estimate:
+        """The provider's price for this input, without submitting (Clipia): an ``Estimate``, which is
+        a ``Cost`` (``credits``) plus the ``warnings`` genwire and the provider raised about the input."""
         plan, wire = self._plan_estimate(request)
         resp = self._drive(self._get_flow(plan.adapter, wire))
-        return plan.adapter.parse_estimate(resp)
+        return self._estimated(plan, plan.adapter.parse_estimate(resp))
 
     def balance(self, provider: str) -> float:
         """The account's credit balance (Clipia)."""
+        return self.account(provider).credits
+
+    def account(self, provider: str) -> Account:
+        """The account as the provider reports it: balance and 30-day usage (Clipia)."""
         adapter, wire = self._plan_balance(provider)
-        return adapter.parse_balance(self._drive(self._get_flow(adapter, wire)))
+        return adapter.parse_account(self._drive(self._get_flow(adapter, wire)))
 
     def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         """Fetch an output: stream it to ``path`` or return its bytes.
@@ -212,14 +227,16 @@ class AsyncClient(_ClientCore):
     async def submit(self, request: GenerationRequest) -> Job:
         return await self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
 
-    async def status(self, job: Job) -> Job:
+    async def status(self, job: Job | str, job_id: str | None = None) -> Job:
+        job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
         return await self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
 
     result = status
 
-    async def wait(self, job: Job, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
+    async def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
                    on_update: OnUpdate | None = None) -> Job:
+        job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
@@ -234,14 +251,17 @@ class AsyncClient(_ClientCore):
                 await outcome
         return await self.wait(job, timeout=timeout, on_update=on_update)
 
-    async def estimate(self, request: GenerationRequest) -> Cost:
+    async def estimate(self, request: GenerationRequest) -> Estimate:
         plan, wire = self._plan_estimate(request)
         resp = await self._drive(self._get_flow(plan.adapter, wire))
-        return plan.adapter.parse_estimate(resp)
+        return self._estimated(plan, plan.adapter.parse_estimate(resp))
 
     async def balance(self, provider: str) -> float:
+        return (await self.account(provider)).credits
+
+    async def account(self, provider: str) -> Account:
         adapter, wire = self._plan_balance(provider)
-        return adapter.parse_balance(await self._drive(self._get_flow(adapter, wire)))
+        return adapter.parse_account(await self._drive(self._get_flow(adapter, wire)))
 
     async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         self._check_open(self._http.is_closed)

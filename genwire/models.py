@@ -6,16 +6,20 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 __all__ = [
+    "Account",
     "Cost",
+    "Estimate",
     "GenerationRequest",
+    "InputWarning",
     "Job",
     "JobError",
     "JobStatus",
     "Media",
     "MediaKind",
+    "RateLimit",
     "TERMINAL_STATUSES",
 ]
 
@@ -63,6 +67,62 @@ class Cost(BaseModel):
     source: Literal["provider", "catalog"] = "provider"
 
 
+class InputWarning(BaseModel):
+    """An input parameter that was accepted but not applied.
+
+    ``code`` is the provider's (Clipia: ``unknown_parameter``, ``unsupported_parameter``)
+    or genwire's own ``unsupported_parameter`` for ``unsupported="warn"``.
+    """
+
+    model_config = _FROZEN
+
+    code: str
+    parameter: str | None = None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Estimate(Cost):
+    """What a request would cost, and the warnings the provider raised about its input.
+
+    A ``Cost`` (``credits``, ``source``) with ``warnings`` added, so code written
+    when ``estimate()`` returned a plain ``Cost`` keeps working.
+    """
+
+    warnings: tuple[InputWarning, ...] = ()
+
+    @property
+    def cost(self) -> Cost:
+        return Cost(credits=self.credits, source=self.source)
+
+
+class RateLimit(BaseModel):
+    """A provider's ``RateLimit-*`` headers: requests allowed, left, and seconds until the window resets."""
+
+    model_config = _FROZEN
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: float | None = None
+
+
+class Account(BaseModel):
+    """A provider account as its API reports it: the balance in credits and recent usage."""
+
+    model_config = _FROZEN
+
+    provider: str
+    credits: float
+    account_id: str | None = None
+    #: the ``balance`` object as given (``{"credits": ...}``)
+    balance: dict[str, JsonValue] = Field(default_factory=dict)
+    #: usage over the last 30 days as given (e.g. ``requests``, ``credits_spent``)
+    usage_30d: dict[str, JsonValue] = Field(default_factory=dict)
+    raw: JsonValue = None
+
+
 class JobError(BaseModel):
     """Why a job failed, as the provider reported it."""
 
@@ -85,19 +145,41 @@ class Job(BaseModel):
     status: JobStatus
     progress: float | None = Field(default=None, ge=0, le=100)
     queue_position: int | None = None
+    #: where the provider says to poll and read the result (informational; genwire builds
+    #: its URLs from the configured base, so a key never follows these)
+    status_url: str | None = None
+    response_url: str | None = None
+    #: the provider's progress log lines, as given
+    logs: tuple[JsonValue, ...] = ()
+    #: run with a sandbox key (Clipia ``clipia_test_``): a fixed sample, cost shown but not charged
+    sandbox: bool = False
     outputs: tuple[Media, ...] = ()
     error: JobError | None = None
     cost: Cost | None = None
     created_at: datetime | None = None
     completed_at: datetime | None = None
     #: parameters the provider or genwire reported as not applied
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[InputWarning, ...] = ()
     #: the last wire payload, secrets removed
     raw: JsonValue = None
+
+    @field_validator("warnings", mode="before")
+    @classmethod
+    def _plain_warnings(cls, value: Any) -> Any:
+        # jobs serialized before warnings were structured hold plain strings
+        if isinstance(value, (list, tuple)):
+            return tuple({"code": "warning", "message": w} if isinstance(w, str) else w for w in value)
+        return value
 
     @property
     def done(self) -> bool:
         return self.status.is_terminal
+
+    @property
+    def outputs_pending(self) -> bool:
+        """Succeeded, but the outputs are not read yet (a webhook that said only "OK"):
+        ``client.status(job)`` reads them from the provider's result endpoint."""
+        return self.status is JobStatus.SUCCEEDED and not self.outputs
 
     def __repr_args__(self) -> Any:
         # raw payloads can be large; the repr names the job, not its payload.

@@ -12,6 +12,7 @@ from genwire import (
     Catalog,
     GenerationRequest,
     IdempotencyConflictError,
+    InputWarning,
     InsufficientCreditsError,
     InvalidInputError,
     JobStatus,
@@ -80,7 +81,7 @@ def test_clipia_submit_reply_warnings_are_listed_on_the_job() -> None:
     body = {"request_id": "r", "status": "IN_QUEUE",
             "warnings": [{"code": "unsupported_parameter", "parameter": "seed", "message": "not used"}]}
     job = get_adapter("clipia").parse_submit(resolved("clipia", "nano-banana-2", prompt="x"), reply(200, body))
-    assert job.warnings == ("seed: not used",)
+    assert job.warnings == (InputWarning(code="unsupported_parameter", parameter="seed", message="not used"),)
 
 
 @pytest.mark.parametrize(("wire", "status"), [

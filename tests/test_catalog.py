@@ -226,7 +226,9 @@ def test_warn_policy_drops_unknown_parameters_with_warnings() -> None:
         input={"prompt": "p", "steps": 4, "guidance": 2}, unsupported="warn"))
     assert resolved.input == {"prompt": "p"}
     assert len(resolved.warnings) == 2
-    assert any("'steps'" in w for w in resolved.warnings) and any("'guidance'" in w for w in resolved.warnings)
+    assert [(w.code, w.parameter) for w in resolved.warnings] == [("unsupported_parameter", "steps"),
+                                                                  ("unsupported_parameter", "guidance")]
+    assert "'steps'" in str(resolved.warnings[0])
 
 
 def test_warn_policy_still_refuses_invalid_values() -> None:

@@ -199,7 +199,7 @@ def test_clipia_credits_are_reserved_on_submit_and_refunded_on_failure(capi: htt
 def test_clipia_account_usage_counts_successful_jobs(capi: httpx.Client, clipia: FakeClipia) -> None:
     submit(capi)
     clipia.finish()
-    assert capi.get("/v1/account").json()["usage_30d"] == {"credits": 12, "requests": 1}
+    assert capi.get("/v1/account").json()["usage_30d"] == {"credits_spent": 12, "requests": 1}
 
 
 def test_clipia_insufficient_balance_is_402(clipia: FakeClipia, capi: httpx.Client) -> None:

@@ -83,12 +83,12 @@ def test_parse_retry_after_never_raises_and_is_never_negative(headers: dict[str,
 # --- statuses ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [408, 429, 500, 501, 502, 503, 504, 505, 520, 599])
 def test_transient_statuses_are_retryable(status: int) -> None:
     assert is_retryable_status(status)
 
 
-@pytest.mark.parametrize("status", [200, 400, 401, 402, 403, 404, 422, 501])
+@pytest.mark.parametrize("status", [200, 400, 401, 402, 403, 404, 422, 600])
 def test_client_errors_are_not_retryable(status: int) -> None:
     assert not is_retryable_status(status)
 

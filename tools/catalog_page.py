@@ -39,9 +39,19 @@ def render_page(index: Mapping[str, Any]) -> str:
                 head = [f"`{m['id']}`", m["name"], m["kind"], m.get("family") or ""] if i == 0 else ["", "", "", ""]
                 lines.append("| " + " | ".join([*head, task_name, _params(task)]) + " |")
         lines.append("")
+    sourced = [e for e in index["providers"].values() if e.get("sources")]
+    if sourced:
+        lines += ["## Sources", ""]
+        for entry in sourced:
+            lines += [f"- **{entry['name']}**"] + [f"  - {s}" for s in entry["sources"]]
+        lines.append("")
     lines += ["## Notes", "",
               "Where a provider's documentation contradicts itself or the format cannot say a thing "
               "exactly, the model's YAML records what the doc says and what the catalog chose.", ""]
+    for provider, entry in index["providers"].items():
+        if entry.get("notes"):
+            lines.append(f"- **{provider}** (all models)")
+            lines += [f"  - {n}" for n in entry["notes"]]
     for m in sorted(models, key=lambda m: (m["provider"], m["id"])):
         notes = [*m.get("notes", ())]
         for task_name, task in m["tasks"].items():

@@ -28,7 +28,7 @@ from ..errors import (
     ProviderError,
     RateLimitError,
 )
-from ..models import Cost, Job
+from ..models import Account, Cost, Estimate, Job
 
 __all__ = [
     "Adapter",
@@ -177,8 +177,10 @@ class Adapter(Protocol):
 
     def build_estimate(self, resolved: Resolved, envelope: Mapping[str, Any]) -> WireRequest | None: ...
 
-    def parse_estimate(self, resp: WireResponse) -> Cost: ...
+    def parse_estimate(self, resp: WireResponse) -> Estimate: ...
 
     def build_balance(self) -> WireRequest | None: ...
 
     def parse_balance(self, resp: WireResponse) -> float: ...
+
+    def parse_account(self, resp: WireResponse) -> Account: ...

@@ -3,6 +3,8 @@
 
 Errors arrive as ``{"error": {"code", "message", "type"}}``; ``clipia_test_``
 sandbox keys answer like live ones (a submit may come back already COMPLETED).
+The status reply names the state only: the final result (cost charged, ``error``
+of a FAILED or CANCELED job) is read from ``GET /v1/requests/{id}`` for every end.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..errors import (
     ProviderError,
     RateLimitError,
 )
-from ..models import Cost, Job, JobError, JobStatus, Media
+from ..models import Account, Estimate, InputWarning, Job, JobError, JobStatus, Media
 from .base import (
     WireRequest,
     WireResponse,
@@ -60,6 +62,12 @@ ERROR_BY_CODE: dict[str, type[GenwireError]] = {
     "model_input_invalid": InvalidInputError,
     "rate_limit_exceeded": RateLimitError,
     "internal_error": ProviderError,
+    # codes the official SDK (clipia 1.5.0) documents beyond the reference's table
+    "model_not_found": NotFoundError,
+    "webhook_url_invalid": InvalidInputError,
+    "subscription_required": InsufficientCreditsError,
+    "concurrency_limit_exceeded": RateLimitError,
+    "service_unavailable": ProviderError,
 }
 
 # output keys -> media kind; "audios" lists every track and repeats "audio" first
@@ -90,6 +98,10 @@ def _integer(value: Any) -> int | None:
     return int(value)
 
 
+def _url(value: Any) -> str | None:
+    return strip_query_secrets(value) if isinstance(value, str) and value else None
+
+
 def _media(item: Any, kind: str) -> Media | None:
     if not isinstance(item, Mapping) or not isinstance(item.get("url"), str):
         return None
@@ -117,15 +129,27 @@ def parse_output(output: Any) -> tuple[Media, ...]:
     return tuple(found)
 
 
-def _warnings(body: Mapping[str, Any]) -> tuple[str, ...]:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _warnings(body: Mapping[str, Any]) -> tuple[InputWarning, ...]:
+    """Clipia's ``warnings``: one ``{code, parameter, message}`` per input key it will not apply."""
     raw = body.get("warnings")
     if not isinstance(raw, list):
         return ()
     out = []
     for w in raw:
         if isinstance(w, Mapping):
-            out.append(f"{w.get('parameter', '?')}: {w.get('message') or w.get('code', 'not applied')}")
+            code = _text(w.get("code")) or "warning"
+            param = _text(w.get("parameter"))
+            message = _text(w.get("message")) or f"parameter {param or '?'}: {code}"
+            out.append(InputWarning(code=code, parameter=param, message=message))
     return tuple(out)
+
+
+def _logs(value: Any) -> tuple[Any, ...]:
+    return tuple(redact_json(value)) if isinstance(value, list) else ()
 
 
 def _job_error(body: Mapping[str, Any]) -> JobError:
@@ -186,6 +210,8 @@ class ClipiaAdapter:
         return job.model_copy(update={
             "status": status,
             "queue_position": _integer(body.get("queue_position")),
+            "status_url": _url(body.get("status_url")),
+            "response_url": _url(body.get("response_url")),
             "cost": as_credits(body.get("cost")),
             "warnings": resolved.warnings + _warnings(body),
             "raw": redact_json(body),
@@ -207,13 +233,17 @@ class ClipiaAdapter:
             "queue_position": _integer(body.get("queue_position")) if status is JobStatus.QUEUED else None,
             "raw": redact_json(body),
         }
-        if status is JobStatus.FAILED or status is JobStatus.CANCELED:
-            update["error"] = _job_error(body) if body.get("error") else JobError(
-                code=status.value, message=f"the job ended {status.value}")
+        if "logs" in body:
+            update["logs"] = _logs(body.get("logs"))
+        if status.is_terminal and body.get("error"):
+            update["error"] = _job_error(body)  # not in the reference's status reply; kept if sent
         return job.model_copy(update=update)
 
     def build_result(self, job: Job) -> WireRequest | None:
-        if job.status is JobStatus.SUCCEEDED and not job.outputs:
+        """The final result, for every end not read yet: a success's outputs, a failure's
+        error and refunded cost (the status reply carries neither)."""
+        if (job.status is JobStatus.SUCCEEDED and not job.outputs) or (
+                job.status in (JobStatus.FAILED, JobStatus.CANCELED) and job.error is None):
             return WireRequest("GET", f"/v1/requests/{quote(job.id, safe='')}")
         return None
 
@@ -222,7 +252,22 @@ class ClipiaAdapter:
             raise self.parse_error(resp, job)
         body = self._body(resp, "result", job)
         status = self._status(body, resp, "result", job)
-        return job.model_copy(update=self._result_update(body, status, resp, job))
+        update = self._result_update(body, status, resp, job)
+        if status in (JobStatus.FAILED, JobStatus.CANCELED) and "error" not in update:
+            update["error"] = JobError(code=status.value, message=f"the job ended {status.value}")
+        if not job.model:
+            # a job known only by its id: the result names the model
+            update.update(self._model_fields(body))
+        return job.model_copy(update=update)
+
+    def _model_fields(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        slug = _text(body.get("model")) or ""
+        # the wire names the slug; jobs carry the catalog id
+        spec = (self.catalog or Catalog.default()).find(self.name, slug) if slug else None
+        out: dict[str, Any] = {"model": spec.id if spec is not None else slug}
+        if spec is not None and len(spec.tasks) == 1:
+            out["task"] = next(iter(spec.tasks))
+        return out
 
     def _result_update(self, body: Mapping[str, Any], status: JobStatus, resp: WireResponse | None,
                        job: Job | None) -> dict[str, Any]:
@@ -235,15 +280,20 @@ class ClipiaAdapter:
             if when is not None:
                 update[key] = when
         if status is JobStatus.SUCCEEDED:
-            outputs = parse_output(body.get("output") if "output" in body else body.get("payload"))
-            if not outputs:
-                if resp is None:
-                    raise ValueError("a successful delivery without output")
+            update.update(progress=100.0, queue_position=None)
+            output = body.get("output") if "output" in body else body.get("payload")
+            outputs = parse_output(output)
+            if outputs:
+                update["outputs"] = outputs
+            elif resp is not None:
                 raise malformed(self.name, "result: COMPLETED without output", resp, job)
-            update.update(outputs=outputs, progress=100.0, queue_position=None)
+            elif output:
+                raise ValueError("a successful delivery whose output holds no media")
+            # else: a delivery that only says OK; the outputs are read from the result endpoint
         elif status in (JobStatus.FAILED, JobStatus.CANCELED):
-            update["error"] = _job_error(body) if body.get("error") else JobError(
-                code=status.value, message=f"the job ended {status.value}")
+            update["queue_position"] = None
+            if body.get("error"):
+                update["error"] = _job_error(body)
         return update
 
     # -- webhooks -------------------------------------------------------------------
@@ -260,17 +310,11 @@ class ClipiaAdapter:
             body = {**payload, **inner}
         elif isinstance(inner, Mapping):
             body = {**payload, "output": inner}
-        model = body.get("model")
-        model = model if isinstance(model, str) else ""
-        # deliveries name the wire slug; polled jobs carry the catalog id
-        spec = (self.catalog or Catalog.default()).find(self.name, model)
-        job = Job(provider=self.name, model=spec.id if spec is not None else model, id=request_id, status=status)
+        job = Job(provider=self.name, id=request_id, status=status, **self._model_fields(body))
         try:
             update = self._result_update(body, status, None, job)
         except ValueError as exc:
             raise MalformedResponseError(f"webhook: {exc}", provider=self.name) from None
-        if spec is not None and len(spec.tasks) == 1:
-            update["task"] = next(iter(spec.tasks))
         return job.model_copy(update=update)
 
     # -- errors ---------------------------------------------------------------------
@@ -297,19 +341,22 @@ class ClipiaAdapter:
         slug = quote(resolved.task.wire_model(resolved.input), safe="")
         return WireRequest("POST", f"/v1/models/{slug}/estimate", json=body)
 
-    def parse_estimate(self, resp: WireResponse) -> Cost:
+    def parse_estimate(self, resp: WireResponse) -> Estimate:
         if resp.status >= 300:
             raise self.parse_error(resp)
         body = self._body(resp, "estimate")
         cost = as_credits(body.get("credits"))
         if cost is None:
             raise malformed(self.name, "estimate: no credits", resp)
-        return cost
+        return Estimate(credits=cost.credits, source=cost.source, warnings=_warnings(body))
 
     def build_balance(self) -> WireRequest | None:
         return WireRequest("GET", "/v1/account")
 
     def parse_balance(self, resp: WireResponse) -> float:
+        return self.parse_account(resp).credits
+
+    def parse_account(self, resp: WireResponse) -> Account:
         if resp.status >= 300:
             raise self.parse_error(resp)
         body = self._body(resp, "account")
@@ -317,4 +364,8 @@ class ClipiaAdapter:
         credits = balance.get("credits") if isinstance(balance, Mapping) else None
         if _number(credits) is None:
             raise malformed(self.name, "account: no balance.credits", resp)
-        return float(credits)  # type: ignore[arg-type]
+        usage = body.get("usage_30d")
+        return Account(provider=self.name, credits=float(credits),  # type: ignore[arg-type]
+                       account_id=_text(body.get("account_id")), balance=redact_json(dict(balance)),  # type: ignore[arg-type]
+                       usage_30d=redact_json(dict(usage)) if isinstance(usage, Mapping) else {},
+                       raw=redact_json(body))

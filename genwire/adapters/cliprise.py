@@ -25,7 +25,7 @@ from ..errors import (
     NotFoundError,
     RateLimitError,
 )
-from ..models import Cost, Job, JobError, JobStatus, Media
+from ..models import Account, Estimate, InputWarning, Job, JobError, JobStatus, Media
 from .base import WireRequest, WireResponse, error_for_status, malformed, parse_datetime, raw_text, read_json
 
 __all__ = ["ClipriseAdapter", "ERROR_BY_CODE", "STATUS"]
@@ -126,7 +126,9 @@ class ClipriseAdapter:
             warnings = job.warnings
             if kind is None:
                 kind = "image"
-                warnings = (*warnings, f"model {job.model!r} is not in the catalog; output kind assumed image")
+                warnings = (*warnings, InputWarning(
+                    code="unknown_model",
+                    message=f"model {job.model!r} is not in the catalog; output kind assumed image"))
             update.update(outputs=(Media(url=strip_query_secrets(url), kind=kind),),  # type: ignore[arg-type]
                           progress=100.0, warnings=warnings)
         elif status is JobStatus.FAILED:
@@ -198,11 +200,14 @@ class ClipriseAdapter:
     def build_estimate(self, resolved: Resolved, envelope: Mapping[str, Any]) -> WireRequest | None:
         return None
 
-    def parse_estimate(self, resp: WireResponse) -> Cost:
+    def parse_estimate(self, resp: WireResponse) -> Estimate:
         raise NotImplementedError
 
     def build_balance(self) -> WireRequest | None:
         return None
 
     def parse_balance(self, resp: WireResponse) -> float:
+        raise NotImplementedError
+
+    def parse_account(self, resp: WireResponse) -> Account:
         raise NotImplementedError

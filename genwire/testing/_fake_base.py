@@ -203,6 +203,29 @@ class FakeProvider:
         self._outcomes: list[_Scripted] = []
         self._validators: dict[tuple[str, str], ValidateFn] = {}
         self._lock = threading.RLock()
+        #: submit requests received (answered or not); ``len(jobs)`` is how many created a job
+        self.submits = 0
+
+    def use_catalog(self, catalog: Catalog) -> None:
+        """Check bodies against ``catalog`` from now on (an overlay the client also uses)."""
+        with self._lock:
+            self.catalog = catalog
+            self._validators.clear()
+
+    def _serve_at(self, base_url: str) -> None:
+        """Serve under another base URL (a loopback server's, once its port is known)."""
+        with self._lock:
+            self.base_url = base_url.rstrip("/")
+            self._base_path = split_path(urlsplit(self.base_url).path.encode())
+
+    def stats(self) -> dict[str, int]:
+        """Counts for crash and fan-out tests: ``submits`` received, ``jobs`` created,
+        ``charged`` (created jobs that cost credits: sandbox jobs do not), ``unfinished`` jobs,
+        ``requests`` received."""
+        with self._lock:
+            jobs = list(self.jobs.values())
+            return {"submits": self.submits, "jobs": len(jobs), "charged": sum(1 for j in jobs if not j.sandbox),
+                    "unfinished": sum(1 for j in jobs if not j.done), "requests": len(self.requests)}
 
     # -- scripting -------------------------------------------------------------------
     def fail_next(self, status: int, *, code: str | None = None, message: str | None = None,
@@ -233,10 +256,22 @@ class FakeProvider:
     def finish(self, job_id: str | None = None) -> None:
         """End one job (or every unfinished one) now, as scripted, delivering its webhook."""
         with self._lock:
-            targets = [self.jobs[job_id]] if job_id is not None else list(self.jobs.values())
-            for job in targets:
+            for job in self._targets(job_id):
                 if not job.done:
                     self._finish(job)
+
+    def advance(self, job_id: str | None = None) -> None:
+        """Move one job (or every unfinished one) one step on, as a poll would."""
+        with self._lock:
+            for job in self._targets(job_id):
+                self._advance(job)
+
+    def _targets(self, job_id: str | None) -> list[FakeJob]:
+        if job_id is None:
+            return list(self.jobs.values())
+        if job_id not in self.jobs:
+            raise KeyError(f"the fake {self.provider} has no job {job_id!r}")
+        return [self.jobs[job_id]]
 
     # -- the handler -----------------------------------------------------------------
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -244,6 +279,8 @@ class FakeProvider:
             self.requests.append(RecordedRequest.of(request))
             path = self._relative(request)
             rel = "/" + "/".join(path) if path is not None else urlsplit(str(request.url)).path
+            if path is not None and self._is_submit(request.method, path):
+                self.submits += 1
             drop = self._take(self._disconnects, rel)
             if drop is not None and drop.before_send:
                 raise httpx.ConnectError(f"fake {self.provider}: connection refused (scripted)", request=request)
@@ -277,6 +314,10 @@ class FakeProvider:
         return None
 
     def _handle(self, request: httpx.Request, path: list[str] | None) -> httpx.Response:
+        raise NotImplementedError
+
+    def _is_submit(self, method: str, path: list[str]) -> bool:
+        """Whether a request to ``path`` (below the base URL) asks for a new job."""
         raise NotImplementedError
 
     def _error(self, status: int, code: str | None = None, message: str | None = None) -> httpx.Response:

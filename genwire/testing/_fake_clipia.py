@@ -58,8 +58,11 @@ class FakeClipia(FakeProvider):
     def __init__(self, catalog: Catalog | None = None, keys: tuple[str, ...] = ("clipia_live_fake",), *,
                  steps: int = 2, webhook_secret: str | None = None, clock: Callable[[], float] = time.time,
                  credits: float = 10_000, base_url: str = DEFAULT_BASE_URLS["clipia"],
-                 media_url: str = MEDIA_URL) -> None:
+                 media_url: str = MEDIA_URL, webhook_output: bool = True) -> None:
         super().__init__(catalog, keys, steps, base_url, clock)
+        #: False: deliveries say only {"request_id", "status"} (and the error on ERROR); the
+        #: receiver reads the outputs from the result endpoint
+        self.webhook_output = webhook_output
         self.webhook_secret = webhook_secret or DEFAULT_WEBHOOK_SECRET
         self.media_url = media_url.rstrip("/")
         #: credits available (reservations of running jobs already taken off)
@@ -71,7 +74,15 @@ class FakeClipia(FakeProvider):
     # -- routing ---------------------------------------------------------------------
     def serves_media(self, url: httpx.URL) -> bool:
         media = urlsplit(self.media_url)
-        return (url.scheme, url.host) == (media.scheme, media.hostname or "")
+        default = {"https": 443, "http": 80}
+        if (url.scheme, url.host, url.port or default.get(url.scheme)) != (
+                media.scheme, media.hostname or "", media.port or default.get(media.scheme)):
+            return False
+        prefix = media.path.rstrip("/")
+        return not prefix or url.path == prefix or url.path.startswith(prefix + "/")
+
+    def _is_submit(self, method: str, path: list[str]) -> bool:
+        return method == "POST" and len(path) == 3 and path[:2] == ["v1", "models"]
 
     def _handle(self, request: httpx.Request, path: list[str] | None) -> httpx.Response:
         if self.serves_media(request.url):
@@ -111,7 +122,8 @@ class FakeClipia(FakeProvider):
                 self._advance(job)
                 return httpx.Response(200 if job.done else 202, json=self._result_body(job))
         if method == "GET" and rest == ["account"]:
-            usage = {"credits": _number(self.spent),
+            # usage_30d fields as the official SDK (clipia 1.5.0) types them
+            usage = {"credits_spent": _number(self.spent),
                      "requests": sum(1 for j in self.jobs.values() if j.status is JobStatus.SUCCEEDED)}
             return httpx.Response(200, json={"balance": {"credits": _number(self.balance)}, "usage_30d": usage})
         return self._error(404, message=f"no such endpoint: {method} {request.url.path}")
@@ -221,8 +233,8 @@ class FakeClipia(FakeProvider):
             body["queue_position"] = len(ahead)
         elif job.status is JobStatus.RUNNING:
             body["progress"] = job.progress
-        elif job.status in (JobStatus.FAILED, JobStatus.CANCELED):
-            body["error"] = self._job_error(job)
+            body["logs"] = [{"message": f"step {job.polls} of {self.steps}"}]
+        # the status reply names the state only; a FAILED job's error is in the result
         return body
 
     @staticmethod
@@ -264,7 +276,7 @@ class FakeClipia(FakeProvider):
         return {"images": [item]}
 
     def _media(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
+        path = request.url.path[len(urlsplit(self.media_url).path.rstrip("/")):]
         stem = path.rsplit(".", 1)[0]
         kind = None
         if request.method == "GET" and stem == "/sandbox/sample":
@@ -313,7 +325,9 @@ class FakeClipia(FakeProvider):
         # result>}, plus "model" and, on ERROR, the result's "error" at the top level.
         result = self._result_body(job)
         payload: dict[str, Any] = {"request_id": job.id, "status": "OK" if job.status is JobStatus.SUCCEEDED
-                                   else "ERROR", "model": job.model, "payload": result}
+                                   else "ERROR"}
+        if self.webhook_output:
+            payload.update(model=job.model, payload=result)
         if "error" in result:
             payload["error"] = result["error"]
         body = json.dumps(payload, separators=(",", ":")).encode()

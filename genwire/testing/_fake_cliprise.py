@@ -48,6 +48,9 @@ class FakeCliprise(FakeProvider):
             return self._status(request)
         return self._error(404, message=f"no such endpoint: {request.method} {request.url.path}")
 
+    def _is_submit(self, method: str, path: list[str]) -> bool:
+        return method == "POST" and path == ["generate"]
+
     def _error(self, status: int, code: str | None = None, message: str | None = None) -> httpx.Response:
         if status == 400:  # validation failures carry only a message
             return httpx.Response(400, json={"msg": message or code or "Bad request."})

@@ -10,6 +10,10 @@ hand that to ``genwire.Client(transport=...)``, ``AsyncClient`` or plain httpx::
     fakes.clipia.requests                   # what reached the "server"
     fakes.cliprise.fail_next(429, retry_after=1)
 
+``FakeProviders(catalog=overlay)`` (or a client made with ``fakes.client(catalog=overlay)``)
+makes both fakes know the overlay's models. ``genwire.testing.server.FakeServer`` serves the
+same fakes on a real loopback socket.
+
 The fakes follow the provider references (error shapes, status progressions,
 idempotency, key placement) and refuse what the real APIs refuse: a body is
 checked against the catalog's wire schema of the model it names.
@@ -24,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._client_core import DEFAULT_BASE_URLS
+from ..catalog import Catalog
 from ._fake_base import Delivery, FakeJob, FakeProvider, Outcome, RecordedRequest, sample_media, split_path
 from ._fake_clipia import DEFAULT_WEBHOOK_SECRET, FakeClipia
 from ._fake_cliprise import FakeCliprise
@@ -58,10 +63,12 @@ class FakeProviders:
     """
 
     def __init__(self, clipia: FakeClipia | None = None, cliprise: FakeCliprise | None = None,
-                 base_urls: Mapping[str, str] = DEFAULT_BASE_URLS) -> None:
+                 base_urls: Mapping[str, str] = DEFAULT_BASE_URLS, *, catalog: Catalog | None = None) -> None:
         urls = {**DEFAULT_BASE_URLS, **base_urls}
-        self.clipia = clipia if clipia is not None else FakeClipia(base_url=urls["clipia"])
-        self.cliprise = cliprise if cliprise is not None else FakeCliprise(base_url=urls["cliprise"])
+        self.clipia = clipia if clipia is not None else FakeClipia(catalog, base_url=urls["clipia"])
+        self.cliprise = cliprise if cliprise is not None else FakeCliprise(catalog, base_url=urls["cliprise"])
+        if catalog is not None:
+            self.use_catalog(catalog)
         for name, fake in (("clipia", self.clipia), ("cliprise", self.cliprise)):
             if fake.base_url != urls[name].rstrip("/"):
                 raise ValueError(f"the {name} fake serves {fake.base_url}, but base_urls says {urls[name]}; "
@@ -71,6 +78,26 @@ class FakeProviders:
     @property
     def fakes(self) -> dict[str, FakeProvider]:
         return {"clipia": self.clipia, "cliprise": self.cliprise}
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog the fakes check bodies against (Clipia's, when they differ)."""
+        return self.clipia.catalog
+
+    def use_catalog(self, catalog: Catalog) -> None:
+        """Make both fakes know ``catalog``'s models (an overlay given to the client too)."""
+        for fake in self.fakes.values():
+            fake.use_catalog(catalog)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per provider: submits received, jobs created and charged, unfinished jobs, requests."""
+        return {name: fake.stats() for name, fake in self.fakes.items()}
+
+    def _serve_at(self, base_urls: Mapping[str, str], media_url: str) -> None:
+        for name, fake in self.fakes.items():
+            fake._serve_at(base_urls[name])
+        self.clipia.media_url = media_url.rstrip("/")
+        self.base_urls = {"clipia": self.clipia.base_url, "cliprise": self.cliprise.base_url}
 
     @property
     def api_keys(self) -> dict[str, str]:
@@ -103,7 +130,11 @@ class FakeProviders:
         return httpx.MockTransport(self)
 
     def _client_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {"api_keys": self.api_keys, "base_urls": self.base_urls, "transport": self.transport(), **kwargs}
+        catalog = kwargs.get("catalog")
+        if catalog is not None and catalog is not self.catalog:
+            self.use_catalog(catalog)  # the fakes follow the client's catalog
+        return {"api_keys": self.api_keys, "base_urls": self.base_urls, "transport": self.transport(),
+                "catalog": self.catalog, **kwargs}
 
     def client(self, **kwargs: Any) -> Client:
         """A ``genwire.Client`` wired to these fakes (keyword arguments override)."""

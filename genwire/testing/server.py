@@ -1,0 +1,294 @@
+"""The fake providers on a real loopback socket: ``FakeServer`` and ``genwire fake-server``.
+
+The same ``FakeProviders`` that serve ``httpx.MockTransport`` in process answer here
+(one implementation, two faces): each HTTP request is turned into an
+``httpx.Request`` and handed to them. One port serves both providers under
+their own base paths and Clipia's media under a third::
+
+    with FakeServer() as srv:
+        with Client(base_urls=srv.base_urls, api_keys=srv.api_keys) as client:
+            job = client.run(GenerationRequest(provider="clipia", model="nano-banana-2",
+                                               input={"prompt": "a fox"}))
+        srv.stats()["clipia"]["charged"]      # jobs that cost credits, for crash tests
+        srv.fakes.cliprise.fail_next(429)     # script the fakes directly in Python
+
+From any language, the admin endpoints under ``/_fake/`` do the same over HTTP
+(each takes and returns JSON; ``provider`` is ``clipia`` or ``cliprise``):
+
+    GET  /_fake/stats             {"clipia": {"submits", "jobs", "charged", "unfinished", "requests"}, ...}
+    POST /_fake/finish            {"provider", "job"?}   end one job (or all unfinished) as scripted
+    POST /_fake/advance           {"provider", "job"?}   one poll's worth of progress
+    POST /_fake/fail_next         {"provider", "status", "code"?, "message"?, "retry_after"?, "times"?, "path"?}
+    POST /_fake/disconnect_next   {"provider", "times"?, "before_send"?, "path"?}
+    POST /_fake/script_outcome    {"provider", "outcome", "message"?, "times"?}
+
+A scripted disconnect closes the connection without a reply; with
+``before_send=false`` the fake has processed the request first (a submit then
+created its job), as when a reply is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from .._redact import redact_text, strip_query_secrets
+from ..catalog import Catalog
+from .fakes import FakeProviders
+
+__all__ = ["ADMIN_PREFIX", "FakeServer"]
+
+ADMIN_PREFIX = "/_fake/"
+#: where each face lives below the server's origin
+_PATHS = {"clipia": "/clipia", "cliprise": "/cliprise"}
+_MEDIA_PATH = "/clipia-media"
+
+Log = Callable[[str], None]
+
+
+class _AdminError(Exception):
+    pass
+
+
+class FakeServer:
+    """Both fake providers served over HTTP on ``host:port`` (port 0: a free one).
+
+    Start it with ``with FakeServer() as srv:`` or ``start()``/``stop()``; it serves
+    from a background thread. ``log`` receives one line per request (keys removed).
+    """
+
+    def __init__(self, fakes: FakeProviders | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                 catalog: Catalog | None = None, log: Log | None = None) -> None:
+        self.fakes = fakes if fakes is not None else FakeProviders(catalog=catalog)
+        if fakes is not None and catalog is not None:
+            self.fakes.use_catalog(catalog)
+        self._log = log
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.owner = self
+        bound_host, bound_port = str(self._httpd.server_address[0]), self._httpd.server_address[1]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        #: scheme://host:port this server answers on
+        self.origin = f"http://{shown}:{bound_port}"
+        self.fakes._serve_at({name: self.origin + path for name, path in _PATHS.items()},
+                             self.origin + _MEDIA_PATH)
+        self._thread: threading.Thread | None = None
+
+    # -- what clients need ----------------------------------------------------------------
+    @property
+    def base_urls(self) -> dict[str, str]:
+        return dict(self.fakes.base_urls)
+
+    @property
+    def api_keys(self) -> dict[str, str]:
+        return self.fakes.api_keys
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per provider: ``submits`` received, ``jobs`` created, ``charged``, ``unfinished``, ``requests``."""
+        return self.fakes.stats()
+
+    def announcement(self) -> dict[str, Any]:
+        """The first line ``genwire fake-server`` prints."""
+        return {"base_urls": self.base_urls, "api_keys": self.api_keys}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> FakeServer:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                            name=f"genwire-fake-server:{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close every open connection and the listening socket."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.close_connections()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"FakeServer({self.origin})"
+
+    # -- answering -------------------------------------------------------------------------
+    def _answer(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> httpx.Response | None:
+        """The reply to one request, or None to drop the connection (a scripted disconnect)."""
+        if target.startswith(ADMIN_PREFIX):
+            return self._admin(method, target[len(ADMIN_PREFIX):].split("?", 1)[0], body)
+        request = httpx.Request(method, self.origin + target, headers=headers, content=body)
+        try:
+            response = self.fakes(request)
+        except httpx.TransportError:
+            return None
+        response.read()
+        return response
+
+    def _admin(self, method: str, name: str, body: bytes) -> httpx.Response:
+        action = _ADMIN.get((method, name))
+        if action is None:
+            return httpx.Response(404, json={"error": f"no admin endpoint {method} {ADMIN_PREFIX}{name}"})
+        try:
+            args = json.loads(body) if body.strip() else {}
+            if not isinstance(args, dict):
+                raise _AdminError("the body must be a JSON object")
+            return httpx.Response(200, json=action(self, args))
+        except (ValueError, TypeError, KeyError, _AdminError) as exc:
+            return httpx.Response(400, json={"error": str(exc)})
+
+    def _fake(self, args: dict[str, Any]) -> Any:
+        fake = self.fakes.fakes.get(str(args.pop("provider", "")))
+        if fake is None:
+            raise _AdminError(f"provider must be one of {sorted(self.fakes.fakes)}")
+        return fake
+
+    def _record(self, line: str) -> None:
+        if self._log is not None:
+            self._log(redact_text(line, [k for f in self.fakes.fakes.values() for k in f.keys]))
+
+
+def _stats(server: FakeServer, args: dict[str, Any]) -> Any:
+    return server.stats()
+
+
+def _finish(server: FakeServer, args: dict[str, Any]) -> Any:
+    server._fake(args).finish(args.get("job"))
+    return server.stats()
+
+
+def _advance(server: FakeServer, args: dict[str, Any]) -> Any:
+    server._fake(args).advance(args.get("job"))
+    return server.stats()
+
+
+def _fail_next(server: FakeServer, args: dict[str, Any]) -> Any:
+    fake = server._fake(args)
+    fake.fail_next(int(args.pop("status")), **args)
+    return {"ok": True}
+
+
+def _disconnect_next(server: FakeServer, args: dict[str, Any]) -> Any:
+    server._fake(args).disconnect_next(**args)
+    return {"ok": True}
+
+
+def _script_outcome(server: FakeServer, args: dict[str, Any]) -> Any:
+    fake = server._fake(args)
+    fake.script_outcome(args.pop("outcome"), **args)
+    return {"ok": True}
+
+
+_ADMIN: dict[tuple[str, str], Callable[[FakeServer, dict[str, Any]], Any]] = {
+    ("GET", "stats"): _stats,
+    ("POST", "finish"): _finish,
+    ("POST", "advance"): _advance,
+    ("POST", "fail_next"): _fail_next,
+    ("POST", "disconnect_next"): _disconnect_next,
+    ("POST", "script_outcome"): _script_outcome,
+}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: FakeServer
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def track(self, conn: socket.socket, add: bool) -> None:
+        with self._open_lock:
+            (self._open.add if add else self._open.discard)(conn)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            self._open.clear()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as providers serve it
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        owner = self.server.owner
+        try:
+            body = self._body()
+        except ValueError:
+            self.send_error(400, "unreadable body")
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "transfer-encoding")}
+        try:
+            response = owner._answer(self.command, self.path, headers, body)
+        except Exception as exc:  # a bug in a fake: answer, and say so in the log
+            response = httpx.Response(500, json={"error": f"fake server error: {type(exc).__name__}: {exc}"})
+        elapsed = (time.perf_counter() - started) * 1000
+        shown = strip_query_secrets(self.path)
+        if response is None:
+            owner._record(f"{self.command} {shown} -> dropped (scripted disconnect) {elapsed:.1f}ms")
+            self.close_connection = True
+            return
+        content = response.content
+        self.send_response(response.status_code)
+        for name, value in response.headers.multi_items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(content)
+        owner._record(f"{self.command} {shown} -> {response.status_code} {elapsed:.1f}ms")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: requests are logged through the server's ``log``."""
