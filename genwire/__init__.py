@@ -1,44 +1,121 @@
-"""genwire: one normalized request and job model for generative-media providers."""
+"""genwire: one normalized request and job model for generative-media providers.
 
-from ._retry import PollPolicy, RetryPolicy
+Public names load on first use (PEP 562), so ``import genwire`` stays cheap and a
+catalog lookup never pays for the HTTP client, pydantic or the catalog compiler.
+New public names go in ``_WHERE`` (and the ``TYPE_CHECKING`` block, for type checkers).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .adapters import WireRequest, WireResponse, get_adapter
-from .catalog import Catalog, Resolved
-from .client import AsyncClient, Client
-from .errors import (
-    AuthenticationError,
-    CatalogError,
-    ConfigurationError,
-    GenwireError,
-    IdempotencyConflictError,
-    InsufficientCreditsError,
-    InvalidInputError,
-    JobFailedError,
-    MalformedResponseError,
-    NotFoundError,
-    ProviderError,
-    RateLimitError,
-    SubmissionUncertainError,
-    UnsupportedParameterError,
-    Violation,
-    WaitTimeoutError,
-    WebhookVerificationError,
-)
-from .models import (
-    TERMINAL_STATUSES,
-    Account,
-    Cost,
-    Estimate,
-    GenerationRequest,
-    InputWarning,
-    Job,
-    JobError,
-    JobStatus,
-    Media,
-    MediaKind,
-    RateLimit,
-)
-from .specs import ModelChoice, ModelSpec, ParamSpec, Price, TaskSpec
+
+if TYPE_CHECKING:
+    from ._retry import (
+        PollPolicy,
+        RetryPolicy,
+    )
+    from .adapters import (
+        WireRequest,
+        WireResponse,
+        get_adapter,
+    )
+    from .catalog import (
+        Catalog,
+        Resolved,
+    )
+    from .client import (
+        AsyncClient,
+        Client,
+    )
+    from .errors import (
+        AuthenticationError,
+        CatalogError,
+        ConfigurationError,
+        GenwireError,
+        IdempotencyConflictError,
+        InsufficientCreditsError,
+        InvalidInputError,
+        JobFailedError,
+        MalformedResponseError,
+        NotFoundError,
+        ProviderError,
+        RateLimitError,
+        SubmissionUncertainError,
+        UnsupportedParameterError,
+        Violation,
+        WaitTimeoutError,
+        WebhookVerificationError,
+    )
+    from .models import (
+        TERMINAL_STATUSES,
+        Account,
+        Cost,
+        Estimate,
+        GenerationRequest,
+        InputWarning,
+        Job,
+        JobError,
+        JobStatus,
+        Media,
+        MediaKind,
+        RateLimit,
+    )
+    from .specs import (
+        ModelChoice,
+        ModelSpec,
+        ParamSpec,
+        Price,
+        TaskSpec,
+    )
+
+#: public name -> the module that defines it
+_WHERE: dict[str, str] = {
+    "Account": ".models",
+    "AsyncClient": ".client",
+    "AuthenticationError": ".errors",
+    "Catalog": ".catalog",
+    "CatalogError": ".errors",
+    "Client": ".client",
+    "ConfigurationError": ".errors",
+    "Cost": ".models",
+    "Estimate": ".models",
+    "GenerationRequest": ".models",
+    "GenwireError": ".errors",
+    "IdempotencyConflictError": ".errors",
+    "InputWarning": ".models",
+    "InsufficientCreditsError": ".errors",
+    "InvalidInputError": ".errors",
+    "Job": ".models",
+    "JobError": ".models",
+    "JobFailedError": ".errors",
+    "JobStatus": ".models",
+    "MalformedResponseError": ".errors",
+    "Media": ".models",
+    "MediaKind": ".models",
+    "ModelChoice": ".specs",
+    "ModelSpec": ".specs",
+    "NotFoundError": ".errors",
+    "ParamSpec": ".specs",
+    "PollPolicy": "._retry",
+    "Price": ".specs",
+    "ProviderError": ".errors",
+    "RateLimit": ".models",
+    "RateLimitError": ".errors",
+    "Resolved": ".catalog",
+    "RetryPolicy": "._retry",
+    "SubmissionUncertainError": ".errors",
+    "TERMINAL_STATUSES": ".models",
+    "TaskSpec": ".specs",
+    "UnsupportedParameterError": ".errors",
+    "Violation": ".errors",
+    "WaitTimeoutError": ".errors",
+    "WebhookVerificationError": ".errors",
+    "WireRequest": ".adapters",
+    "WireResponse": ".adapters",
+    "get_adapter": ".adapters",
+}
 
 __all__ = [
     "Account",
@@ -86,3 +163,18 @@ __all__ = [
     "__version__",
     "get_adapter",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genwire' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -8,12 +8,12 @@ import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from ._policy import Flow, SubmitPlan, send_flow, submit_any_flow
+from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
 from ._redact import redact_text
 from ._retry import PollPolicy, RetryPolicy
 from ._version import __version__
@@ -98,6 +98,7 @@ class _ClientCore:
         poll: PollPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_connections: int = 20,
+        max_in_flight: int | None = None,
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
@@ -118,6 +119,12 @@ class _ClientCore:
         self.poll = poll or PollPolicy()
         self._timeout = timeout
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        #: HTTP exchanges of this client in flight at once; more callers wait their turn, first come
+        #: first served, outside the connection pool (default: ``max_connections``)
+        self.max_in_flight = max_connections if max_in_flight is None else max_in_flight
+        if isinstance(self.max_in_flight, bool) or not isinstance(self.max_in_flight, int) or self.max_in_flight < 1:
+            raise ConfigurationError(f"max_in_flight must be a whole number >= 1; got {max_in_flight!r}",
+                                     code="invalid_max_in_flight")
         token = new_callback_token() if callback_token is True else (callback_token or None)
         self.__callback_token = _Keys({"callback_token": token}) if token else None
         self._clock = clock
@@ -171,21 +178,36 @@ class _ClientCore:
     def _redact(self, text: str) -> str:
         return redact_text(text, self.__keys.values())
 
+    def _transport_failure(self, exc: httpx.RequestError) -> TransportFailure:
+        """No reply: whether the request may have arrived (anything after the connection opened)."""
+        unreached = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+        return TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not unreached)
+
     # -- wire <-> httpx -------------------------------------------------------------------
     @staticmethod
     def _check_open(closed: bool) -> None:
         if closed:
             raise ConfigurationError("the client is closed; make a new one", code="client_closed")
 
-    def _http_request(self, provider: str, wire: WireRequest) -> httpx.Request:
+    def _http_request(self, provider: str, wire: WireRequest, timeout: float | None = None) -> httpx.Request:
         key = self._key(provider)
         adapter = self._adapter(provider)
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
                    **adapter.auth_headers(key), **wire.headers}
         base = self.base_urls[provider]
-        extensions = {KEY_EXTENSION: (wire.key_query_param, key, origin_of(base))} if wire.key_query_param else {}
+        extensions: dict[str, Any] = {}
+        if wire.key_query_param:
+            extensions[KEY_EXTENSION] = (wire.key_query_param, key, origin_of(base))
+        if timeout is not None:
+            extensions["timeout"] = self._request_timeout(timeout)
         return httpx.Request(wire.method, base + wire.path, params=dict(wire.query) or None,
                              headers=headers, json=wire.json, extensions=extensions)
+
+    def _request_timeout(self, left: float) -> dict[str, float | None]:
+        """The client's httpx timeouts, none longer than ``left`` seconds (what remains of a wait)."""
+        left = max(left, 0.001)
+        return {name: left if value is None else min(value, left)
+                for name, value in httpx.Timeout(self._timeout).as_dict().items()}
 
     def _wire_response(self, resp: httpx.Response, body: bytes) -> WireResponse:
         # Scrub our keys from replies before anything reads them, so no Job,

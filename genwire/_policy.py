@@ -51,6 +51,8 @@ T = TypeVar("T")
 class Send:
     provider: str
     request: WireRequest
+    #: seconds this request may take at most (the time left in a wait); ``None``: the client's timeout
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -85,22 +87,33 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
     """Send one request, retrying what is safe; return a reply below 400 or raise a typed error.
 
     ``creates_job``: the request is a submit, so a failure after an attempt that may
-    have been accepted is ``SubmissionUncertainError`` (never a reason to try
-    elsewhere). ``deadline`` (on ``clock``): no retry sleep runs past it.
+    have been accepted (no reply, or a 5xx: a gateway timeout can follow a created
+    job) is ``SubmissionUncertainError`` (never a reason to try elsewhere).
+    ``deadline`` (on ``clock``): no request may take, and no retry sleep run, past it.
     """
     attempt = 0
     uncertain = False  # an earlier attempt may have reached the provider and been accepted
     while True:
+        timeout: float | None = None
+        if deadline is not None and clock is not None:
+            timeout = deadline - clock()
+            if timeout <= 0:
+                raise ProviderError("the deadline passed before the request was sent", provider=adapter.name,
+                                    code="deadline_exceeded", retryable=True, job=job)
+        failure: TransportFailure | None = None
         try:
-            resp: WireResponse = yield Send(adapter.name, request)
-        except TransportFailure as failure:
+            resp: WireResponse = yield Send(adapter.name, request, timeout)
+        except TransportFailure as exc:
+            failure = exc
+        # (errors are raised outside the except block, so none keeps another in __context__)
+        if failure is not None:
             uncertain = uncertain or failure.reached
             if failure.reached and not request.replay_safe:
                 raise SubmissionUncertainError(
                     f"no reply to the request ({failure}); it may have been accepted"
                     + _NOT_RESENT.format(provider=adapter.name),
                     provider=adapter.name, code="outcome_unknown", job=job,
-                ) from None
+                )
             err: GenwireError = ProviderError(
                 f"network error: {failure}", provider=adapter.name,
                 code="network_error" if failure.reached else "connect_error", retryable=True, job=job,
@@ -109,41 +122,91 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
             if resp.status < 400:
                 return resp
             err = adapter.parse_error(resp, job)
+            if creates_job and resp.status >= 500:
+                uncertain = True
+                if not request.replay_safe:
+                    err.message += _NOT_RESENT.format(provider=adapter.name)
+                    err.retryable = False
+                    raise _uncertain(err, job, "the provider may have created the job before failing")
             # A 429 is a refusal, so even a non-idempotent submit can be repeated.
             if not is_retryable_status(resp.status) or not (request.replay_safe or resp.status == 429):
                 if is_retryable_status(resp.status):
                     err.message += _NOT_RESENT.format(provider=adapter.name)
                     err.retryable = False
-                raise _uncertain(err, request, job) if creates_job and uncertain else err
+                raise _uncertain(err, job) if creates_job and uncertain else err
         delay = retry.delay(attempt, err.retry_after, random()) if retry.should_retry(attempt, err.retry_after) \
             else None
         if delay is None or (deadline is not None and clock is not None and clock() + delay >= deadline):
-            raise _uncertain(err, request, job) if creates_job and uncertain else err
+            raise _uncertain(err, job) if creates_job and uncertain else err
         yield Sleep(delay)
         attempt += 1
 
 
-def _uncertain(err: GenwireError, request: WireRequest, job: Job | None) -> SubmissionUncertainError:
-    """The last error of a submit one of whose attempts got no reply: that attempt may have created a job."""
-    key = request.headers.get("Idempotency-Key")
-    hint = (f"; submit again with idempotency_key={key!r} to get that job rather than start a second one"
-            if key else "")
+def _uncertain(err: GenwireError, job: Job | None,
+               why: str = "an earlier attempt got no reply and may have been accepted") -> SubmissionUncertainError:
+    """The last error of a submit that may have created a job (``submit_flow`` adds how to recover)."""
     return SubmissionUncertainError(
-        f"{err.message}; an earlier attempt got no reply and may have been accepted{hint}",
-        provider=err.provider, status=err.status, code="outcome_unknown", retry_after=err.retry_after, job=job,
+        f"{err.message}; {why}", provider=err.provider, status=err.status, code="outcome_unknown",
+        retry_after=err.retry_after, job=job, body=err.body,
     )
+
+
+#: how many times a Clipia submit whose 2xx reply could not be read is resent (same key, same job)
+UNREADABLE_SUBMIT_REPLAYS = 2
+
+
+def _recoverable(err: SubmissionUncertainError, request: WireRequest, idempotency_key: str,
+                 resolved: Resolved) -> SubmissionUncertainError:
+    """``err`` naming the submit it was (key, provider, model) and how to recover."""
+    if request.replay_safe:
+        hint = (f"; submit again with idempotency_key={idempotency_key!r} to get that job "
+                "rather than start a second one")
+    else:
+        hint = (f"; check the provider's dashboard or your callback endpoint before submitting again "
+                f"(this submit's idempotency_key={idempotency_key!r})")
+    if "idempotency_key=" not in err.message:
+        err.message += hint
+        err.args = (err.message,)
+    err.idempotency_key = idempotency_key
+    err.provider = resolved.spec.provider
+    err.model = resolved.spec.id
+    return err
 
 
 def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
                 idempotency_key: str, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
+    """Submit once (retrying what is safe). Every failure that may have left a job behind is a
+    ``SubmissionUncertainError`` carrying ``idempotency_key``, ``provider`` and ``model``."""
     request = adapter.build_submit(resolved, envelope, webhook_url, idempotency_key)
-    resp = yield from send_flow(adapter, request, retry, random, creates_job=True)
-    job = adapter.parse_submit(resolved, resp)
-    price = resolved.spec.price
-    if job.cost is None and price is not None:
-        # the provider did not say; the catalog's list price is an estimate, labelled as such
-        job = job.model_copy(update={"cost": Cost(credits=price.credits, source="catalog")})
-    return job
+    replays = 0
+    while True:
+        try:
+            resp = yield from send_flow(adapter, request, retry, random, creates_job=True)
+        except SubmissionUncertainError as err:
+            _recoverable(err, request, idempotency_key, resolved)
+            raise
+        unreadable: MalformedResponseError | None = None
+        try:
+            job = adapter.parse_submit(resolved, resp)
+        except MalformedResponseError as err:
+            if not 200 <= resp.status < 300:
+                raise
+            unreadable = err
+        if unreadable is None:
+            price = resolved.spec.price
+            if job.cost is None and price is not None:
+                # the provider did not say; the catalog's list price is an estimate, labelled as such
+                job = job.model_copy(update={"cost": Cost(credits=price.credits, source="catalog")})
+            return job
+        # An accepted reply we cannot read: the provider may have created a paid job.
+        if request.replay_safe and replays < UNREADABLE_SUBMIT_REPLAYS:
+            replays += 1
+            yield Sleep(retry.delay(replays - 1, None, random()))
+            continue
+        raise _recoverable(SubmissionUncertainError(
+            f"{unreadable.message}; the reply was a {resp.status}, so a job may have been created",
+            provider=adapter.name, status=resp.status, code="outcome_unknown", body=unreadable.body,
+        ), request, idempotency_key, resolved)
 
 
 @dataclass(frozen=True)
@@ -205,13 +268,19 @@ def _finish(job: Job) -> Job:
     )
 
 
+def _transient(err: GenwireError) -> bool:
+    """A poll failure worth polling again: network, 429/5xx, or a reply we could not read."""
+    return err.retryable or isinstance(err, MalformedResponseError)
+
+
 def wait_flow(adapter: Adapter, job: Job, *, timeout: float, poll: PollPolicy, retry: RetryPolicy,
               clock: Callable[[], float], random: Callable[[], float]) -> Flow[Job]:
     """Poll until the job ends or ``timeout`` seconds pass.
 
-    Transient poll failures are retried (a failed poll is not a failed job);
+    Transient poll failures (network, 429, 5xx, an unreadable status reply or an
+    unknown status) are retried: a failed poll is not a failed job;
     ``poll.max_consecutive_failures`` in a row end the wait with the last error,
-    which carries the job.
+    which carries the job. No request runs past the deadline (``Send.timeout``).
     """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout):
         raise ConfigurationError(f"timeout must be a number of seconds, got {timeout!r}", code="invalid_timeout")
@@ -220,14 +289,21 @@ def wait_flow(adapter: Adapter, job: Job, *, timeout: float, poll: PollPolicy, r
     while True:
         pause: float | None = None
         if not job.done or adapter.build_result(job) is not None:
+            failed: GenwireError | None = None
             try:
                 new = yield from refresh_flow(adapter, job, retry, random, deadline=deadline, clock=clock)
             except GenwireError as err:
-                failures += 1
-                if not err.retryable or poll.gives_up(failures):
-                    raise
-                pause = err.retry_after
+                failed = err
                 new = job
+            if failed is not None:
+                failures += 1
+                if clock() >= deadline and _transient(failed):
+                    raise WaitTimeoutError(f"the job did not finish within {timeout:g}s (last poll: "
+                                           f"{failed.message})", provider=job.provider, code="wait_timeout",
+                                           job=job)
+                if not _transient(failed) or poll.gives_up(failures):
+                    raise failed
+                pause = failed.retry_after
             else:
                 failures = 0
             if new != job:
@@ -246,6 +322,6 @@ def wait_flow(adapter: Adapter, job: Job, *, timeout: float, poll: PollPolicy, r
 
 def may_fall_back(err: GenwireError) -> bool:
     """Whether a failed submit certainly created no job, so another provider may be tried."""
-    if isinstance(err, (SubmissionUncertainError, MalformedResponseError)):
+    if isinstance(err, (SubmissionUncertainError, MalformedResponseError)) or err.status >= 500:
         return False
     return isinstance(err, (AuthenticationError, InsufficientCreditsError, RateLimitError, ProviderError))

@@ -26,6 +26,7 @@ __all__ = [
     "SECRET_QUERY_PARAMS",
     "is_secret_param",
     "redact_json",
+    "redact_reply",
     "redact_text",
     "strip_query_secrets",
 ]
@@ -156,3 +157,27 @@ def _walk(value: object, forms: list[str]) -> object:
             return value
         return items if isinstance(value, list) else tuple(items)
     return value
+
+
+#: every name in SECRET_JSON_KEYS contains one of these (tests/test_redact_reply.py checks)
+_KEY_ANCHORS = (b"key", b"token", b"secret", b"password", b"auth")
+
+
+def _plainly_clean(raw: bytes) -> bool:
+    """Whether a JSON document, judged from its bytes, holds nothing ``redact_json`` (no
+    literal secrets) would change: nothing like a credential-named key and no ``=`` or
+    ``%3`` for a query parameter. Conservative: escapes (``\\``) or non-ASCII bytes,
+    which could spell either in disguise, answer False. Must follow ``_walk``'s rules."""
+    if not raw.isascii() or b"\\" in raw or b"=" in raw or b"%3" in raw:
+        return False
+    squashed = raw.lower().translate(None, b"-_")
+    return not any(anchor in squashed for anchor in _KEY_ANCHORS)
+
+
+def redact_reply(value: _J, raw: bytes) -> _J:
+    """``redact_json(value)`` for a value just parsed from ``raw``; the walk is skipped
+    when the bytes show there is nothing to mask (the common reply)."""
+    if _plainly_clean(raw):
+        return value
+    return redact_json(value)
+

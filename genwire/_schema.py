@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._translate import _wire_scalar, to_wire_value
 from .specs import split_slot
 
 __all__ = ["URL_PATTERN", "example_input", "input_schema", "param_schema", "to_wire_value", "wire_schema"]
@@ -53,29 +54,6 @@ def param_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     if "examples" in spec:
         out["examples"] = list(spec["examples"])
     return out
-
-
-def _wire_scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def to_wire_value(spec: Mapping[str, Any], value: Any) -> Any:
-    """One normalized value -> what the provider expects (value map, then transform)."""
-    mapping = spec.get("wire_values")
-    if mapping and isinstance(value, (str, int, float, bool)) and str(value) in mapping:
-        value = mapping[str(value)]
-    transform = spec.get("transform")
-    if transform is None:
-        return value
-    if transform == "to_string":
-        return _wire_scalar(value)
-    if transform == "first":
-        return value[0] if value else None
-    return [value]  # to_list
 
 
 def _wire_param_schema(spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._schema import to_wire_value
 from .specs import TaskSpec, split_slot
 
-__all__ = ["build_body"]
+__all__ = ["build_body", "to_wire_value"]
+
+
+def _wire_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def to_wire_value(spec: Mapping[str, Any], value: Any) -> Any:
+    """One normalized value -> what the provider expects (value map, then transform)."""
+    mapping = spec.get("wire_values")
+    if mapping and isinstance(value, (str, int, float, bool)) and str(value) in mapping:
+        value = mapping[str(value)]
+    transform = spec.get("transform")
+    if transform is None:
+        return value
+    if transform == "to_string":
+        return _wire_scalar(value)
+    if transform == "first":
+        return value[0] if value else None
+    return [value]  # to_list
 
 
 def build_body(

@@ -8,13 +8,13 @@ touching callers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ._fastcheck import compile_check
 from .errors import Violation
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["ValidateFn", "compile_validator"]
 
@@ -51,17 +51,30 @@ def _violations(err: ValidationError) -> list[Violation]:
 
 
 def compile_validator(schema: Mapping[str, Any]) -> ValidateFn:
-    """Compile ``schema`` once; the returned function lists every violation, sorted by path."""
-    validator = Draft202012Validator(schema)
-    # the compiled check answers the common case (valid input) fast; jsonschema
-    # explains the rare invalid one
-    is_valid = compile_check(schema) or validator.is_valid
+    """Compile ``schema`` once; the returned function lists every violation, sorted by path.
+
+    The compiled check answers the common case (valid input) fast; python-jsonschema
+    explains the rare invalid one, and is imported and built only then, so a client
+    submitting valid input never loads it.
+    """
+    check = compile_check(schema)
+    explainer: list[Any] = []
+
+    def reference() -> Any:
+        if not explainer:
+            from jsonschema import Draft202012Validator
+
+            explainer.append(Draft202012Validator(schema))
+        return explainer[0]
 
     def validate(instance: Any) -> list[Violation]:
-        if is_valid(instance):
+        if check is not None:
+            if check(instance):
+                return []
+        elif reference().is_valid(instance):
             return []
         found: list[Violation] = []
-        for err in validator.iter_errors(instance):
+        for err in reference().iter_errors(instance):
             found.extend(_violations(err))
         return sorted(set(found), key=lambda v: (v.path, v.message))
 

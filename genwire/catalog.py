@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ._compile import CompiledCatalog, compile_catalog
 from ._validation import ValidateFn, compile_validator
 from .errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
-from .models import GenerationRequest, InputWarning
 from .specs import ModelSpec, TaskSpec
+
+if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay off the lookup path
+    from ._compile import CompiledCatalog
+    from .models import GenerationRequest, InputWarning
 
 __all__ = ["Catalog", "Resolved", "bundled_paths"]
 
@@ -85,6 +86,8 @@ class Catalog:
         root = Path(path)
         if not root.is_dir():
             raise CatalogError("not a directory", file=str(root))
+        from ._compile import compile_catalog
+
         base = cls.default()
         compiled, problems = compile_catalog(
             root, vocabulary=base._index["vocabulary"], providers=base._index["providers"]
@@ -99,17 +102,22 @@ class Catalog:
             raise err
         if not merge:
             return cls.from_compiled(compiled)
+        return base.overlaid(compiled)
+
+    def overlaid(self, compiled: CompiledCatalog) -> Catalog:
+        """A new catalog: this one with ``compiled``'s models laid over it (same provider and id replaced)."""
         own = {(m["provider"], m["id"]) for m in compiled.index["models"]}
-        models = [m for m in base._index["models"] if (m["provider"], m["id"]) not in own]
+        models = [m for m in self._index["models"] if (m["provider"], m["id"]) not in own]
         models += compiled.index["models"]
-        providers = {**base._index["providers"], **compiled.index["providers"]}
-        index = {**base._index, "providers": providers, "models": models}
+        providers = {**self._index["providers"], **compiled.index["providers"]}
+        index = {**self._index, "providers": providers, "models": models}
         mine = compiled.schemas
+        base = self
 
         def load_schema(rel: str) -> dict[str, Any]:
             return mine[rel] if rel in mine else base._schema(rel)
 
-        return cls(index, load_schema)
+        return type(self)(index, load_schema)
 
     # -- lookup -----------------------------------------------------------------
     @property
@@ -149,6 +157,8 @@ class Catalog:
         if provider not in self._index["providers"]:
             raise NotFoundError(f"unknown provider {provider!r}; known: {', '.join(self.providers)}",
                                 provider=provider, code="unknown_model")
+        import difflib
+
         ids = [s.id for s in self._specs.values() if s.provider == provider]
         close = difflib.get_close_matches(model, ids, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -255,6 +265,8 @@ class Catalog:
         if extra:
             where = f"{spec.provider}/{spec.id} {tspec.name}"
             if unsupported == "warn":
+                from .models import InputWarning
+
                 warnings = [InputWarning(code="unsupported_parameter", parameter=k,
                                          message=f"parameter {k!r} is not taken by {where}; not sent")
                             for k in extra]

@@ -7,7 +7,7 @@ order) lives in ``_ClientCore`` and is shared.
 
 from __future__ import annotations
 
-import asyncio
+import http.cookiejar
 import inspect
 import logging
 import time
@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
+from urllib.parse import urlencode
 
 import httpx
 
 from ._client_core import KEY_EXTENSION, _ClientCore, origin_of
+from ._gate import AsyncGate, SyncGate
 from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from .adapters.base import WireRequest, WireResponse
 from .errors import ConfigurationError, GenwireError
@@ -34,10 +36,6 @@ logger = logging.getLogger("genwire")
 DEFAULT_WAIT_TIMEOUT = 600.0
 
 
-def _unreached(exc: httpx.RequestError) -> bool:
-    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-
-
 class Client(_ClientCore):
     """Synchronous client. Use as a context manager; one pooled connection set per client."""
 
@@ -45,8 +43,9 @@ class Client(_ClientCore):
         transport = kwargs.pop("transport", None)
         super().__init__(**kwargs)
         inner = transport if transport is not None else httpx.HTTPTransport(limits=self._limits)
-        self._http = httpx.Client(transport=_KeyQueryTransport(inner), timeout=self._timeout,
-                                  follow_redirects=False)
+        self._http = _HTTPClient(transport=_KeyQueryTransport(inner), timeout=self._timeout,
+                                 follow_redirects=False)
+        self._gate = SyncGate(self.max_in_flight)
 
     def __enter__(self) -> Client:
         return self
@@ -58,27 +57,33 @@ class Client(_ClientCore):
         self._http.close()
 
     # -- driving flows -----------------------------------------------------------------
-    def _send(self, provider: str, request: WireRequest) -> WireResponse:
+    def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
         self._check_open(self._http.is_closed)
+        failure: TransportFailure | None = None
         try:
-            resp = self._http.send(self._http_request(provider, request))
+            outgoing = self._http_request(provider, request, timeout)
+            with self._gate:
+                resp = self._http.send(outgoing)
+                body = resp.read()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
-            return self._wire_response(resp, resp.read())
+            return self._wire_response(resp, body)
         except httpx.RequestError as exc:
-            raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
+            failure = self._transport_failure(exc)
+        raise failure  # outside the except block: the httpx error (its URL may hold a key) is not chained
 
     def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
         try:
             effect = next(flow)
             while True:
                 if isinstance(effect, Send):
+                    failed: TransportFailure | GenwireError | None = None
                     try:
-                        reply = self._send(effect.provider, effect.request)
+                        reply = self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
-                        # into the flow, so an error after a job was accepted carries it
-                        effect = flow.throw(failure)
-                        continue
-                    effect = flow.send(reply)
+                        failed = failure
+                    # into the flow (outside the except block, so nothing chains onto it),
+                    # so an error after a job was accepted carries it
+                    effect = flow.send(reply) if failed is None else flow.throw(failed)
                 elif isinstance(effect, Sleep):
                     logger.debug("waiting %.2fs", effect.seconds)
                     self._sleep(effect.seconds)
@@ -176,8 +181,9 @@ class AsyncClient(_ClientCore):
         transport = kwargs.pop("transport", None)
         super().__init__(**kwargs)
         inner = transport if transport is not None else httpx.AsyncHTTPTransport(limits=self._limits)
-        self._http = httpx.AsyncClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
-                                       follow_redirects=False)
+        self._http = _AsyncHTTPClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
+                                      follow_redirects=False)
+        self._gate = AsyncGate(self.max_in_flight)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -189,27 +195,34 @@ class AsyncClient(_ClientCore):
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _send(self, provider: str, request: WireRequest) -> WireResponse:
+    async def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
         self._check_open(self._http.is_closed)
+        failure: TransportFailure | None = None
         try:
-            resp = await self._http.send(self._http_request(provider, request))
+            outgoing = self._http_request(provider, request, timeout)
+            async with self._gate:
+                resp = await self._http.send(outgoing)
+                body = await resp.aread()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
-            return self._wire_response(resp, await resp.aread())
+            return self._wire_response(resp, body)
         except httpx.RequestError as exc:
-            raise TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not _unreached(exc)) from None
+            failure = self._transport_failure(exc)
+        raise failure
 
     async def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
         try:
             effect = next(flow)
             while True:
                 if isinstance(effect, Send):
+                    failed: TransportFailure | GenwireError | None = None
                     try:
-                        reply = await self._send(effect.provider, effect.request)
+                        reply = await self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
-                        effect = flow.throw(failure)
-                        continue
-                    effect = flow.send(reply)
+                        failed = failure
+                    effect = flow.send(reply) if failed is None else flow.throw(failed)
                 elif isinstance(effect, Sleep):
+                    import asyncio  # here, not at module level: sync users never load it
+
                     logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
                     effect = flow.send(None)
@@ -305,6 +318,49 @@ def _partial_file(target: Path) -> Iterator[BinaryIO]:
         raise
 
 
+# -- no cookie jar ----------------------------------------------------------------------------
+
+class _NoJar(http.cookiejar.CookieJar):
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+
+class _NoCookies(httpx.Cookies):
+    """Never stores a cookie: provider APIs authenticate by key, and a client shared by
+    many callers must not carry one reply's cookies into the next request. It also spares
+    every reply httpx's cookie parsing (urllib request and email.Message adapters), a
+    sizeable share of a mocked round trip."""
+
+    def __init__(self) -> None:
+        super().__init__(_NoJar())
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class _HTTPClient(httpx.Client):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
+
+
+class _AsyncHTTPClient(httpx.AsyncClient):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
+
+
 # -- adding the key at send time ---------------------------------------------------------------
 
 def _with_key(request: httpx.Request) -> httpx.Request:
@@ -318,7 +374,10 @@ def _with_key(request: httpx.Request) -> httpx.Request:
     extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
     url = request.url
     if origin_of(str(url)) == origin:
-        url = url.copy_add_param(name, key)
+        if url.fragment:
+            url = url.copy_add_param(name, key)
+        else:  # append, leaving the rest of the query byte for byte (signed URLs); one parse, not three
+            url = httpx.URL(f"{url}{'&' if url.query else '?'}{urlencode({name: key})}")
     return httpx.Request(request.method, url, headers=request.headers, stream=request.stream,
                          extensions=extensions)
 

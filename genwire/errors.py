@@ -196,10 +196,21 @@ class SubmissionUncertainError(ProviderError):
     Without idempotency (Cliprise) genwire does not resend it (that could start
     a second paid job): check the provider's dashboard or your callback endpoint
     before submitting again. With idempotency (Clipia) the retries ran out after
-    an attempt that got no reply: submit again with the idempotency key the
-    message names to get that job rather than a second one. Either way a family
-    request does not move on to another provider.
+    an attempt that got no reply: submit again with ``idempotency_key`` to get
+    that job rather than a second one. Either way a family request does not move
+    on to another provider.
+
+    ``idempotency_key`` (also when genwire generated it), ``provider`` and
+    ``model`` say which submit this was, so a caller or a ledger can reconcile it.
     """
+
+    def __init__(self, message: str, *, idempotency_key: str | None = None, model: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        #: the key the submit carried (Clipia: resend with it to get the same job)
+        self.idempotency_key = idempotency_key
+        #: the catalog model id the submit was for
+        self.model = model
 
 
 class JobFailedError(GenwireError):

@@ -114,7 +114,7 @@ async def test_network_error_text_never_carries_the_key(client_cls: type) -> Non
     with pytest.raises(GenwireError) as info:
         await run(client_cls, handler, "submit")
     assert KEY not in emitted(info.value)
-    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert info.value.__cause__ is None and info.value.__context__ is None
 
 
 def test_client_repr_names_providers_not_keys() -> None:

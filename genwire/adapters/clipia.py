@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from .._redact import redact_json, strip_query_secrets
+from .._redact import redact_json, redact_reply, strip_query_secrets
 from .._retry import is_retryable_status, parse_retry_after
 from .._translate import build_body
 from ..catalog import Catalog, Resolved
@@ -204,18 +204,18 @@ class ClipiaAdapter:
         request_id = body.get("request_id")
         if not isinstance(request_id, str) or not request_id:
             raise malformed(self.name, "submit: no request_id", resp)
-        job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
-                  status=JobStatus.QUEUED, warnings=resolved.warnings)
-        status = self._status(body, resp, "submit", job)
-        return job.model_copy(update={
-            "status": status,
-            "queue_position": _integer(body.get("queue_position")),
-            "status_url": _url(body.get("status_url")),
-            "response_url": _url(body.get("response_url")),
-            "cost": as_credits(body.get("cost")),
-            "warnings": resolved.warnings + _warnings(body),
-            "raw": redact_json(body),
-        })
+        raw = body.get("status")
+        status = STATUS.get(raw) if isinstance(raw, str) else None
+        if status is None:
+            job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
+                      status=JobStatus.QUEUED, warnings=resolved.warnings)
+            raise malformed(self.name, f"submit: unknown status {raw!r}", resp, job)
+        return Job(
+            provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id, status=status,
+            queue_position=_integer(body.get("queue_position")), status_url=_url(body.get("status_url")),
+            response_url=_url(body.get("response_url")), cost=as_credits(body.get("cost")),
+            warnings=resolved.warnings + _warnings(body), raw=redact_reply(body, resp.body),
+        )
 
     # -- status and result ----------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:
@@ -231,7 +231,7 @@ class ClipiaAdapter:
             "status": status,
             "progress": max(0.0, min(100.0, float(progress))) if progress is not None else job.progress,
             "queue_position": _integer(body.get("queue_position")) if status is JobStatus.QUEUED else None,
-            "raw": redact_json(body),
+            "raw": redact_reply(body, resp.body),
         }
         if "logs" in body:
             update["logs"] = _logs(body.get("logs"))

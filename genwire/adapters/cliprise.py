@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .._redact import redact_json, strip_query_secrets
+from .._redact import redact_json, redact_reply, strip_query_secrets
 from .._retry import is_retryable_status, parse_retry_after
 from .._translate import build_body
 from ..catalog import Catalog, Resolved
@@ -92,7 +92,7 @@ class ClipriseAdapter:
             err = malformed(self.name, "generate: no taskId (a task may still have been created)", resp)
             raise err
         return Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
-                   status=JobStatus.QUEUED, warnings=resolved.warnings, raw=redact_json(body))
+                   status=JobStatus.QUEUED, warnings=resolved.warnings, raw=redact_reply(body, resp.body))
 
     # -- status ----------------------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:
@@ -110,7 +110,9 @@ class ClipriseAdapter:
             if resp is None:
                 raise MalformedResponseError(what, provider=self.name, job=job)
             raise malformed(self.name, what, resp, job)
-        update: dict[str, Any] = {"status": status, "raw": redact_json(dict(body))}
+        raw_body = dict(body)
+        update: dict[str, Any] = {
+            "status": status, "raw": redact_json(raw_body) if resp is None else redact_reply(raw_body, resp.body)}
         for ours, theirs in (("created_at", "createdAt"), ("completed_at", "completedAt")):
             when = parse_datetime(body.get(theirs))
             if when is not None:

@@ -1,0 +1,88 @@
+"""What a fresh process loads: ``import genwire`` and the client path stay off the compiler.
+
+Each check runs in a fresh interpreter, since this test process has long since
+imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+#: compile-time machinery and its dependencies: never needed to look up, validate or submit
+COMPILE_ONLY = re.compile(r"^(jsonschema|yaml|_yaml|referencing|tools)(\.|$)|^genwire\.(_compile|_meta|_lint|_schema|"
+                          r"[\w.]*import[\w]*|cli|_cli_\w+)(\.|$)")
+
+SUBMIT = """
+import httpx, genwire
+reply = {"request_id": "r-1", "status": "IN_QUEUE", "queue_position": 0}
+transport = httpx.MockTransport(lambda request: httpx.Response(200, json=reply))
+with genwire.Client(api_keys={"clipia": "clipia_live_test0000"}, transport=transport) as client:
+    job = client.submit(genwire.GenerationRequest(provider="clipia", model="nano-banana-2",
+                                                  input={"prompt": "a fox"}))
+    assert job.id == "r-1"
+"""
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = textwrap.dedent(code) + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_import_genwire_loads_only_the_package_and_its_version() -> None:
+    loaded = _loaded_after("import genwire")
+    assert {m for m in loaded if m.startswith("genwire")} == {"genwire", "genwire._version"}
+    assert not {"pydantic", "httpx", "jsonschema", "yaml"} & loaded
+
+
+def test_catalog_lookup_and_valid_input_load_no_http_client_pydantic_or_compiler() -> None:
+    loaded = _loaded_after("""
+        import genwire
+        catalog = genwire.Catalog.default()
+        catalog.get("clipia", "nano-banana-2")
+        catalog.validate("cliprise", "veo-3-fast", "text-to-video", {"prompt": "a fox"})
+    """)
+    assert {m for m in loaded if COMPILE_ONLY.match(m)} == set()
+    assert not {"pydantic", "httpx"} & loaded
+
+
+def test_sync_submit_loads_neither_the_compiler_nor_asyncio() -> None:
+    loaded = _loaded_after(SUBMIT)
+    assert {m for m in loaded if COMPILE_ONLY.match(m)} == set()
+    assert "asyncio" not in loaded
+
+
+def test_explaining_invalid_input_loads_jsonschema_on_demand() -> None:
+    loaded = _loaded_after("""
+        import genwire
+        try:
+            genwire.Catalog.default().validate("cliprise", "veo-3-fast", "text-to-video",
+                                               {"prompt": 7, "aspect_ratio": "5:1"})
+        except genwire.InvalidInputError as exc:
+            assert [v.path for v in exc.violations] == ["$.aspect_ratio", "$.prompt"], exc.violations
+        else:
+            raise AssertionError("accepted")
+    """)
+    assert "jsonschema" in loaded
+    assert {m for m in loaded if m.startswith("genwire") and COMPILE_ONLY.match(m)} == set()
+
+
+@pytest.mark.parametrize("name", ["Client", "Job", "InvalidInputError", "Catalog", "get_adapter"])
+def test_public_names_resolve_lazily_and_once(name: str) -> None:
+    import genwire
+
+    assert getattr(genwire, name) is getattr(genwire, name)
+    assert name in dir(genwire)
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    import genwire
+
+    with pytest.raises(AttributeError, match="no attribute 'Clien'"):
+        genwire.Clien  # noqa: B018

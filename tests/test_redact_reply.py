@@ -1,0 +1,55 @@
+"""``redact_reply``'s byte-level shortcut never skips what ``redact_json`` would mask."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from genwire._redact import MASK, redact_json, redact_reply
+
+# fragments that make redaction bite, mixed with plain text, escapes and non-ASCII look-alikes
+FRAGMENTS = ["apiKey", "API-KEY", "x_api_key", "Authorization", "password", "token", "key", "=", "?", "&", "%3F",
+             "%3d", "https://h/p?apiKey=v&a=1", "?token=", "&key=", "%3Fauth%3D", "\\", '"', "é", "a", "7", " ",
+             "api\u212aey"]  # KELVIN SIGN lower-cases to ASCII "k"
+texts = st.lists(st.sampled_from(FRAGMENTS), max_size=6).map("".join)
+scalars = st.none() | st.booleans() | st.integers(-5, 5) | texts
+documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                         | st.dictionaries(texts, inner, max_size=3), max_leaves=12)
+
+
+@given(documents, st.booleans())
+def test_the_shortcut_agrees_with_the_full_walk(value: Any, ascii_only: bool) -> None:
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+    parsed = json.loads(raw)
+    assert redact_reply(parsed, raw) == redact_json(parsed)
+
+
+def test_a_plain_reply_is_returned_as_is_and_a_keyed_one_is_masked() -> None:
+    plain = {"request_id": "r-1", "status": "IN_QUEUE", "queue_position": 0}
+    assert redact_reply(plain, json.dumps(plain).encode()) is plain
+    keyed = {"request_id": "r-1", "api_key": "sk-123456"}
+    assert redact_reply(keyed, json.dumps(keyed).encode())["api_key"] == MASK
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": "?token=v"}',  # a credential query parameter in text
+    b'{"a": "x%3Ftoken%3Dv"}',  # the same, percent-encoded inside another URL
+    '{"api\u212aey": "v"}'.encode(),  # KELVIN SIGN lower-cases to ASCII "k"
+    b'{"api\\u212aey": "v"}',  # the same, escaped
+    b'{"\\u0061pikey": "v"}',  # an escaped letter in a credential-named key
+    b'{"a": "?tok\\u0065n=v"}',  # an escaped letter in a credential parameter
+    b'{"Pass_Word": "x"}',
+])
+def test_a_reply_with_something_to_mask_is_masked(raw: bytes) -> None:
+    parsed = json.loads(raw)
+    assert redact_reply(parsed, raw) == redact_json(parsed) != parsed
+
+
+def test_every_credential_key_name_contains_a_shortcut_anchor() -> None:
+    from genwire._redact import _KEY_ANCHORS, SECRET_JSON_KEYS
+
+    assert all(any(anchor.decode() in name for anchor in _KEY_ANCHORS) for name in SECRET_JSON_KEYS)
