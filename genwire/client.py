@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlencode
 
 import httpx
@@ -30,6 +30,9 @@ from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
 from .models import Account, Estimate, GenerationRequest, Job, Media, Unsupported
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
 
@@ -64,6 +67,8 @@ class Client(_ClientCore):
     * ``transport``: an ``httpx`` transport to send through (tests: ``httpx.MockTransport``).
     * ``callback_token``: a secret added to callback URLs of providers that do not sign
       webhooks (``True``: generate one; read it back from ``client.callback_token``).
+    * ``ledger``: a durable job ledger (``genwire.ledger``) or its URL (``sqlite:///jobs.db``,
+      ``postgresql://...``): each submit is recorded before it is sent and every status seen after.
     * ``clock``, ``random``: injectable time and jitter sources (tests).
     """
 
@@ -85,12 +90,13 @@ class Client(_ClientCore):
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
+        ledger: Ledger | str | None = None,
     ) -> None:
         check_transport(transport, httpx.BaseTransport, "Client")
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
                          max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
-                         callback_token=callback_token, clock=clock, random=random)
+                         callback_token=callback_token, clock=clock, random=random, ledger=ledger)
         if transport is not None:
             default, mounts = _KeyQueryTransport(transport), {}
         else:
@@ -261,12 +267,13 @@ class AsyncClient(_ClientCore):
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
+        ledger: Ledger | str | None = None,
     ) -> None:
         check_transport(transport, httpx.AsyncBaseTransport, "AsyncClient")
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
                          max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
-                         callback_token=callback_token, clock=clock, random=random)
+                         callback_token=callback_token, clock=clock, random=random, ledger=ledger)
         if transport is not None:
             default, mounts = _AsyncKeyQueryTransport(transport), {}
         else:
