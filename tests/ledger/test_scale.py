@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from genwire.ledger import LedgerState, open_ledger
+from genwire.testing import FakeClipia, FakeProviders
 from genwire.testing.fakes import Delivery
 from genwire.testing.server import FakeServer
 
@@ -85,7 +86,7 @@ class Provider(threading.Thread):
 
 
 def _scale(db: str, total: int, seed: int = 12) -> dict[str, Any]:
-    with FakeServer() as server:
+    with FakeServer(FakeProviders(clipia=FakeClipia(credits=1e9))) as server:
         for fake in server.fakes.fakes.values():
             fake.script_outcome("fail", times=max(1, total // 20))
         server.fakes.clipia.script_outcome("cancel", times=max(1, total // 40))
