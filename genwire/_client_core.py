@@ -8,7 +8,8 @@ import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,6 +24,9 @@ from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError, NotFoundError, ProviderError
 from .models import Estimate, GenerationRequest, Job, JobStatus, Media
 from .webhooks import add_callback_token, new_callback_token
+
+if TYPE_CHECKING:
+    from .live import LiveCatalog
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
            "origin_of"]
@@ -281,6 +285,26 @@ class _ClientCore:
 
     def _get_flow(self, adapter: Adapter, wire: WireRequest) -> Flow[WireResponse]:
         return send_flow(adapter, wire, self.retry, self._random)
+
+    def _live_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
+                   ttl: float) -> Flow[LiveCatalog]:
+        """Fetch (or read from the disk cache) and compile a provider's live models."""
+        from .live import LiveCache, compile_live, fetch_flow, live_source, require
+
+        source = live_source(provider)
+        adapter = self._adapter(provider)
+        self._key(provider)  # before the network
+        if isinstance(models, str):
+            models = [models]
+        cache = LiveCache(cache_dir, provider, ttl) if cache_dir is not None else None
+        now = time.time()  # wall time: the cache outlives this process
+        listing, known = cache.fresh(now) if cache is not None else (None, {})
+        wanted, fetched = yield from fetch_flow(adapter, source, models, self.retry, self._random,
+                                                known=known, listing=listing)
+        if cache is not None and (fetched or (models is None and listing is None)):
+            cache.store(now, fetched, wanted if models is None and listing is None else None)
+        live = compile_live(provider, [fetched.get(s) or known[s] for s in wanted], self.catalog)
+        return require(live, models) if models is not None else live
 
     def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:
         origin = origin_of(media.url)

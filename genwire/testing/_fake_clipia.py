@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._client_core import DEFAULT_BASE_URLS
+from .._schema import to_wire_value
 from ..catalog import Catalog
 from ..models import JobStatus
 from ..specs import ModelSpec
@@ -110,7 +111,7 @@ class FakeClipia(FakeProvider):
             spec = self.catalog.find(self.provider, rest[1])
             if spec is None:
                 return self._error(404, message=f"model {rest[1]!r} not found")
-            return httpx.Response(200, json={**self._model_entry(spec), "input_schema": self._descriptor(spec)})
+            return httpx.Response(200, json=self._model_detail(spec))
         if method == "GET" and rest[0] == "requests" and len(rest) in (2, 3):
             job = self.jobs.get(rest[1])
             if job is None:
@@ -304,18 +305,44 @@ class FakeClipia(FakeProvider):
         return {"slug": spec.id, "type": spec.kind, "name": spec.name, "capabilities": list(spec.tasks),
                 "pricing": pricing}
 
+    def _model_detail(self, spec: ModelSpec) -> dict[str, Any]:
+        """``GET /v1/models/:model`` as reference 003 shows it, plus ``text_limits`` for
+        text-to-speech models (SDK 1.5.0): the prompt's length bounds."""
+        out = {**self._model_entry(spec), "input_schema": self._descriptor(spec)}
+        prompt = spec.tasks["text-to-speech"].params.get("prompt") if "text-to-speech" in spec.tasks else None
+        if prompt is not None:
+            limits = {"min_chars": prompt.spec.get("min_length", 1)}
+            if "max_length" in prompt.spec:
+                limits["max_chars"] = prompt.spec["max_length"]
+            out["text_limits"] = limits
+        return out
+
     @staticmethod
     def _descriptor(spec: ModelSpec) -> dict[str, Any]:
+        """input_schema as a wire key -> descriptor map (type, required, enum, default, as 003 documents,
+        and the min/max/minLength/maxLength/maxItems bounds the SDK's parameter type names)."""
         out: dict[str, dict[str, Any]] = {}
         for task in spec.tasks.values():
             for p in task.params.values():
-                entry = out.setdefault(p.wire, {"type": "string" if p.type == "url" else p.type,
-                                                "required": p.required})
+                spec_ = p.spec
+                single = spec_.get("transform") == "first"
+                as_text = single or spec_.get("transform") == "to_string" or p.type == "url"
+                entry = out.setdefault(p.wire, {"type": "string" if as_text else p.type, "required": p.required})
                 entry["required"] = entry["required"] and p.required
                 if p.enum is not None:
-                    entry["enum"] = list(p.enum)
+                    entry["enum"] = [to_wire_value(spec_, v) for v in p.enum]
                 if p.has_default:
-                    entry["default"] = p.default
+                    entry["default"] = to_wire_value(spec_, p.default)
+                for src, dst in (("minimum", "min"), ("maximum", "max"), ("min_length", "minLength"),
+                                 ("max_length", "maxLength")):
+                    if src in spec_:
+                        entry[dst] = spec_[src]
+                if p.type == "array" and not single and "max_items" in spec_:
+                    entry["maxItems"] = spec_["max_items"]
+        # a parameter only some tasks take is optional for the model as a whole
+        for name, entry in out.items():
+            if not all(any(p.wire == name for p in t.params.values()) for t in spec.tasks.values()):
+                entry["required"] = False
         return out
 
     # -- webhooks ------------------------------------------------------------------------
