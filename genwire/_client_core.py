@@ -26,6 +26,7 @@ from .models import Estimate, GenerationRequest, Job, JobStatus, Media
 from .webhooks import add_callback_token, new_callback_token
 
 if TYPE_CHECKING:
+    from .ledger import Ledger
     from .live import LiveCatalog
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
@@ -106,6 +107,7 @@ class _ClientCore:
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
+        ledger: Ledger | str | None = None,
     ) -> None:
         self.catalog = catalog or Catalog.default()
         keys = {}
@@ -134,6 +136,15 @@ class _ClientCore:
         self._clock = clock
         self._random = random
         self._adapters: dict[str, Adapter] = {}
+        #: the durable job ledger submits and statuses are recorded in (``genwire.ledger``), or None
+        self.ledger: Ledger | None = None
+        self._owns_ledger = isinstance(ledger, str)
+        if isinstance(ledger, str):
+            from .ledger import open_ledger
+
+            self.ledger = open_ledger(ledger)
+        elif ledger is not None:
+            self.ledger = ledger
 
     def __repr__(self) -> str:
         configured = ", ".join(sorted(self.__keys)) or "none"
@@ -250,12 +261,29 @@ class _ClientCore:
                                      code="missing_key")
         return plans
 
-    def _submit_flow(self, request: GenerationRequest) -> Flow[Job]:
+    def _submit_flow(self, request: GenerationRequest, *, record: bool = True) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
-        flow = submit_any_flow(self._plan_submit(request), key, self.retry, self._random,
-                               fallback=request.family is not None)
-        return self._then(flow, self._sandboxed)
+        plans = self._plan_submit(request)
+        flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None),
+                          self._sandboxed)
+        if record and self.ledger is not None:
+            from .ledger._seam import recorded_submit
+
+            flow = recorded_submit(self.ledger, request, key, plans, flow)
+        return flow
+
+    def _recorded(self, flow: Flow[Job], source: str) -> Flow[Job]:
+        """``flow`` with every status it reports applied to the ledger, when there is one."""
+        if self.ledger is None:
+            return flow
+        from .ledger._seam import recorded_updates
+
+        return recorded_updates(self.ledger, flow, source)
+
+    def _close_ledger(self) -> None:
+        if self._owns_ledger and self.ledger is not None:
+            self.ledger.close()
 
     @staticmethod
     def _then(flow: Flow[T], then: Callable[[T], R]) -> Flow[R]:

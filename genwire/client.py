@@ -60,6 +60,7 @@ class Client(_ClientCore):
 
     def close(self) -> None:
         self._http.close()
+        self._close_ledger()
 
     # -- driving flows -----------------------------------------------------------------
     def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
@@ -114,7 +115,8 @@ class Client(_ClientCore):
         """
         job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
-        return self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+        return self._drive(self._recorded(refresh_flow(adapter, job, self.retry, self._random),  # type: ignore[no-any-return]
+                                          "poll"))
 
     result = status
 
@@ -128,7 +130,7 @@ class Client(_ClientCore):
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
-        return self._drive(flow, on_update)  # type: ignore[no-any-return]
+        return self._drive(self._recorded(flow, "wait"), on_update)  # type: ignore[no-any-return]
 
     def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
             on_update: OnUpdate | None = None) -> Job:
@@ -222,6 +224,7 @@ class AsyncClient(_ClientCore):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        self._close_ledger()
 
     async def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
         self._check_open(self._http.is_closed)
@@ -271,7 +274,8 @@ class AsyncClient(_ClientCore):
     async def status(self, job: Job | str, job_id: str | None = None) -> Job:
         job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
-        return await self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+        return await self._drive(self._recorded(  # type: ignore[no-any-return]
+            refresh_flow(adapter, job, self.retry, self._random), "poll"))
 
     result = status
 
@@ -281,7 +285,7 @@ class AsyncClient(_ClientCore):
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
-        return await self._drive(flow, on_update)  # type: ignore[no-any-return]
+        return await self._drive(self._recorded(flow, "wait"), on_update)  # type: ignore[no-any-return]
 
     async def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
                   on_update: OnUpdate | None = None) -> Job:

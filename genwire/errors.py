@@ -20,7 +20,8 @@ so, ``retry_after`` (seconds). Errors raised after a job was accepted carry it i
     │   └── SubmissionUncertainError    a submit may have been accepted but no reply said so
     ├── JobFailedError              the job ended failed or canceled (``job``)
     ├── WaitTimeoutError            ``wait`` passed its deadline (``job``)
-    └── WebhookVerificationError    a delivery failed verification or could not be read
+    ├── WebhookVerificationError    a delivery failed verification or could not be read
+    └── LedgerError                 the job ledger's database failed (``job`` when one was accepted)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "InsufficientCreditsError",
     "InvalidInputError",
     "JobFailedError",
+    "LedgerError",
     "MalformedResponseError",
     "NotFoundError",
     "ProviderError",
@@ -225,3 +227,8 @@ class WaitTimeoutError(GenwireError):
 
 class WebhookVerificationError(GenwireError):
     """A webhook delivery could not be verified or read."""
+
+
+class LedgerError(GenwireError):
+    """The job ledger could not be read or written. Raised after the provider accepted
+    a job, it carries that job (``job``): its id is never lost."""
