@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import random as _random
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._options import check_options
 from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
 from ._redact import redact_text
 from ._retry import PollPolicy, RetryPolicy
@@ -21,8 +23,17 @@ from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
 from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Catalog
-from .errors import ConfigurationError, GenwireError, NotFoundError, ProviderError
-from .models import Estimate, GenerationRequest, Job, JobStatus, Media
+from .errors import (
+    ConfigurationError,
+    GenwireError,
+    InvalidInputError,
+    NetworkError,
+    NetworkTimeoutError,
+    ProviderError,
+    UnsupportedOperationError,
+    Violation,
+)
+from .models import Estimate, GenerationRequest, Job, JobStatus, Media, Unsupported
 from .webhooks import add_callback_token, new_callback_token
 
 if TYPE_CHECKING:
@@ -100,15 +111,20 @@ class _ClientCore:
         base_urls: Mapping[str, str] | None = None,
         providers: Sequence[str] | None = None,
         retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
         poll: PollPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_connections: int = 20,
         max_in_flight: int | None = None,
+        trust_env: bool = True,
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
         ledger: Ledger | str | None = None,
     ) -> None:
+        check_options(api_keys=api_keys, catalog=catalog, base_urls=base_urls, providers=providers, retry=retry,
+                      max_retries=max_retries, poll=poll, timeout=timeout, max_connections=max_connections,
+                      trust_env=trust_env, callback_token=callback_token, clock=clock, random=random)
         self.catalog = catalog or Catalog.default()
         keys = {}
         for p, v in KEY_ENV_VARS.items():
@@ -122,8 +138,11 @@ class _ClientCore:
         #: provider preference for family requests
         self.providers = tuple(providers) if providers is not None else tuple(ADAPTERS)
         self.retry = retry or RetryPolicy()
+        if max_retries is not None:
+            self.retry = dataclasses.replace(self.retry, max_retries=max_retries)
         self.poll = poll or PollPolicy()
         self._timeout = timeout
+        self._trust_env = trust_env
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         #: HTTP exchanges of this client in flight at once; more callers wait their turn, first come
         #: first served, outside the connection pool (default: ``max_connections``)
@@ -149,6 +168,19 @@ class _ClientCore:
     def __repr__(self) -> str:
         configured = ", ".join(sorted(self.__keys)) or "none"
         return f"{type(self).__name__}(providers={list(self.providers)}, keys for: {configured})"
+
+    def _proxy_mounts(self, make: Callable[[str], T]) -> dict[str, T | None]:
+        """Transports for httpx's proxy mounts from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY
+        (``None``: that pattern goes direct); none without ``trust_env``."""
+        if not self._trust_env:
+            return {}
+        from httpx._utils import get_environment_proxies  # what httpx.Client(trust_env=True) reads
+
+        try:
+            return {pattern: None if url is None else make(url) for pattern, url in get_environment_proxies().items()}
+        except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks without socksio, a malformed URL
+            raise ConfigurationError(f"cannot use the proxy set in the environment: {redact_text(str(exc))}"
+                                     " (pass trust_env=False to ignore it)", code="invalid_proxy") from None
 
     @property
     def callback_token(self) -> str | None:
@@ -196,7 +228,8 @@ class _ClientCore:
     def _transport_failure(self, exc: httpx.RequestError) -> TransportFailure:
         """No reply: whether the request may have arrived (anything after the connection opened)."""
         unreached = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-        return TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not unreached)
+        return TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not unreached,
+                                timeout=isinstance(exc, httpx.TimeoutException))
 
     # -- wire <-> httpx -------------------------------------------------------------------
     @staticmethod
@@ -243,6 +276,31 @@ class _ClientCore:
         if url is None or token is None or self._adapter(provider).signs_webhooks:
             return url
         return add_callback_token(url, token)
+
+    @staticmethod
+    def _as_request(request: GenerationRequest | str, *, input: Mapping[str, Any] | None, task: str | None,
+                    webhook_url: str | None, idempotency_key: str | None,
+                    unsupported: Unsupported) -> GenerationRequest:
+        """A ``GenerationRequest`` as given, or built from ``"provider/model"`` (or a family) and fields."""
+        if isinstance(request, GenerationRequest):
+            extra = [name for name, value in (("input", input), ("task", task), ("webhook_url", webhook_url),
+                                              ("idempotency_key", idempotency_key)) if value is not None]
+            if unsupported != "error":
+                extra.append("unsupported")
+            if extra:
+                raise InvalidInputError("a GenerationRequest already holds its fields; give them with a model name"
+                                        " instead", [Violation(f"$.{name}", "given twice") for name in extra],
+                                        code="invalid_request")
+            return request
+        if not isinstance(request, str):
+            raise InvalidInputError(f"expected a GenerationRequest or 'provider/model', not {type(request).__name__}",
+                                    code="invalid_request")
+        provider, slash, model = request.partition("/")
+        target = {"provider": provider, "model": model} if slash else {"family": request}
+        return GenerationRequest.model_validate({
+            **target, "input": dict(input) if isinstance(input, Mapping) else {} if input is None else input,
+            "task": task, "webhook_url": webhook_url, "idempotency_key": idempotency_key,
+            "unsupported": unsupported})
 
     def _plan_submit(self, request: GenerationRequest) -> list[SubmitPlan]:
         """Validated plans, in the order to try; raises before the network on bad input or missing keys."""
@@ -294,7 +352,8 @@ class _ClientCore:
             wire = plan.adapter.build_estimate(plan.resolved, plan.envelope)
             if wire is not None:
                 return plan, wire
-        raise NotFoundError("no provider for this request offers price estimates", code="unsupported_operation")
+        raise UnsupportedOperationError("no provider for this request offers price estimates",
+                                        code="unsupported_operation")
 
     @staticmethod
     def _estimated(plan: SubmitPlan, estimate: Estimate) -> Estimate:
@@ -307,8 +366,8 @@ class _ClientCore:
         adapter = self._adapter(provider)
         wire = adapter.build_balance()
         if wire is None:
-            raise NotFoundError(f"{provider} has no balance endpoint", provider=provider,
-                                code="unsupported_operation")
+            raise UnsupportedOperationError(f"{provider} has no balance endpoint", provider=provider,
+                                            code="unsupported_operation")
         return adapter, wire
 
     def _get_flow(self, adapter: Adapter, wire: WireRequest) -> Flow[WireResponse]:
@@ -367,6 +426,7 @@ class _ClientCore:
                              code="download_failed", retryable=resp.status >= 500)
 
     def _network_error(self, provider: str | None, exc: httpx.RequestError) -> GenwireError:
-        return ProviderError(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,
-                             code="network_error", retryable=True)
+        kind = NetworkTimeoutError if isinstance(exc, httpx.TimeoutException) else NetworkError
+        return kind(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,
+                    code="network_error", retryable=True)
 

@@ -8,14 +8,18 @@ so, ``retry_after`` (seconds). Errors raised after a job was accepted carry it i
     GenwireError
     ├── ConfigurationError          bad client setup: missing key, non-https base URL
     ├── CatalogError                a catalog YAML file breaks the format (file, model, field)
-    ├── InvalidInputError           input violates the model's schema (``violations``); provider 400/422
+    ├── InvalidInputError           input violates the model's schema (``violations``); provider 400/422;
+    │   │                           a malformed ``GenerationRequest`` (code ``invalid_request``)
     │   └── UnsupportedParameterError   a parameter the model does not take
     ├── AuthenticationError         401 invalid key, 403 missing scope
     ├── InsufficientCreditsError    402
     ├── NotFoundError               404 unknown model or job; unknown model in the catalog
+    ├── UnsupportedOperationError   the provider does not offer this operation (e.g. Cliprise balance)
     ├── IdempotencyConflictError    409 the Idempotency-Key was reused with another body
     ├── RateLimitError              429
     ├── ProviderError               5xx, network failures, replies we cannot read
+    │   ├── NetworkError                no reply: connection refused or reset, DNS, TLS, proxy
+    │   │   └── NetworkTimeoutError         the connection or the reply timed out
     │   ├── MalformedResponseError      reply not JSON / wrong shape / missing ids (``body`` attached)
     │   └── SubmissionUncertainError    a submit may have been accepted but no reply said so
     ├── JobFailedError              the job ended failed or canceled (``job``)
@@ -44,10 +48,13 @@ __all__ = [
     "JobFailedError",
     "LedgerError",
     "MalformedResponseError",
+    "NetworkError",
+    "NetworkTimeoutError",
     "NotFoundError",
     "ProviderError",
     "RateLimitError",
     "SubmissionUncertainError",
+    "UnsupportedOperationError",
     "UnsupportedParameterError",
     "Violation",
     "WaitTimeoutError",
@@ -174,6 +181,10 @@ class NotFoundError(GenwireError):
     """Unknown model, task or job."""
 
 
+class UnsupportedOperationError(GenwireError):
+    """The provider does not offer this operation (a price estimate, a balance, ...)."""
+
+
 class IdempotencyConflictError(GenwireError):
     """The same Idempotency-Key was used for a different request."""
 
@@ -186,6 +197,20 @@ class RateLimitError(GenwireError):
 
 class ProviderError(GenwireError):
     """The provider failed (5xx), the network failed, or the reply was unreadable."""
+
+
+class NetworkError(ProviderError):
+    """The request got no reply: the connection was refused, reset or could not be made.
+
+    Raised once the retries that are safe have run out; ``retryable``. A submit that
+    may have reached the provider raises ``SubmissionUncertainError`` instead.
+    """
+
+    default_retryable = True
+
+
+class NetworkTimeoutError(NetworkError):
+    """Connecting, sending or reading the reply took longer than the client's ``timeout``."""
 
 
 class MalformedResponseError(ProviderError):
