@@ -373,16 +373,14 @@ class _ClientCore:
     def _get_flow(self, adapter: Adapter, wire: WireRequest) -> Flow[WireResponse]:
         return send_flow(adapter, wire, self.retry, self._random)
 
-    def _live_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
-                   ttl: float) -> Flow[LiveCatalog]:
-        """Fetch (or read from the disk cache) and compile a provider's live models."""
-        from .live import LiveCache, compile_live, fetch_flow, live_source, require
+    def _live_entries_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
+                           ttl: float) -> Flow[list[dict[str, Any]]]:
+        """The provider's published model JSON, fetched or read from the disk cache."""
+        from .live import LiveCache, fetch_flow, live_source
 
         source = live_source(provider)
         adapter = self._adapter(provider)
         self._key(provider)  # before the network
-        if isinstance(models, str):
-            models = [models]
         cache = LiveCache(cache_dir, provider, ttl) if cache_dir is not None else None
         now = time.time()  # wall time: the cache outlives this process
         listing, known = cache.fresh(now) if cache is not None else (None, {})
@@ -390,7 +388,17 @@ class _ClientCore:
                                                 known=known, listing=listing)
         if cache is not None and (fetched or (models is None and listing is None)):
             cache.store(now, fetched, wanted if models is None and listing is None else None)
-        live = compile_live(provider, [fetched.get(s) or known[s] for s in wanted], self.catalog)
+        return [fetched.get(s) or known[s] for s in wanted]
+
+    def _live_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
+                   ttl: float) -> Flow[LiveCatalog]:
+        """Fetch (or read from the disk cache) and compile a provider's live models."""
+        from .live import compile_live, require
+
+        if isinstance(models, str):
+            models = [models]
+        entries = yield from self._live_entries_flow(provider, models, cache_dir, ttl)
+        live = compile_live(provider, entries, self.catalog)
         return require(live, models) if models is not None else live
 
     def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from .catalog import Catalog
     from .specs import ModelSpec
 
-__all__ = ["DEFAULT_TTL", "LIVE_SOURCES", "LiveCache", "LiveCatalog", "LiveSource", "compile_live", "fetch_flow",
-           "live_source"]
+__all__ = ["DEFAULT_TTL", "LIVE_SOURCES", "LiveCache", "LiveCatalog", "LiveSource", "compile_live", "drift",
+           "fetch_flow", "live_source", "model_data", "require"]
 
 logger = logging.getLogger("genwire")
 
@@ -151,31 +151,40 @@ class LiveCatalog:
     problems: tuple[str, ...] = ()
 
 
+def model_data(provider: str, entry: Mapping[str, Any],
+               base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """Catalog model data (and review comments) for one live entry.
+
+    A bundled model with the same id keeps its ``family`` and output ``formats``,
+    which the provider does not publish. Raises ``ValueError`` for an entry that
+    does not convert.
+    """
+    data, comments = live_source(provider).to_model_data(entry)
+    bundled = base.find(provider, data["id"])
+    if bundled is not None:
+        if bundled.family and "family" not in data:
+            data["family"] = bundled.family
+        if bundled.output_formats and bundled.output_kind == data["output"]["kind"]:
+            data["output"] = {**data["output"], "formats": list(bundled.output_formats)}
+    return data, comments
+
+
 def compile_live(provider: str, entries: Iterable[Mapping[str, Any]], base: Catalog) -> LiveCatalog:
     """Convert and compile live model JSON, then lay it over ``base``.
 
     Models that do not convert or compile are left out and listed in ``problems``.
-    A bundled model with the same id keeps its ``family`` and output ``formats``,
-    which the provider does not publish.
     """
     from ._compile import compile_models
 
-    source = live_source(provider)
     raws: list[tuple[str, Any]] = []
     problems: list[str] = []
     for entry in entries:
         name = f"live:{provider}/{entry.get('slug', '?')}"
         try:
-            data, _ = source.to_model_data(entry)
+            data, _ = model_data(provider, entry, base)
         except (ValueError, TypeError, KeyError) as exc:
             problems.append(f"{name}: {exc}")
             continue
-        bundled = base.find(provider, data["id"])
-        if bundled is not None:
-            if bundled.family and "family" not in data:
-                data["family"] = bundled.family
-            if bundled.output_formats and bundled.output_kind == data["output"]["kind"]:
-                data["output"] = {**data["output"], "formats": list(bundled.output_formats)}
         raws.append((name, data))
     compiled, found = compile_models(provider, raws, vocabulary=base._index["vocabulary"],
                                      providers=base._index["providers"])
@@ -242,3 +251,46 @@ class LiveCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _param_facts(spec: ModelSpec) -> dict[str, dict[str, dict[str, Any]]]:
+    keys = ("type", "required", "enum", "default", "minimum", "maximum", "min_length", "max_length",
+            "min_items", "max_items")
+    return {t.name: {p.wire: {k: p.spec.get(k) for k in keys if p.spec.get(k) is not None}
+                     for p in t.params.values()} for t in spec.tasks.values()}
+
+
+def drift(base: Catalog, live: LiveCatalog) -> list[str]:
+    """Differences between the live models and ``base``'s (the bundled catalog), one line each:
+    models only one side has, and per task the wire parameters and their type, required flag,
+    enum, default and bounds."""
+    out: list[str] = []
+    provider = live.specs[0].provider if live.specs else None
+    live_ids = {s.id for s in live.specs}
+    if provider is not None:
+        for spec in base.models(provider=provider):
+            if spec.id not in live_ids:
+                out.append(f"{provider}/{spec.id}: bundled, not in the live catalog")
+    for spec in live.specs:
+        old = base.find(spec.provider, spec.id)
+        if old is None:
+            out.append(f"{spec.provider}/{spec.id}: live, not bundled")
+            continue
+        if (old.price and old.price.credits) != (spec.price and spec.price.credits):
+            out.append(f"{spec.provider}/{spec.id}: price bundled {old.price and old.price.credits}, "
+                       f"live {spec.price and spec.price.credits}")
+        mine, theirs = _param_facts(old), _param_facts(spec)
+        for task in sorted(mine.keys() | theirs.keys()):
+            where = f"{spec.provider}/{spec.id} {task}"
+            if task not in theirs or task not in mine:
+                out.append(f"{where}: task {'bundled' if task in mine else 'live'} only")
+                continue
+            for wire in sorted(mine[task].keys() | theirs[task].keys()):
+                a, b = mine[task].get(wire), theirs[task].get(wire)
+                if a is None or b is None:
+                    out.append(f"{where} {wire}: {'bundled' if b is None else 'live'} only")
+                    continue
+                for key in sorted(a.keys() | b.keys()):
+                    if a.get(key) != b.get(key):
+                        out.append(f"{where} {wire}: {key} bundled {a.get(key)!r}, live {b.get(key)!r}")
+    return out

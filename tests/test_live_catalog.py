@@ -20,7 +20,7 @@ from genwire import (
     NotFoundError,
 )
 from genwire._retry import PollPolicy, RetryPolicy
-from genwire.live import compile_live, require
+from genwire.live import LiveCatalog, compile_live, drift, require
 from genwire.testing import FakeClipia, FakeProviders
 
 pytestmark = pytest.mark.anyio
@@ -177,3 +177,9 @@ def test_a_named_model_that_does_not_compile_is_an_error() -> None:
     live = compile_live("clipia", [{"slug": "odd", "type": "image", "capabilities": ["paint"]}], Catalog.default())
     with pytest.raises(CatalogError):
         require(live, ["odd"])
+
+
+async def test_the_bundled_models_served_live_show_no_drift(make: Callable[..., Call]) -> None:
+    specs = await make()("list_models", "clipia")
+    report = drift(Catalog.default(), LiveCatalog(Catalog.default(), tuple(specs)))
+    assert report == ["clipia/fake-live-video: live, not bundled"]
