@@ -17,6 +17,7 @@ import httpx
 
 from ._options import check_options
 from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
+from ._ratelimit import RateLimits
 from ._redact import redact_text
 from ._retry import PollPolicy, RetryPolicy
 from ._version import __version__
@@ -33,7 +34,7 @@ from .errors import (
     UnsupportedOperationError,
     Violation,
 )
-from .models import Estimate, GenerationRequest, Job, JobStatus, Media, Unsupported
+from .models import Estimate, GenerationRequest, Job, JobStatus, Media, RateLimit, Unsupported
 from .webhooks import add_callback_token, new_callback_token
 
 if TYPE_CHECKING:
@@ -154,6 +155,8 @@ class _ClientCore:
         self.__callback_token = _Keys({"callback_token": token}) if token else None
         self._clock = clock
         self._random = random
+        #: the last RateLimit-* state per provider; the policy waits out a used-up window
+        self._rate_limits = RateLimits(clock, time.time)
         self._adapters: dict[str, Adapter] = {}
         #: the durable job ledger submits and statuses are recorded in (``genwire.ledger``), or None
         self.ledger: Ledger | None = None
@@ -201,6 +204,10 @@ class _ClientCore:
             raise ConfigurationError(f"no API key for {provider}: pass api_keys={{{provider!r}: ...}} or set {env}",
                                      provider=provider, code="missing_key")
         return key
+
+    def rate_limit(self, provider: str) -> RateLimit | None:
+        """The provider's ``RateLimit-*`` state on its last reply (limit, remaining, seconds to reset)."""
+        return self._rate_limits.get(provider)
 
     def _sandboxed(self, job: Job) -> Job:
         """Mark a job run with a sandbox key (nothing is charged for it)."""

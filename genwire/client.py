@@ -24,7 +24,7 @@ import httpx
 from ._client_core import DEFAULT_TIMEOUT, KEY_EXTENSION, _ClientCore, origin_of
 from ._gate import AsyncGate, SyncGate
 from ._options import check_transport
-from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
+from ._policy import Notify, Pace, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from ._retry import PollPolicy, RetryPolicy
 from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
@@ -146,6 +146,8 @@ class Client(_ClientCore):
                     logger.debug("waiting %.2fs", effect.seconds)
                     self._sleep(effect.seconds)
                     effect = flow.send(None)
+                elif isinstance(effect, Pace):
+                    effect = flow.send(self._rate_limits)
                 else:
                     assert isinstance(effect, Notify)
                     logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
@@ -346,6 +348,8 @@ class AsyncClient(_ClientCore):
                     logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
                     effect = flow.send(None)
+                elif isinstance(effect, Pace):
+                    effect = flow.send(self._rate_limits)
                 else:
                     assert isinstance(effect, Notify)
                     logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
