@@ -108,14 +108,19 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def read_json(resp: WireResponse, provider: str, what: str, job: Job | None = None) -> Any:
     """The reply body as JSON, or ``MalformedResponseError`` with the body attached.
 
     ``NaN``, ``Infinity`` and numbers that overflow to it are refused: a ``Job``
     holding one would not survive its own JSON round trip.
     """
+    body = resp.body
     try:
-        return json.loads(resp.body, parse_constant=_reject_constant, parse_float=_finite_float)
+        # what json.loads does with bytes, minus building a decoder per call
+        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, UnicodeDecodeError):
         raise MalformedResponseError(
             f"{what}: the reply is not JSON", provider=provider, status=resp.status,
