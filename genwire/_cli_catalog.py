@@ -100,6 +100,8 @@ def _configure_catalog(p: argparse.ArgumentParser) -> None:
     pull.add_argument("provider", help="clipia")
     pull.add_argument("dir", help="directory for <slug>.yaml (e.g. catalog/clipia)")
     pull.add_argument("--model", action="append", help="only this slug (repeatable)")
+    # SUPPRESS: `genwire catalog --json pull ...` (the parent's flag) must not be reset here
+    pull.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable JSON output")
     _live_options(pull)
 
 
