@@ -37,3 +37,12 @@ def test_test_authors_snippet_passes_under_pytest_asyncio_strict(tmp_path: Path)
     proc = run_pytest(tmp_path, *ASYNCIO_STRICT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 passed" in proc.stdout
+
+
+def test_catalog_maintainers_snippet_prints_the_problems_it_promises(capsys: pytest.CaptureFixture[str]) -> None:
+    block = _block("For catalog maintainers")
+    exec(compile(block, str(README), "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    promised = re.findall(r"^# (cliprise/\S+ .+)$", block, re.M)
+    assert len(promised) == 2
+    assert out == promised
