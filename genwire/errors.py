@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Job
+    from .models import Job, RateLimit
 
 __all__ = [
     "AuthenticationError",
@@ -89,6 +89,8 @@ class GenwireError(Exception):
         self.job = job
         #: the raw reply body (secrets removed), for replies we could not read
         self.body = body
+        #: the provider's ``RateLimit-*`` state on the reply that failed (``RateLimit``), when it sent one
+        self.rate_limit: RateLimit | None = None
 
     def __str__(self) -> str:
         head = []
@@ -128,13 +130,15 @@ class CatalogError(GenwireError):
 
     def __init__(
         self, message: str, *, file: str | None = None, model: str | None = None,
-        field: str | None = None,
+        field: str | None = None, line: int | None = None,
     ) -> None:
         where = ", ".join(
-            f"{k} {v}" for k, v in (("file", file), ("model", model), ("field", field)) if v
+            f"{k} {v}" for k, v in (("file", file), ("line", line), ("model", model), ("field", field)) if v
         )
         super().__init__(f"{where}: {message}" if where else message)
         self.file = file
+        #: 1-based line in ``file``, when known
+        self.line = line
         self.model = model
         self.field = field
 
