@@ -25,6 +25,7 @@ from .errors import CatalogError
 
 __all__ = [
     "CompiledCatalog",
+    "compile_models",
     "INDEX_FORMAT",
     "Problem",
     "compile_catalog",
@@ -197,25 +198,12 @@ def compile_catalog(
             raw = _load_yaml(path, problems, file, path.stem)
             if raw is None:
                 continue
-            model_id = raw.get("id") if isinstance(raw, dict) else None
-            if not _check(MODEL_FILE_SCHEMA, raw, file, model_id, problems):
-                continue
-            if path.stem != raw["id"]:
-                problems.append(Problem(file, model_id, "$.id", f"must equal the file name {path.stem!r}"))
-            entry = _resolve_model(provider, raw)
-            lint_problems = lint_model(entry, vocab)
-            problems.extend(Problem(file, model_id, f, m) for f, m in lint_problems)
-            if lint_problems:
-                continue
-            models.append(entry)
-            files[(provider, entry["id"])] = file
-            envelope = envelopes[provider]
-            for task_name, task in entry["tasks"].items():
-                base = f"{provider}/{entry['id']}/{task_name}"
-                schemas[f"{base}.input.json"] = input_schema(
-                    entry, task_name, task, f"{SCHEMA_BASE}/{base}.input.json")
-                schemas[f"{base}.wire.json"] = wire_schema(
-                    entry, task_name, task, envelope, f"{SCHEMA_BASE}/{base}.wire.json")
+            if isinstance(raw, dict) and "id" in raw and path.stem != raw["id"]:
+                problems.append(Problem(file, str(raw["id"]), "$.id", f"must equal the file name {path.stem!r}"))
+            entry = _compile_model(provider, raw, file, vocab, envelopes[provider], schemas, problems)
+            if entry is not None:
+                models.append(entry)
+                files[(provider, entry["id"])] = file
     problems.extend(_lint_families(models, files))
     index = {
         "format": INDEX_FORMAT,
@@ -223,6 +211,41 @@ def compile_catalog(
         "vocabulary": vocab,
         "models": models,
     }
+    return CompiledCatalog(index=index, schemas=schemas), problems
+
+
+def _compile_model(provider: str, raw: Any, file: str, vocab: Mapping[str, Any], envelope: Mapping[str, Any],
+                   schemas: dict[str, dict[str, Any]], problems: list[Problem]) -> dict[str, Any] | None:
+    """Check, lint and compile one model's data; its schemas go into ``schemas``."""
+    model_id = raw.get("id") if isinstance(raw, dict) else None
+    if not _check(MODEL_FILE_SCHEMA, raw, file, model_id, problems):
+        return None
+    entry = _resolve_model(provider, raw)
+    lint_problems = lint_model(entry, vocab)
+    problems.extend(Problem(file, model_id, f, m) for f, m in lint_problems)
+    if lint_problems:
+        return None
+    for task_name, task in entry["tasks"].items():
+        base = f"{provider}/{entry['id']}/{task_name}"
+        schemas[f"{base}.input.json"] = input_schema(entry, task_name, task, f"{SCHEMA_BASE}/{base}.input.json")
+        schemas[f"{base}.wire.json"] = wire_schema(
+            entry, task_name, task, envelope, f"{SCHEMA_BASE}/{base}.wire.json")
+    return entry
+
+
+def compile_models(provider: str, raws: Iterable[tuple[str, Any]], *, vocabulary: Mapping[str, Any],
+                   providers: Mapping[str, Mapping[str, Any]]) -> tuple[CompiledCatalog, list[Problem]]:
+    """Compile model data held in memory (a live catalog), each as if it were the file named
+    with it, by the same checks, lint and schema generation as ``compile_catalog``."""
+    problems: list[Problem] = []
+    schemas: dict[str, dict[str, Any]] = {}
+    models = []
+    for file, raw in raws:
+        entry = _compile_model(provider, raw, file, vocabulary, providers[provider], schemas, problems)
+        if entry is not None:
+            models.append(entry)
+    index = {"format": INDEX_FORMAT, "providers": {k: dict(v) for k, v in providers.items()},
+             "vocabulary": dict(vocabulary), "models": models}
     return CompiledCatalog(index=index, schemas=schemas), problems
 
 

@@ -102,17 +102,22 @@ class Catalog:
             raise err
         if not merge:
             return cls.from_compiled(compiled)
+        return base.overlaid(compiled)
+
+    def overlaid(self, compiled: CompiledCatalog) -> Catalog:
+        """A new catalog: this one with ``compiled``'s models laid over it (same provider and id replaced)."""
         own = {(m["provider"], m["id"]) for m in compiled.index["models"]}
-        models = [m for m in base._index["models"] if (m["provider"], m["id"]) not in own]
+        models = [m for m in self._index["models"] if (m["provider"], m["id"]) not in own]
         models += compiled.index["models"]
-        providers = {**base._index["providers"], **compiled.index["providers"]}
-        index = {**base._index, "providers": providers, "models": models}
+        providers = {**self._index["providers"], **compiled.index["providers"]}
+        index = {**self._index, "providers": providers, "models": models}
         mine = compiled.schemas
+        base = self
 
         def load_schema(rel: str) -> dict[str, Any]:
             return mine[rel] if rel in mine else base._schema(rel)
 
-        return cls(index, load_schema)
+        return type(self)(index, load_schema)
 
     # -- lookup -----------------------------------------------------------------
     @property

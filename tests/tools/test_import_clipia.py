@@ -38,7 +38,29 @@ def test_slug_name_and_type_become_id_name_and_kind(mapped: dict[str, Any]) -> N
 
 
 def test_each_capability_becomes_a_task(listed: dict[str, Any]) -> None:
-    assert listed["tasks"] == {"text-to-image": {}, "image-to-image": {}}
+    assert list(listed["tasks"]) == ["text-to-image", "image-to-image"]
+
+
+def test_a_text_task_takes_no_media_and_an_image_task_needs_its_images(listed: dict[str, Any]) -> None:
+    assert listed["tasks"]["text-to-image"] == {"params": {"image_urls": None}}
+    images = listed["tasks"]["image-to-image"]["params"]["image_urls"]
+    assert (images["required"], images["min_items"], images["max_items"]) == (True, 1, 4)
+
+
+def test_text_limits_bound_the_prompt_and_per_unit_pricing_is_noted() -> None:
+    data, _ = clipia_to_catalog({
+        "slug": "demo-tts", "type": "audio", "name": "Demo TTS", "capabilities": ["text-to-speech"],
+        "input_schema": {"parameters": [{"name": "prompt", "type": "string", "required": True},
+                                        {"name": "voice", "type": "string", "default": "Zephyr"}]},
+        "text_limits": {"min_chars": 1, "max_chars": 5000},
+        "pricing": {"credits": 3, "billing_unit": "characters", "unit_size": 1000}})
+    assert (data["params"]["prompt"]["min_length"], data["params"]["prompt"]["max_length"]) == (1, 5000)
+    assert data["price"] == {"credits": 3, "note": "per 1000 characters"}
+
+
+def test_a_text_model_of_the_unified_catalog_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"gpt-5\.6-sol"):
+        clipia_to_catalog({"id": "gpt-5.6-sol", "object": "model", "context_length": 400000})
 
 
 def test_pricing_becomes_the_price(listed: dict[str, Any]) -> None:
