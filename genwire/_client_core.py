@@ -13,14 +13,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._logfilter import REDACTING_FILTER
 from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
-from ._redact import redact_text
+from ._redact import redact_text, scrub_reply, strip_query_secrets
 from ._retry import PollPolicy, RetryPolicy
 from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
 from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Catalog
-from .errors import ConfigurationError, GenwireError, NotFoundError, ProviderError
+from .errors import ConfigurationError, GenwireError, InvalidInputError, NotFoundError, ProviderError, Violation
 from .models import Estimate, GenerationRequest, Job, JobStatus, Media
 from .webhooks import add_callback_token, new_callback_token
 
@@ -64,6 +65,63 @@ def _check_base_url(provider: str, url: str) -> str:
         f"base URL for {provider} must be https:// (http only for loopback hosts); got {redact_text(url)!r}",
         provider=provider, code="insecure_base_url",
     )
+
+
+def _check_keys(keys: Mapping[str, object]) -> None:
+    """Keys go into headers and URLs: printable ASCII without spaces, or a ConfigurationError
+    (never a UnicodeEncodeError whose args hold ``Bearer <key>``). The key is not quoted."""
+    for provider, key in keys.items():
+        if not isinstance(key, str) or not key.isascii() or not key.isprintable() or " " in key:
+            raise ConfigurationError(
+                f"the API key for {provider} must be a string of printable ASCII characters without spaces",
+                provider=provider, code="invalid_key")
+
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _webhook_url_problem(url: object) -> str | None:
+    if not isinstance(url, str):
+        return "must be a string"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "holds whitespace or control characters"
+    try:
+        url.encode("utf-8")
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except (UnicodeEncodeError, ValueError):
+        return "is not a valid URL"
+    if not host:
+        return "must be an absolute URL with a host"
+    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
+        return None
+    return "must be an https:// URL (http:// only on a loopback host)"
+
+
+def _check_request(request: GenerationRequest) -> None:
+    """What the catalog's schemas do not cover: the callback URL and the idempotency key."""
+    violations = []
+    if request.webhook_url is not None:
+        problem = _webhook_url_problem(request.webhook_url)
+        if problem:
+            violations.append(Violation("$.webhook_url", problem))
+    key = request.idempotency_key
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH
+                            or not key.isascii() or not key.isprintable() or key != key.strip()):
+        violations.append(Violation("$.idempotency_key", f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable "
+                                                         "ASCII characters, without leading or trailing spaces"))
+    if violations:
+        raise InvalidInputError("invalid request", violations, code="invalid_request")
 
 
 def _under(path: str, base_path: str) -> bool:
@@ -110,7 +168,9 @@ class _ClientCore:
             if found:
                 keys[p] = found
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
+        _check_keys(keys)
         self.__keys = _Keys(keys)
+        REDACTING_FILTER.register(self, keys.values())
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
         self.base_urls = {p: _check_base_url(p, u) for p, u in urls.items()}
         #: provider preference for family requests
@@ -210,16 +270,11 @@ class _ClientCore:
                 for name, value in httpx.Timeout(self._timeout).as_dict().items()}
 
     def _wire_response(self, resp: httpx.Response, body: bytes) -> WireResponse:
-        # Scrub our keys from replies before anything reads them, so no Job,
-        # error or log line built from a reply can carry one.
+        # Scrub our keys from replies before anything reads them (in every spelling: escaped,
+        # percent-encoded, UTF-16, echoed in a header), so no Job, error or log line built
+        # from a reply can carry one.
         headers = {k.lower(): v for k, v in resp.headers.items()}
-        for key in self.__keys.values():
-            raw = key.encode()
-            if raw in body:
-                body = body.replace(raw, b"***")
-            for name, value in headers.items():
-                if key in value:
-                    headers[name] = value.replace(key, "***")
+        body, headers = scrub_reply(body, headers, self.__keys.values())
         return WireResponse(resp.status_code, headers, body)
 
     # -- planning --------------------------------------------------------------------------
@@ -231,6 +286,7 @@ class _ClientCore:
 
     def _plan_submit(self, request: GenerationRequest) -> list[SubmitPlan]:
         """Validated plans, in the order to try; raises before the network on bad input or missing keys."""
+        _check_request(request)
         fallback = request.family is not None
         order = [p for p in self.providers if not fallback or p in self.__keys] or list(self.providers)
         plans = []
@@ -283,9 +339,20 @@ class _ClientCore:
         return send_flow(adapter, wire, self.retry, self._random)
 
     def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:
-        origin = origin_of(media.url)
-        if origin[0] not in ("https", "http"):
-            raise ConfigurationError(f"cannot download {media.url!r}", code="bad_url")
+        shown = strip_query_secrets(self._redact(str(media.url)))
+        bad: str | None = None
+        try:
+            origin = origin_of(media.url)
+            httpx.URL(media.url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            bad = str(exc)
+        else:
+            if origin[0] not in ("https", "http") or not origin[1]:
+                bad = "not an absolute http(s) URL with a host"
+            elif any(c.isspace() or not c.isprintable() for c in media.url):
+                bad = "whitespace or control characters"
+        if bad is not None:
+            raise ConfigurationError(f"cannot download {shown!r}: {self._redact(bad)}", code="bad_url")
         provider = self._provider_at(media.url)
         if provider is not None:
             adapter = self._adapter(provider)
@@ -313,6 +380,13 @@ class _ClientCore:
             return self._adapter(provider).parse_error(resp)
         return ProviderError(f"download failed with HTTP {resp.status}", status=resp.status,
                              code="download_failed", retryable=resp.status >= 500)
+
+    def _download_failure(self, provider: str | None, exc: Exception) -> GenwireError:
+        """A download that got no usable reply: a network error, or a redirect to a URL httpx refuses."""
+        if isinstance(exc, httpx.RequestError):
+            return self._network_error(provider, exc)
+        text = strip_query_secrets(self._redact(str(exc) or type(exc).__name__))
+        return ProviderError(f"download failed: {text}", provider=provider, code="download_failed")
 
     def _network_error(self, provider: str | None, exc: httpx.RequestError) -> GenwireError:
         return ProviderError(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,

@@ -23,6 +23,7 @@ import httpx
 from ._client_core import KEY_EXTENSION, _ClientCore, origin_of
 from ._gate import AsyncGate, SyncGate
 from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
+from ._redact import strip_query_secrets
 from .adapters.base import WireRequest, WireResponse
 from .errors import ConfigurationError, GenwireError
 from .models import Account, Estimate, GenerationRequest, Job, Media
@@ -155,19 +156,22 @@ class Client(_ClientCore):
         """
         self._check_open(self._http.is_closed)
         provider, request = self._download_request(media)
+        failure: GenwireError | None = None
         try:
             with self._http.stream(request.method, request.url, headers=request.headers,
                                    extensions=request.extensions, follow_redirects=True) as resp:
                 if resp.status_code >= 400:
-                    raise self._download_error(provider, self._wire_response(resp, resp.read()))
-                if path is None:
+                    failure = self._download_error(provider, self._wire_response(resp, resp.read()))
+                elif path is None:
                     return resp.read()
-                with _partial_file(Path(path)) as out:
-                    for chunk in resp.iter_bytes():
-                        out.write(chunk)
-                return Path(path)
-        except httpx.RequestError as exc:
-            raise self._network_error(provider, exc) from None
+                else:
+                    with _partial_file(Path(path)) as out:
+                        for chunk in resp.iter_bytes():
+                            out.write(chunk)
+                    return Path(path)
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            failure = self._download_failure(provider, exc)
+        raise failure  # outside the except block: the httpx error (its URL may hold a key) is not chained
 
     @staticmethod
     def _sleep(seconds: float) -> None:
@@ -279,19 +283,22 @@ class AsyncClient(_ClientCore):
     async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         self._check_open(self._http.is_closed)
         provider, request = self._download_request(media)
+        failure: GenwireError | None = None
         try:
             async with self._http.stream(request.method, request.url, headers=request.headers,
                                          extensions=request.extensions, follow_redirects=True) as resp:
                 if resp.status_code >= 400:
-                    raise self._download_error(provider, self._wire_response(resp, await resp.aread()))
-                if path is None:
+                    failure = self._download_error(provider, self._wire_response(resp, await resp.aread()))
+                elif path is None:
                     return await resp.aread()
-                with _partial_file(Path(path)) as out:
-                    async for chunk in resp.aiter_bytes():
-                        out.write(chunk)
-                return Path(path)
-        except httpx.RequestError as exc:
-            raise self._network_error(provider, exc) from None
+                else:
+                    with _partial_file(Path(path)) as out:
+                        async for chunk in resp.aiter_bytes():
+                            out.write(chunk)
+                    return Path(path)
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            failure = self._download_failure(provider, exc)
+        raise failure
 
 
 def _notify(on_update: OnUpdate | None, job: Job) -> None:
@@ -373,7 +380,13 @@ def _with_key(request: httpx.Request) -> httpx.Request:
     name, key, origin = request.extensions[KEY_EXTENSION]
     extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
     url = request.url
-    if origin_of(str(url)) == origin:
+    if origin_of(str(url)) != origin:
+        # a redirect leaving the provider's origin keeps its query string: drop the key from it,
+        # in place, so neither the other origin nor httpx's log line of this request sees it
+        stripped = strip_query_secrets(str(url), (key,))
+        if stripped != str(url):
+            request.url = url = httpx.URL(stripped)
+    else:
         if url.fragment:
             url = url.copy_add_param(name, key)
         else:  # append, leaving the rest of the query byte for byte (signed URLs); one parse, not three

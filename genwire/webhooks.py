@@ -41,7 +41,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
-import json
 import math
 import re
 import secrets as _secrets
@@ -50,6 +49,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 from urllib.parse import parse_qsl, quote, unquote_plus
 
+from ._json import loads
 from ._redact import redact_text
 from .errors import (
     ConfigurationError,
@@ -303,17 +303,6 @@ def verify_callback_token(url: str, token: str | Sequence[str]) -> None:
         _fail("the callback token does not match", "invalid_callback_token")
 
 
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # 1e400 overflows to inf, which no Job can round-trip
-        raise ValueError(f"{text} is out of range")
-    return value
-
-
 def _payload_error(
     reason: str, provider: str, text: str, secrets: Sequence[str]
 ) -> WebhookVerificationError:
@@ -325,11 +314,14 @@ def _payload_error(
 
 def _decode_payload(raw: bytes, provider: str, secrets: Sequence[str]) -> dict[str, Any]:
     text = raw.decode("utf-8")  # _body_bytes checked it
+    reason: str | None = None
     try:
-        payload = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:
-        reason = f"the body is not valid JSON ({type(exc).__name__})"
-        raise _payload_error(reason, provider, text, secrets) from exc
+        payload = loads(text)
+    except ValueError as exc:
+        reason = f"the body is not valid JSON ({exc})"
+    # raised outside the except block: the parser's error (holding the whole body) is not chained
+    if reason is not None:
+        raise _payload_error(reason, provider, text, secrets)
     if not isinstance(payload, dict):
         raise _payload_error("the body is not a JSON object", provider, text, secrets)
     return payload
