@@ -1,4 +1,4 @@
-"""``wait(timeout=T)`` ends within T plus a small margin, and a failed poll is not a failed wait (issue 8, items 3-4)."""
+"""``wait(timeout=T)`` ends within T plus a small margin; a failed poll is not a failed wait (issue 8, items 3-4)."""
 
 from __future__ import annotations
 
