@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from ._logfilter import REDACTING_FILTER
+from ._options import check_options
 from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
 from ._redact import redact_text, scrub_reply, strip_query_secrets
 from ._retry import PollPolicy, RetryPolicy
@@ -21,9 +23,21 @@ from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
 from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Catalog
-from .errors import ConfigurationError, GenwireError, InvalidInputError, NotFoundError, ProviderError, Violation
-from .models import Estimate, GenerationRequest, Job, JobStatus, Media
+from .errors import (
+    ConfigurationError,
+    GenwireError,
+    InvalidInputError,
+    NetworkError,
+    NetworkTimeoutError,
+    ProviderError,
+    UnsupportedOperationError,
+    Violation,
+)
+from .models import Estimate, GenerationRequest, Job, JobStatus, Media, Unsupported
 from .webhooks import add_callback_token, new_callback_token
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
            "origin_of"]
@@ -153,14 +167,20 @@ class _ClientCore:
         base_urls: Mapping[str, str] | None = None,
         providers: Sequence[str] | None = None,
         retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
         poll: PollPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_connections: int = 20,
         max_in_flight: int | None = None,
+        trust_env: bool = True,
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
+        ledger: Ledger | str | None = None,
     ) -> None:
+        check_options(api_keys=api_keys, catalog=catalog, base_urls=base_urls, providers=providers, retry=retry,
+                      max_retries=max_retries, poll=poll, timeout=timeout, max_connections=max_connections,
+                      trust_env=trust_env, callback_token=callback_token, clock=clock, random=random)
         self.catalog = catalog or Catalog.default()
         keys = {}
         for p, v in KEY_ENV_VARS.items():
@@ -176,8 +196,11 @@ class _ClientCore:
         #: provider preference for family requests
         self.providers = tuple(providers) if providers is not None else tuple(ADAPTERS)
         self.retry = retry or RetryPolicy()
+        if max_retries is not None:
+            self.retry = dataclasses.replace(self.retry, max_retries=max_retries)
         self.poll = poll or PollPolicy()
         self._timeout = timeout
+        self._trust_env = trust_env
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         #: HTTP exchanges of this client in flight at once; more callers wait their turn, first come
         #: first served, outside the connection pool (default: ``max_connections``)
@@ -190,10 +213,32 @@ class _ClientCore:
         self._clock = clock
         self._random = random
         self._adapters: dict[str, Adapter] = {}
+        #: the durable job ledger submits and statuses are recorded in (``genwire.ledger``), or None
+        self.ledger: Ledger | None = None
+        self._owns_ledger = isinstance(ledger, str)
+        if isinstance(ledger, str):
+            from .ledger import open_ledger
+
+            self.ledger = open_ledger(ledger)
+        elif ledger is not None:
+            self.ledger = ledger
 
     def __repr__(self) -> str:
         configured = ", ".join(sorted(self.__keys)) or "none"
         return f"{type(self).__name__}(providers={list(self.providers)}, keys for: {configured})"
+
+    def _proxy_mounts(self, make: Callable[[str], T]) -> dict[str, T | None]:
+        """Transports for httpx's proxy mounts from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY
+        (``None``: that pattern goes direct); none without ``trust_env``."""
+        if not self._trust_env:
+            return {}
+        from httpx._utils import get_environment_proxies  # what httpx.Client(trust_env=True) reads
+
+        try:
+            return {pattern: None if url is None else make(url) for pattern, url in get_environment_proxies().items()}
+        except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks without socksio, a malformed URL
+            raise ConfigurationError(f"cannot use the proxy set in the environment: {redact_text(str(exc))}"
+                                     " (pass trust_env=False to ignore it)", code="invalid_proxy") from None
 
     @property
     def callback_token(self) -> str | None:
@@ -241,7 +286,8 @@ class _ClientCore:
     def _transport_failure(self, exc: httpx.RequestError) -> TransportFailure:
         """No reply: whether the request may have arrived (anything after the connection opened)."""
         unreached = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-        return TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not unreached)
+        return TransportFailure(self._redact(str(exc) or type(exc).__name__), reached=not unreached,
+                                timeout=isinstance(exc, httpx.TimeoutException))
 
     # -- wire <-> httpx -------------------------------------------------------------------
     @staticmethod
@@ -284,6 +330,31 @@ class _ClientCore:
             return url
         return add_callback_token(url, token)
 
+    @staticmethod
+    def _as_request(request: GenerationRequest | str, *, input: Mapping[str, Any] | None, task: str | None,
+                    webhook_url: str | None, idempotency_key: str | None,
+                    unsupported: Unsupported) -> GenerationRequest:
+        """A ``GenerationRequest`` as given, or built from ``"provider/model"`` (or a family) and fields."""
+        if isinstance(request, GenerationRequest):
+            extra = [name for name, value in (("input", input), ("task", task), ("webhook_url", webhook_url),
+                                              ("idempotency_key", idempotency_key)) if value is not None]
+            if unsupported != "error":
+                extra.append("unsupported")
+            if extra:
+                raise InvalidInputError("a GenerationRequest already holds its fields; give them with a model name"
+                                        " instead", [Violation(f"$.{name}", "given twice") for name in extra],
+                                        code="invalid_request")
+            return request
+        if not isinstance(request, str):
+            raise InvalidInputError(f"expected a GenerationRequest or 'provider/model', not {type(request).__name__}",
+                                    code="invalid_request")
+        provider, slash, model = request.partition("/")
+        target = {"provider": provider, "model": model} if slash else {"family": request}
+        return GenerationRequest.model_validate({
+            **target, "input": dict(input) if isinstance(input, Mapping) else {} if input is None else input,
+            "task": task, "webhook_url": webhook_url, "idempotency_key": idempotency_key,
+            "unsupported": unsupported})
+
     def _plan_submit(self, request: GenerationRequest) -> list[SubmitPlan]:
         """Validated plans, in the order to try; raises before the network on bad input or missing keys."""
         _check_request(request)
@@ -302,12 +373,29 @@ class _ClientCore:
                                      code="missing_key")
         return plans
 
-    def _submit_flow(self, request: GenerationRequest) -> Flow[Job]:
+    def _submit_flow(self, request: GenerationRequest, *, record: bool = True) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
-        flow = submit_any_flow(self._plan_submit(request), key, self.retry, self._random,
-                               fallback=request.family is not None)
-        return self._then(flow, self._sandboxed)
+        plans = self._plan_submit(request)
+        flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None),
+                          self._sandboxed)
+        if record and self.ledger is not None:
+            from .ledger._seam import recorded_submit
+
+            flow = recorded_submit(self.ledger, request, key, plans, flow)
+        return flow
+
+    def _recorded(self, flow: Flow[Job], source: str) -> Flow[Job]:
+        """``flow`` with every status it reports applied to the ledger, when there is one."""
+        if self.ledger is None:
+            return flow
+        from .ledger._seam import recorded_updates
+
+        return recorded_updates(self.ledger, flow, source)
+
+    def _close_ledger(self) -> None:
+        if self._owns_ledger and self.ledger is not None:
+            self.ledger.close()
 
     @staticmethod
     def _then(flow: Flow[T], then: Callable[[T], R]) -> Flow[R]:
@@ -318,7 +406,8 @@ class _ClientCore:
             wire = plan.adapter.build_estimate(plan.resolved, plan.envelope)
             if wire is not None:
                 return plan, wire
-        raise NotFoundError("no provider for this request offers price estimates", code="unsupported_operation")
+        raise UnsupportedOperationError("no provider for this request offers price estimates",
+                                        code="unsupported_operation")
 
     @staticmethod
     def _estimated(plan: SubmitPlan, estimate: Estimate) -> Estimate:
@@ -331,8 +420,8 @@ class _ClientCore:
         adapter = self._adapter(provider)
         wire = adapter.build_balance()
         if wire is None:
-            raise NotFoundError(f"{provider} has no balance endpoint", provider=provider,
-                                code="unsupported_operation")
+            raise UnsupportedOperationError(f"{provider} has no balance endpoint", provider=provider,
+                                            code="unsupported_operation")
         return adapter, wire
 
     def _get_flow(self, adapter: Adapter, wire: WireRequest) -> Flow[WireResponse]:
@@ -389,6 +478,7 @@ class _ClientCore:
         return ProviderError(f"download failed: {text}", provider=provider, code="download_failed")
 
     def _network_error(self, provider: str | None, exc: httpx.RequestError) -> GenwireError:
-        return ProviderError(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,
-                             code="network_error", retryable=True)
+        kind = NetworkTimeoutError if isinstance(exc, httpx.TimeoutException) else NetworkError
+        return kind(f"network error: {self._redact(str(exc) or type(exc).__name__)}", provider=provider,
+                    code="network_error", retryable=True)
 

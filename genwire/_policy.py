@@ -23,6 +23,8 @@ from .errors import (
     InsufficientCreditsError,
     JobFailedError,
     MalformedResponseError,
+    NetworkError,
+    NetworkTimeoutError,
     ProviderError,
     RateLimitError,
     SubmissionUncertainError,
@@ -72,9 +74,10 @@ Flow = Generator[Effect, Any, T]
 class TransportFailure(Exception):
     """Thrown into a flow when a request got no reply; ``reached`` says whether it may have arrived."""
 
-    def __init__(self, message: str, *, reached: bool) -> None:
+    def __init__(self, message: str, *, reached: bool, timeout: bool = False) -> None:
         super().__init__(message)
         self.reached = reached
+        self.timeout = timeout
 
 
 _NOT_RESENT = ("; not resent automatically: {provider} has no idempotency keys, so a second "
@@ -114,7 +117,7 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
                     + _NOT_RESENT.format(provider=adapter.name),
                     provider=adapter.name, code="outcome_unknown", job=job,
                 )
-            err: GenwireError = ProviderError(
+            err: GenwireError = (NetworkTimeoutError if failure.timeout else NetworkError)(
                 f"network error: {failure}", provider=adapter.name,
                 code="network_error" if failure.reached else "connect_error", retryable=True, job=job,
             )

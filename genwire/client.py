@@ -10,8 +10,9 @@ from __future__ import annotations
 import http.cookiejar
 import inspect
 import logging
+import random as _random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -20,13 +21,16 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ._client_core import KEY_EXTENSION, _ClientCore, origin_of
+from ._client_core import DEFAULT_TIMEOUT, KEY_EXTENSION, _ClientCore, origin_of
 from ._gate import AsyncGate, SyncGate
+from ._options import check_transport
 from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from ._redact import strip_query_secrets
+from ._retry import PollPolicy, RetryPolicy
 from .adapters.base import WireRequest, WireResponse
+from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
-from .models import Account, Estimate, GenerationRequest, Job, Media
+from .models import Account, Estimate, GenerationRequest, Job, Media, Unsupported
 
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
 
@@ -38,14 +42,63 @@ DEFAULT_WAIT_TIMEOUT = 600.0
 
 
 class Client(_ClientCore):
-    """Synchronous client. Use as a context manager; one pooled connection set per client."""
+    """Synchronous client. Use as a context manager; one pooled connection set per client.
 
-    def __init__(self, **kwargs: Any) -> None:
-        transport = kwargs.pop("transport", None)
-        super().__init__(**kwargs)
-        inner = transport if transport is not None else httpx.HTTPTransport(limits=self._limits)
-        self._http = _HTTPClient(transport=_KeyQueryTransport(inner), timeout=self._timeout,
-                                 follow_redirects=False)
+    Every argument is keyword-only and checked when the client is made (a
+    ``ConfigurationError`` lists every problem):
+
+    * ``api_keys``: key per provider (``clipia``, ``cliprise``); ``CLIPIA_KEY`` and
+      ``CLIPRISE_KEY`` in the environment fill the gaps.
+    * ``base_urls``: API base per provider (``https://``, or ``http://`` on loopback).
+    * ``providers``: the order family requests try providers in.
+    * ``catalog``: the model catalog (default: the bundled one).
+    * ``timeout``: per HTTP request, seconds or an ``httpx.Timeout`` (``None``: no limit).
+      ``wait(timeout=...)`` is the separate deadline of a whole wait.
+    * ``max_retries``: retries of a failed request that is safe to repeat (default 2);
+      ``retry=RetryPolicy(...)`` also sets the backoff.
+    * ``poll``: how often ``wait`` polls (``PollPolicy``).
+    * ``max_connections``: the connection pool's size.
+    * ``max_in_flight``: HTTP exchanges in flight at once; more callers wait their turn
+      (default: ``max_connections``).
+    * ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` (and
+      ``SSL_CERT_FILE``) as httpx does, when no ``transport`` is given.
+    * ``transport``: an ``httpx`` transport to send through (tests: ``httpx.MockTransport``).
+    * ``callback_token``: a secret added to callback URLs of providers that do not sign
+      webhooks (``True``: generate one; read it back from ``client.callback_token``).
+    * ``clock``, ``random``: injectable time and jitter sources (tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_keys: Mapping[str, str] | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        catalog: Catalog | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        max_connections: int = 20,
+        max_in_flight: int | None = None,
+        trust_env: bool = True,
+        transport: httpx.BaseTransport | None = None,
+        callback_token: str | bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        check_transport(transport, httpx.BaseTransport, "Client")
+        super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
+                         timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
+                         max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
+                         callback_token=callback_token, clock=clock, random=random)
+        if transport is not None:
+            default, mounts = _KeyQueryTransport(transport), {}
+        else:
+            default = _KeyQueryTransport(httpx.HTTPTransport(limits=self._limits, trust_env=trust_env))
+            mounts = self._proxy_mounts(lambda proxy: _KeyQueryTransport(
+                httpx.HTTPTransport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
+        self._http = _HTTPClient(transport=default, mounts=mounts, timeout=self._timeout, follow_redirects=False)
         self._gate = SyncGate(self.max_in_flight)
 
     def __enter__(self) -> Client:
@@ -56,6 +109,7 @@ class Client(_ClientCore):
 
     def close(self) -> None:
         self._http.close()
+        self._close_ledger()
 
     # -- driving flows -----------------------------------------------------------------
     def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
@@ -98,8 +152,16 @@ class Client(_ClientCore):
             return stop.value
 
     # -- the public surface ---------------------------------------------------------------
-    def submit(self, request: GenerationRequest) -> Job:
-        """Validate, then submit; return the accepted job. Nothing is sent for invalid input."""
+    def submit(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
+               task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
+               unsupported: Unsupported = "error") -> Job:
+        """Validate, then submit; return the accepted job. Nothing is sent for invalid input.
+
+        ``request`` is a ``GenerationRequest``, or a target with the request's fields as
+        keywords: ``"provider/model"`` (``"cliprise/veo-3-fast"``) or a family name.
+        """
+        request = self._as_request(request, input=input, task=task, webhook_url=webhook_url,
+                                   idempotency_key=idempotency_key, unsupported=unsupported)
         return self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
 
     def status(self, job: Job | str, job_id: str | None = None) -> Job:
@@ -110,7 +172,8 @@ class Client(_ClientCore):
         """
         job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
-        return self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+        return self._drive(self._recorded(refresh_flow(adapter, job, self.retry, self._random),  # type: ignore[no-any-return]
+                                          "poll"))
 
     result = status
 
@@ -124,12 +187,15 @@ class Client(_ClientCore):
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
-        return self._drive(flow, on_update)  # type: ignore[no-any-return]
+        return self._drive(self._recorded(flow, "wait"), on_update)  # type: ignore[no-any-return]
 
-    def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
-            on_update: OnUpdate | None = None) -> Job:
-        """Submit and wait."""
-        job = self.submit(request)
+    def run(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
+               task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
+               unsupported: Unsupported = "error",
+            timeout: float = DEFAULT_WAIT_TIMEOUT, on_update: OnUpdate | None = None) -> Job:
+        """Submit and wait: ``client.run("cliprise/veo-3-fast", input={"prompt": "a fox"})``."""
+        job = self.submit(self._as_request(request, input=input, task=task, webhook_url=webhook_url,
+                                   idempotency_key=idempotency_key, unsupported=unsupported))
         _notify(on_update, job)
         return self.wait(job, timeout=timeout, on_update=on_update)
 
@@ -179,13 +245,39 @@ class Client(_ClientCore):
 
 
 class AsyncClient(_ClientCore):
-    """Asynchronous client; the same policy as ``Client``, awaited."""
+    """Asynchronous client; the same policy and arguments as ``Client``, awaited."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        transport = kwargs.pop("transport", None)
-        super().__init__(**kwargs)
-        inner = transport if transport is not None else httpx.AsyncHTTPTransport(limits=self._limits)
-        self._http = _AsyncHTTPClient(transport=_AsyncKeyQueryTransport(inner), timeout=self._timeout,
+    def __init__(
+        self,
+        *,
+        api_keys: Mapping[str, str] | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        catalog: Catalog | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        max_connections: int = 20,
+        max_in_flight: int | None = None,
+        trust_env: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        callback_token: str | bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        check_transport(transport, httpx.AsyncBaseTransport, "AsyncClient")
+        super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
+                         timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
+                         max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
+                         callback_token=callback_token, clock=clock, random=random)
+        if transport is not None:
+            default, mounts = _AsyncKeyQueryTransport(transport), {}
+        else:
+            default = _AsyncKeyQueryTransport(httpx.AsyncHTTPTransport(limits=self._limits, trust_env=trust_env))
+            mounts = self._proxy_mounts(lambda proxy: _AsyncKeyQueryTransport(
+                httpx.AsyncHTTPTransport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
+        self._http = _AsyncHTTPClient(transport=default, mounts=mounts, timeout=self._timeout,
                                       follow_redirects=False)
         self._gate = AsyncGate(self.max_in_flight)
 
@@ -198,6 +290,7 @@ class AsyncClient(_ClientCore):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        self._close_ledger()
 
     async def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
         self._check_open(self._http.is_closed)
@@ -241,13 +334,18 @@ class AsyncClient(_ClientCore):
         except StopIteration as stop:
             return stop.value
 
-    async def submit(self, request: GenerationRequest) -> Job:
+    async def submit(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
+               task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
+               unsupported: Unsupported = "error") -> Job:
+        request = self._as_request(request, input=input, task=task, webhook_url=webhook_url,
+                                   idempotency_key=idempotency_key, unsupported=unsupported)
         return await self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
 
     async def status(self, job: Job | str, job_id: str | None = None) -> Job:
         job = self._job_of(job, job_id)
         adapter = self._adapter(job.provider)
-        return await self._drive(refresh_flow(adapter, job, self.retry, self._random))  # type: ignore[no-any-return]
+        return await self._drive(self._recorded(  # type: ignore[no-any-return]
+            refresh_flow(adapter, job, self.retry, self._random), "poll"))
 
     result = status
 
@@ -257,11 +355,14 @@ class AsyncClient(_ClientCore):
         adapter = self._adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
                          clock=self._clock, random=self._random)
-        return await self._drive(flow, on_update)  # type: ignore[no-any-return]
+        return await self._drive(self._recorded(flow, "wait"), on_update)  # type: ignore[no-any-return]
 
-    async def run(self, request: GenerationRequest, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
-                  on_update: OnUpdate | None = None) -> Job:
-        job = await self.submit(request)
+    async def run(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
+               task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
+               unsupported: Unsupported = "error",
+                  timeout: float = DEFAULT_WAIT_TIMEOUT, on_update: OnUpdate | None = None) -> Job:
+        job = await self.submit(self._as_request(request, input=input, task=task, webhook_url=webhook_url,
+                                   idempotency_key=idempotency_key, unsupported=unsupported))
         if on_update is not None:
             outcome = on_update(job)
             if inspect.isawaitable(outcome):

@@ -8,19 +8,24 @@ so, ``retry_after`` (seconds). Errors raised after a job was accepted carry it i
     GenwireError
     ├── ConfigurationError          bad client setup: missing key, non-https base URL
     ├── CatalogError                a catalog YAML file breaks the format (file, model, field)
-    ├── InvalidInputError           input violates the model's schema (``violations``); provider 400/422
+    ├── InvalidInputError           input violates the model's schema (``violations``); provider 400/422;
+    │   │                           a malformed ``GenerationRequest`` (code ``invalid_request``)
     │   └── UnsupportedParameterError   a parameter the model does not take
     ├── AuthenticationError         401 invalid key, 403 missing scope
     ├── InsufficientCreditsError    402
     ├── NotFoundError               404 unknown model or job; unknown model in the catalog
+    ├── UnsupportedOperationError   the provider does not offer this operation (e.g. Cliprise balance)
     ├── IdempotencyConflictError    409 the Idempotency-Key was reused with another body
     ├── RateLimitError              429
     ├── ProviderError               5xx, network failures, replies we cannot read
+    │   ├── NetworkError                no reply: connection refused or reset, DNS, TLS, proxy
+    │   │   └── NetworkTimeoutError         the connection or the reply timed out
     │   ├── MalformedResponseError      reply not JSON / wrong shape / missing ids (``body`` attached)
     │   └── SubmissionUncertainError    a submit may have been accepted but no reply said so
     ├── JobFailedError              the job ended failed or canceled (``job``)
     ├── WaitTimeoutError            ``wait`` passed its deadline (``job``)
-    └── WebhookVerificationError    a delivery failed verification or could not be read
+    ├── WebhookVerificationError    a delivery failed verification or could not be read
+    └── LedgerError                 the job ledger's database failed (``job`` when one was accepted)
 """
 
 from __future__ import annotations
@@ -41,11 +46,15 @@ __all__ = [
     "InsufficientCreditsError",
     "InvalidInputError",
     "JobFailedError",
+    "LedgerError",
     "MalformedResponseError",
+    "NetworkError",
+    "NetworkTimeoutError",
     "NotFoundError",
     "ProviderError",
     "RateLimitError",
     "SubmissionUncertainError",
+    "UnsupportedOperationError",
     "UnsupportedParameterError",
     "Violation",
     "WaitTimeoutError",
@@ -172,6 +181,10 @@ class NotFoundError(GenwireError):
     """Unknown model, task or job."""
 
 
+class UnsupportedOperationError(GenwireError):
+    """The provider does not offer this operation (a price estimate, a balance, ...)."""
+
+
 class IdempotencyConflictError(GenwireError):
     """The same Idempotency-Key was used for a different request."""
 
@@ -184,6 +197,20 @@ class RateLimitError(GenwireError):
 
 class ProviderError(GenwireError):
     """The provider failed (5xx), the network failed, or the reply was unreadable."""
+
+
+class NetworkError(ProviderError):
+    """The request got no reply: the connection was refused, reset or could not be made.
+
+    Raised once the retries that are safe have run out; ``retryable``. A submit that
+    may have reached the provider raises ``SubmissionUncertainError`` instead.
+    """
+
+    default_retryable = True
+
+
+class NetworkTimeoutError(NetworkError):
+    """Connecting, sending or reading the reply took longer than the client's ``timeout``."""
 
 
 class MalformedResponseError(ProviderError):
@@ -225,3 +252,8 @@ class WaitTimeoutError(GenwireError):
 
 class WebhookVerificationError(GenwireError):
     """A webhook delivery could not be verified or read."""
+
+
+class LedgerError(GenwireError):
+    """The job ledger could not be read or written. Raised after the provider accepted
+    a job, it carries that job (``job``): its id is never lost."""

@@ -6,7 +6,18 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import InvalidInputError, Violation
 
 __all__ = [
     "Account",
@@ -24,6 +35,8 @@ __all__ = [
 ]
 
 MediaKind = Literal["image", "video", "audio", "text"]
+#: what to do with input parameters a model does not take
+Unsupported = Literal["error", "warn"]
 
 
 class JobStatus(str, Enum):
@@ -192,7 +205,8 @@ class GenerationRequest(BaseModel):
     Name a provider model (``provider`` + ``model``) or a ``family`` that several
     providers offer. ``task`` may be omitted when the input makes it unambiguous.
     ``unsupported="warn"`` drops parameters the model does not take and lists
-    them on ``Job.warnings``; the default refuses them.
+    them on ``Job.warnings``; the default refuses them. A malformed request (no
+    target, a wrong type, an unknown field) raises ``InvalidInputError``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -204,7 +218,7 @@ class GenerationRequest(BaseModel):
     input: dict[str, Any] = Field(default_factory=dict)
     webhook_url: str | None = None
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
-    unsupported: Literal["error", "warn"] = "error"
+    unsupported: Unsupported = "error"
 
     @model_validator(mode="after")
     def _names_a_target(self) -> GenerationRequest:
@@ -213,3 +227,18 @@ class GenerationRequest(BaseModel):
         if self.family is not None and self.model is not None:
             raise ValueError("name a model or a family, not both")
         return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_genwire_error(cls, data: Any, handler: ModelWrapValidatorHandler[GenerationRequest]) -> GenerationRequest:
+        # a malformed request is bad input like any other: InvalidInputError, every problem with its path
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            violations = [Violation(_path(e["loc"]), e["msg"].removeprefix("Value error, "))
+                          for e in exc.errors(include_url=False, include_input=False)]
+            raise InvalidInputError("malformed GenerationRequest", violations, code="invalid_request") from None
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)

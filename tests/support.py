@@ -3,8 +3,13 @@ the representative subset of the catalog that per-model properties run by defaul
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +18,7 @@ from genwire import Catalog
 from genwire._policy import Send, Sleep
 from genwire.adapters import WireResponse
 
-__all__ = ["TTS_YAML", "Clock", "drive", "per_task", "reply", "representative_keys"]
+__all__ = ["ASYNCIO_STRICT", "TTS_YAML", "Clock", "drive", "per_task", "reply", "representative_keys", "run_pytest"]
 
 # a priced audio model, for catalogs built in tests
 TTS_YAML = """\
@@ -113,3 +118,19 @@ def per_task(catalog: Catalog) -> list[Any]:
     keys = [(m.provider, m.id, t) for m in catalog.models() for t in m.tasks]
     fast = representative_keys(catalog, keys)
     return [pytest.param(k, id="/".join(k), marks=() if k in fast else pytest.mark.slow) for k in keys]
+
+
+#: pytest-asyncio options a project sets (without a fixture loop scope it warns, an error under -W error)
+ASYNCIO_STRICT = ("-o", "asyncio_mode=strict", "-o", "asyncio_default_fixture_loop_scope=function")
+
+
+def run_pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest on ``directory`` in a fresh interpreter, as a user's project would (its own rootdir,
+    this suite's options not inherited), with the genwire plugin loaded and warnings as errors."""
+    registered = any(ep.value == "genwire.testing.pytest_plugin"
+                     for ep in importlib.metadata.entry_points(group="pytest11"))
+    plugin = [] if registered else ["-p", "genwire.testing.pytest_plugin"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider",
+                           *plugin, *args, str(directory)],
+                          capture_output=True, text=True, cwd=directory, env=env, check=False)

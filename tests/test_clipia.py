@@ -27,6 +27,7 @@ from genwire import (
     JobFailedError,
     JobStatus,
     NotFoundError,
+    UnsupportedOperationError,
 )
 from genwire._retry import PollPolicy, RetryPolicy
 from genwire.adapters import get_adapter
@@ -184,8 +185,8 @@ async def test_account_gives_balance_and_usage_as_the_api_does(make: Callable[..
     assert await call("balance", "clipia") == account.credits
 
 
-async def test_account_of_a_provider_without_one_is_not_found(make: Callable[..., Call]) -> None:
-    with pytest.raises(NotFoundError):
+async def test_account_of_a_provider_without_one_is_unsupported(make: Callable[..., Call]) -> None:
+    with pytest.raises(UnsupportedOperationError):
         await make()("account", "cliprise")
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 from support import per_task
 
 from genwire import Catalog
 from genwire._fastcheck import compile_check
+from genwire._translate import build_body
+from genwire.testing.strategies import invalid_inputs, valid_inputs
 
 CATALOG = Catalog.default()
 #: both schemas of every task; outside a representative subset they are marked slow (CI runs them all)
@@ -34,24 +37,55 @@ def _schema(kind: str, provider: str, model: str, task: str) -> dict[str, Any]:
     return get(provider, model, task)
 
 
-def _mutations(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Valid instances with one property replaced, removed or added."""
+@cache
+def _instances(kind: str, provider: str, model: str, task: str) -> st.SearchStrategy[Any]:
+    """Valid instances, valid ones with one property changed, arbitrary JSON, invalid inputs."""
+    valid = _valid(kind, provider, model, task)
+    broken = invalid_inputs(provider, model, task).map(lambda case: case[0])
+    return st.one_of(valid, _mutations(valid), json_values, broken)
+
+
+def _valid(kind: str, provider: str, model: str, task: str) -> st.SearchStrategy[Any]:
+    """Instances of the schema: valid inputs, or the wire bodies built from them."""
+    inputs = valid_inputs(provider, model, task)
+    if kind == "input":
+        return inputs
+
+    def body(value: dict[str, Any]) -> dict[str, Any]:
+        values = CATALOG.validate(provider, model, task, value)
+        return build_body(CATALOG.envelope(provider), CATALOG.task(provider, model, task), values,
+                          "https://hooks.example.com/x")
+
+    return inputs.map(body)
+
+
+def _mutations(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Valid instances with one property, at any depth, replaced, removed or added."""
+
+    def objects(value: Any) -> list[dict[str, Any]]:
+        found = [value] if isinstance(value, dict) and value else []
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+        for child in children:
+            found += objects(child)
+        return found
 
     def mutate(pair: tuple[dict[str, Any], Any, int]) -> Any:
         instance, junk, choice = pair
-        if not isinstance(instance, dict) or not instance:
+        changed = copy.deepcopy(instance)
+        nodes = objects(changed)
+        if not nodes:
             return junk
-        key = sorted(instance)[choice % len(instance)]
-        changed = dict(instance)
+        node = nodes[choice % len(nodes)]
+        key = sorted(node)[choice % len(node)]
         if choice % 3 == 0:
-            changed[key] = junk
+            node[key] = junk
         elif choice % 3 == 1:
-            del changed[key]
+            del node[key]
         else:
-            changed[f"{key}_x"] = junk
+            node[f"{key}_x"] = junk
         return changed
 
-    return st.tuples(from_schema(schema), json_values, st.integers(0, 99)).map(mutate)
+    return st.tuples(valid, json_values, st.integers(0, 99)).map(mutate)
 
 
 @pytest.mark.parametrize(("kind", "provider", "model", "task"), SCHEMAS)
@@ -63,7 +97,7 @@ def test_compiled_check_agrees_with_jsonschema(kind: str, provider: str, model: 
     check = compile_check(schema)
     assert check is not None, "the compiler emitted a keyword outside the fast subset"
     reference = Draft202012Validator(schema).is_valid
-    instance = data.draw(st.one_of(from_schema(schema), _mutations(schema), json_values))
+    instance = data.draw(_instances(kind, provider, model, task))
     assert check(instance) == reference(instance)
 
 

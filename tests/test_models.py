@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from genwire import Cost, GenerationRequest, Job, JobError, JobStatus, Media
+from genwire import Cost, GenerationRequest, InvalidInputError, Job, JobError, JobStatus, Media
 from genwire.models import TERMINAL_STATUSES
 
 FULL_JOB = Job(
@@ -117,7 +117,7 @@ def test_job_status_values_are_the_documented_strings() -> None:
     ids=["nothing", "provider-only", "model-only", "family-and-model"],
 )
 def test_generation_request_needs_provider_and_model_or_family(fields: dict[str, str]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         GenerationRequest.model_validate({**fields, "input": {"prompt": "a fox"}})
 
 
@@ -132,10 +132,10 @@ def test_generation_request_accepts_a_named_target(fields: dict[str, str]) -> No
 
 
 def test_generation_request_refuses_unknown_policy() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         GenerationRequest(provider="clipia", model="nano-banana-2", unsupported="ignore")  # type: ignore[arg-type]
 
 
 def test_generation_request_refuses_empty_idempotency_key() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         GenerationRequest(provider="clipia", model="nano-banana-2", idempotency_key="")

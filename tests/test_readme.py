@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import ASYNCIO_STRICT, run_pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -23,3 +24,16 @@ def test_quickstart_runs_and_prints_its_violations(capsys: pytest.CaptureFixture
     assert promised, "the quickstart documents its violations"
     for line in promised:
         assert line in out
+
+
+def _block(heading: str) -> str:
+    found = re.search(rf"## {re.escape(heading)}\n.*?```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert found, f"README has no python block under {heading!r}"
+    return found.group(1)
+
+
+def test_test_authors_snippet_passes_under_pytest_asyncio_strict(tmp_path: Path) -> None:
+    (tmp_path / "test_gateway.py").write_text(_block("For test authors"), encoding="utf-8")
+    proc = run_pytest(tmp_path, *ASYNCIO_STRICT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 passed" in proc.stdout

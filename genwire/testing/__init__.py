@@ -11,19 +11,6 @@
 
 from typing import TYPE_CHECKING, Any
 
-from .fakes import (
-    DEFAULT_WEBHOOK_SECRET,
-    Delivery,
-    FakeClipia,
-    FakeCliprise,
-    FakeJob,
-    FakeProvider,
-    FakeProviders,
-    Outcome,
-    RecordedRequest,
-    sample_media,
-)
-
 __all__ = [
     "DEFAULT_WEBHOOK_SECRET",
     "Delivery",
@@ -39,13 +26,30 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .fakes import (
+        DEFAULT_WEBHOOK_SECRET,
+        Delivery,
+        FakeClipia,
+        FakeCliprise,
+        FakeJob,
+        FakeProvider,
+        FakeProviders,
+        Outcome,
+        RecordedRequest,
+        sample_media,
+    )
     from .server import FakeServer
 
 
 def __getattr__(name: str) -> Any:
-    # http.server is slow to import: load the socket face only when asked for
+    # names load on first use: the pytest plugin imports this package in every pytest run
+    # of an environment with genwire installed, and http.server is slow to import
     if name == "FakeServer":
         from .server import FakeServer
 
         return FakeServer
+    if name in __all__:
+        from . import fakes
+
+        return getattr(fakes, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,47 +7,93 @@ Registered as the ``genwire`` pytest plugin, so once genwire is installed::
                                                    input={"prompt": "a fox"}))
         assert job.outputs
 
-    @pytest.mark.anyio
     async def test_generates_async(async_genwire_client, fake_providers):
         fake_providers.cliprise.fail_next(429, retry_after=0.01)
-        ...
+        job = await async_genwire_client.run(...)
 
-The clients poll and back off in milliseconds. ``async_genwire_client`` is an
-async fixture: tests using it need ``@pytest.mark.anyio`` (anyio ships with httpx).
-This module does not import Hypothesis.
+The clients poll and back off in milliseconds. All three fixtures are plain (sync)
+fixtures: the fakes run in process, so ``async_genwire_client`` needs no event loop
+to open or close and works under any async runner (pytest-asyncio in strict or auto
+mode, anyio with asyncio or trio). Mark async tests as your runner wants
+(``@pytest.mark.asyncio``, ``@pytest.mark.anyio``, or nothing in auto mode).
+
+Loading the plugin imports nothing but pytest: genwire, httpx and the fakes load
+when a test first asks for a fixture. This module does not import Hypothesis.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .._retry import PollPolicy, RetryPolicy
-from ..client import AsyncClient, Client
-from .fakes import FakeProviders
+if TYPE_CHECKING:
+    from .._retry import PollPolicy, RetryPolicy
+    from ..client import AsyncClient, Client
+    from .fakes import FakeProviders
+
+    FAST_POLL: PollPolicy
+    FAST_RETRY: RetryPolicy
 
 __all__ = ["FAST_POLL", "FAST_RETRY", "async_genwire_client", "fake_providers", "genwire_client"]
 
-FAST_POLL = PollPolicy(initial_interval=0.001, max_interval=0.01)
-FAST_RETRY = RetryPolicy(initial_delay=0.001, max_delay=0.01)
+
+def __getattr__(name: str) -> Any:
+    # FAST_POLL / FAST_RETRY are built on first use so that loading the plugin stays free
+    if name in ("FAST_POLL", "FAST_RETRY"):
+        return _fast()[name == "FAST_RETRY"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@cache
+def _fast() -> tuple[PollPolicy, RetryPolicy]:
+    from .._retry import PollPolicy, RetryPolicy
+
+    return PollPolicy(initial_interval=0.001, max_interval=0.01), RetryPolicy(initial_delay=0.001, max_delay=0.01)
 
 
 @pytest.fixture
 def fake_providers() -> FakeProviders:
     """Fresh fake Clipia and Cliprise servers (see ``genwire.testing.FakeProviders``)."""
+    from .fakes import FakeProviders
+
     return FakeProviders()
 
 
 @pytest.fixture
 def genwire_client(fake_providers: FakeProviders) -> Iterator[Client]:
     """A ``genwire.Client`` talking to ``fake_providers`` with their fake keys."""
-    with fake_providers.client(poll=FAST_POLL, retry=FAST_RETRY) as client:
+    poll, retry = _fast()
+    with fake_providers.client(poll=poll, retry=retry) as client:
         yield client
 
 
 @pytest.fixture
-async def async_genwire_client(fake_providers: FakeProviders) -> AsyncIterator[AsyncClient]:
-    """A ``genwire.AsyncClient`` talking to ``fake_providers`` (use with ``@pytest.mark.anyio``)."""
-    async with fake_providers.async_client(poll=FAST_POLL, retry=FAST_RETRY) as client:
+def async_genwire_client(fake_providers: FakeProviders) -> Iterator[AsyncClient]:
+    """A ``genwire.AsyncClient`` talking to ``fake_providers``, for a test on any async runner.
+
+    ``async with async_genwire_client:`` inside the test is allowed; the fixture closes the
+    client afterwards either way.
+    """
+    poll, retry = _fast()
+    client = fake_providers.async_client(poll=poll, retry=retry)
+    try:
         yield client
+    finally:
+        _aclose(client)
+
+
+def _aclose(client: AsyncClient) -> None:
+    """Close ``client`` outside any event loop: closing an in-process transport never waits,
+    so the coroutine finishes on its first step; anything else is run on a fresh loop."""
+    step = client.aclose()
+    try:
+        step.send(None)
+    except StopIteration:
+        return
+    step.close()
+    import asyncio
+
+    asyncio.run(client.aclose())

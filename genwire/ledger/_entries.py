@@ -1,0 +1,110 @@
+"""What the ledger holds: one entry per job, its state, and the events applied to it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from .._redact import redact_json
+from ..models import GenerationRequest, Job, JobStatus
+
+__all__ = ["LedgerEntry", "LedgerEvent", "LedgerState", "RANK", "TERMINAL_STATES", "state_of"]
+
+
+class LedgerState(str, Enum):
+    """Where a ledger entry is. The job statuses, plus three of the ledger's own:
+
+    ``submitting``: the intent is recorded and the submit may be on the wire;
+    ``uncertain``: a submit to a provider without idempotency may have created a job
+    that no reply named (never resent: an operator decides, see ``Ledger.attach``);
+    ``rejected``: the provider certainly created no job.
+    """
+
+    SUBMITTING = "submitting"
+    UNCERTAIN = "uncertain"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset({LedgerState.SUCCEEDED, LedgerState.FAILED, LedgerState.CANCELED, LedgerState.REJECTED})
+
+#: transitions only go up this order; terminal states share the top rank, so none replaces another
+RANK: dict[LedgerState, int] = {
+    LedgerState.SUBMITTING: 0,
+    LedgerState.UNCERTAIN: 1,
+    LedgerState.QUEUED: 2,
+    LedgerState.RUNNING: 3,
+    LedgerState.SUCCEEDED: 4,
+    LedgerState.FAILED: 4,
+    LedgerState.CANCELED: 4,
+    LedgerState.REJECTED: 4,
+}
+TERMINAL_RANK = 4
+
+
+def state_of(status: JobStatus) -> LedgerState:
+    return LedgerState(status.value)
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One applied transition: the state reached, who reported it (``submit``, ``poll``,
+    ``wait``, ``webhook``, ``reconcile``, ``operator``) and when (Unix seconds)."""
+
+    ref: str
+    state: LedgerState
+    source: str
+    at: float
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One job as the ledger knows it. ``ref`` is the local reference, known before the
+    provider's id; ``job`` is the last ``Job`` seen (None until the provider accepted)."""
+
+    ref: str
+    provider: str
+    model: str
+    task: str | None
+    request: GenerationRequest
+    idempotency_key: str
+    provider_id: str | None
+    state: LedgerState
+    job: Job | None
+    cost: float | None
+    error: str | None
+    created_at: float
+    updated_at: float
+    lease_owner: str | None
+    lease_until: float | None
+    version: int
+
+    @property
+    def done(self) -> bool:
+        return self.state.is_terminal
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view for operators; credential-like values are masked."""
+        request = redact_json(json.loads(self.request.model_dump_json()))
+        job = redact_json(json.loads(self.job.model_dump_json())) if self.job is not None else None
+        return {
+            "ref": self.ref, "provider": self.provider, "model": self.model, "task": self.task,
+            "state": self.state.value, "provider_id": self.provider_id, "idempotency_key": self.idempotency_key,
+            "cost": self.cost, "error": self.error, "created_at": self.created_at, "updated_at": self.updated_at,
+            "lease_owner": self.lease_owner, "lease_until": self.lease_until, "version": self.version,
+            "request": request, "job": job,
+        }
+
+    def __repr__(self) -> str:
+        return (f"LedgerEntry(ref={self.ref!r}, provider={self.provider!r}, model={self.model!r}, "
+                f"state={self.state.value!r}, provider_id={self.provider_id!r})")

@@ -1,0 +1,150 @@
+"""Reconcile: bring every open ledger entry up to date, safely from many hosts at once.
+
+Each round claims entries (leases), so one worker polls a job per round. What is
+done with an entry:
+
+* it has a provider id: poll it once with the client's shared retry policy and apply
+  what the provider says;
+* it has none and the provider takes idempotency keys (Clipia): submit it again with
+  the same key; the provider answers with the job the first attempt created, if it
+  did, so nothing is charged twice;
+* it has none and the provider has no idempotency (Cliprise): mark it ``uncertain``
+  with what an operator needs to find the job; it is never resent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .._policy import refresh_flow
+from ..errors import GenwireError, MalformedResponseError, SubmissionUncertainError
+from ..models import Job, JobStatus
+from ._entries import LedgerEntry, LedgerState
+from ._ledger import ApplyOutcome, Ledger
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["Change", "ReconcileReport", "reconcile"]
+
+_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry reconcile moved: from which state to which, and how."""
+
+    ref: str
+    provider: str
+    provider_id: str | None
+    before: str
+    after: str
+    action: str  # "poll", "resubmit" or "uncertain"
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconcile run did."""
+
+    claimed: int = 0
+    unchanged: int = 0
+    changes: list[Change] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claimed": self.claimed, "unchanged": self.unchanged,
+                "changes": [vars(c) for c in self.changes],
+                "errors": [{"ref": ref, "error": message} for ref, message in self.errors]}
+
+    def summary(self) -> str:
+        actions: dict[str, int] = {}
+        for change in self.changes:
+            actions[change.action] = actions.get(change.action, 0) + 1
+        done = ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "nothing changed"
+        return f"claimed {self.claimed}: {done}, {self.unchanged} unchanged, {len(self.errors)} errors"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def uncertain_message(entry: LedgerEntry, error: str | None = None) -> str:
+    """What an operator needs to resolve an uncertain submit."""
+    error = error or entry.error
+    earlier = f" The submit failed with: {error}." if error else ""
+    return (f"The submit of {entry.provider}/{entry.model} at {_iso(entry.created_at)} got no reply naming a job; "
+            f"{entry.provider} has no idempotency keys, so genwire will not send it again.{earlier} "
+            f"Look for a job created around then in the provider's dashboard or your callback logs, then run "
+            f"`genwire jobs attach {entry.ref} JOB_ID`, or `genwire jobs abandon {entry.ref}` if none was created.")
+
+
+def _poll(ledger: Ledger, client: Client, entry: LedgerEntry, report: ReconcileReport) -> None:
+    assert entry.provider_id is not None
+    job = entry.job or Job(provider=entry.provider, model=entry.model, task=entry.task, id=entry.provider_id,
+                           status=JobStatus(entry.state.value))
+    adapter = client._adapter(entry.provider)
+    new: Job = client._drive(refresh_flow(adapter, job, client.retry, client._random))
+    if ledger.apply(new, source="reconcile") is ApplyOutcome.APPLIED:
+        report.changes.append(Change(entry.ref, entry.provider, entry.provider_id, entry.state.value,
+                                     new.status.value, "poll"))
+    else:
+        report.unchanged += 1
+
+
+def _resubmit(ledger: Ledger, client: Client, entry: LedgerEntry, report: ReconcileReport) -> None:
+    request = entry.request.model_copy(update={
+        "provider": entry.provider, "model": entry.model, "family": None,
+        "task": entry.task or entry.request.task, "idempotency_key": entry.idempotency_key})
+    try:
+        job: Job = client._drive(client._submit_flow(request, record=False))
+    except (SubmissionUncertainError, MalformedResponseError) as err:
+        ledger.note_error(entry.ref, str(err))
+        raise
+    except GenwireError as err:
+        ledger.record_rejected(entry.ref, str(err), source="reconcile")
+        report.changes.append(Change(entry.ref, entry.provider, None, entry.state.value,
+                                     LedgerState.REJECTED.value, "resubmit"))
+        return
+    if ledger.record_accepted(entry.ref, job, source="reconcile") is ApplyOutcome.APPLIED:
+        report.changes.append(Change(entry.ref, entry.provider, job.id, entry.state.value, job.status.value,
+                                     "resubmit"))
+    else:
+        report.unchanged += 1
+
+
+def _drive_one(ledger: Ledger, client: Client, entry: LedgerEntry, report: ReconcileReport) -> None:
+    if entry.provider_id is not None:
+        _poll(ledger, client, entry, report)
+    elif client._adapter(entry.provider).submit_replay_safe:
+        _resubmit(ledger, client, entry, report)
+    else:
+        ledger.record_uncertain(entry.ref, uncertain_message(entry), source="reconcile")
+        report.changes.append(Change(entry.ref, entry.provider, None, entry.state.value,
+                                     LedgerState.UNCERTAIN.value, "uncertain"))
+
+
+def reconcile(ledger: Ledger, client: Client, *, older_than: float = 60.0, limit: int = 500,
+              lease: float = 300.0) -> ReconcileReport:
+    """Drive up to ``limit`` open entries not heard of for ``older_than`` seconds.
+
+    Entries are claimed in batches and released as they are done, so several
+    reconcilers (threads, processes, hosts) share the work without polling a job
+    twice in a round. A failure on one entry is reported and the run goes on.
+    """
+    report = ReconcileReport()
+    before = ledger._clock() - older_than  # fixed for the run: a released entry is not taken again
+    while report.claimed < limit:
+        batch = ledger.claim(updated_before=before, limit=min(_BATCH, limit - report.claimed), lease=lease)
+        if not batch:
+            break
+        report.claimed += len(batch)
+        for entry in batch:
+            try:
+                _drive_one(ledger, client, entry, report)
+            except GenwireError as err:
+                report.errors.append((entry.ref, str(err)))
+            finally:
+                ledger.release(entry.ref)
+    return report

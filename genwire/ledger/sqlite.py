@@ -1,0 +1,111 @@
+"""The SQLite ledger: the embedded default, safe for several processes on one host.
+
+WAL mode (readers never block the writer); every write is a ``BEGIN IMMEDIATE``
+transaction, so writers queue on the database lock (``busy_timeout``) instead of
+failing half way. One connection per thread. ``synchronous`` is ``FULL`` by
+default (a committed write survives power loss); ``?synchronous=normal`` trades
+that for speed and still survives a killed process.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..errors import ConfigurationError
+from ._ledger import DEFAULT_INTENT_LEASE, Ledger, Tx
+
+__all__ = ["SQLiteLedger"]
+
+_SYNCHRONOUS = ("full", "normal", "extra")
+
+
+class _SQLiteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._conn.execute(sql, tuple(params)).rowcount
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._conn.execute(sql, tuple(params)).fetchall())
+
+
+def _path_of(url: str) -> tuple[Path, dict[str, str]]:
+    """``sqlite:///jobs.db`` (relative) or ``sqlite:////var/lib/gw/jobs.db`` (absolute)."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite" or parts.netloc or not parts.path.startswith("/") or len(parts.path) < 2:
+        raise ConfigurationError(f"a SQLite ledger URL looks like sqlite:///path/jobs.db, got {url!r}",
+                                 code="bad_ledger_url")
+    raw = parts.path[1:]
+    if raw == ":memory:":
+        raise ConfigurationError("an in-memory SQLite ledger would not be durable; name a file",
+                                 code="bad_ledger_url")
+    return Path(raw), dict(parse_qsl(parts.query))
+
+
+class SQLiteLedger(Ledger):
+    """A ledger in one SQLite file. ``open_ledger("sqlite:///jobs.db")``."""
+
+    _integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, url: str, *, intent_lease: float = DEFAULT_INTENT_LEASE, busy_timeout: float = 60.0,
+                 clock: Callable[[], float] | None = None) -> None:
+        super().__init__(url, intent_lease=intent_lease, **({"clock": clock} if clock else {}))
+        self.path, options = _path_of(url)
+        unknown = set(options) - {"synchronous"}
+        if unknown:
+            raise ConfigurationError(f"unknown SQLite ledger option(s): {', '.join(sorted(unknown))}",
+                                     code="bad_ledger_url")
+        self._synchronous = options.get("synchronous", "full").lower()
+        if self._synchronous not in _SYNCHRONOUS:
+            raise ConfigurationError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}", code="bad_ledger_url")
+        if not self.path.parent.is_dir():
+            raise ConfigurationError(f"the directory of the ledger {str(self.path)!r} does not exist",
+                                     code="bad_ledger_url")
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise ConfigurationError("the ledger is closed", code="closed")
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self, write: bool = True) -> Iterator[Tx]:
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _SQLiteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
