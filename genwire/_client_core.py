@@ -34,7 +34,7 @@ from .errors import (
     Violation,
 )
 from .models import Estimate, GenerationRequest, Job, JobStatus, Media, Unsupported
-from .webhooks import add_callback_token, new_callback_token
+from .webhooks import add_callback_token, bind_callback_url, new_callback_token
 
 if TYPE_CHECKING:
     from .ledger import Ledger
@@ -324,11 +324,14 @@ class _ClientCore:
         return WireResponse(resp.status_code, headers, body)
 
     # -- planning --------------------------------------------------------------------------
-    def _webhook_url(self, provider: str, url: str | None) -> str | None:
+    def _webhook_url(self, provider: str, url: str | None, ref: str | None = None) -> tuple[str | None, str | None]:
+        """The callback URL to send and the per-submit reference it is bound to (unsigned providers)."""
         token = self.callback_token
         if url is None or token is None or self._adapter(provider).signs_webhooks:
-            return url
-        return add_callback_token(url, token)
+            return url, None
+        if ref is None:
+            return add_callback_token(url, token), None
+        return bind_callback_url(url, token, ref), ref
 
     @staticmethod
     def _as_request(request: GenerationRequest | str, *, input: Mapping[str, Any] | None, task: str | None,
@@ -355,7 +358,7 @@ class _ClientCore:
             "task": task, "webhook_url": webhook_url, "idempotency_key": idempotency_key,
             "unsupported": unsupported})
 
-    def _plan_submit(self, request: GenerationRequest) -> list[SubmitPlan]:
+    def _plan_submit(self, request: GenerationRequest, idempotency_key: str | None = None) -> list[SubmitPlan]:
         """Validated plans, in the order to try; raises before the network on bad input or missing keys."""
         _check_request(request)
         fallback = request.family is not None
@@ -366,8 +369,9 @@ class _ClientCore:
             if fallback and provider not in self.__keys:
                 continue
             self._key(provider)
-            plans.append(SubmitPlan(self._adapter(provider), resolved, self.catalog.envelope(provider),
-                                    self._webhook_url(provider, request.webhook_url)))
+            # the callback URL is bound to this logical submit: its idempotency key is the reference
+            url, ref = self._webhook_url(provider, request.webhook_url, idempotency_key)
+            plans.append(SubmitPlan(self._adapter(provider), resolved, self.catalog.envelope(provider), url, ref))
         if not plans:
             raise ConfigurationError(f"no API key for any provider of family {request.family!r}",
                                      code="missing_key")
@@ -376,7 +380,7 @@ class _ClientCore:
     def _submit_flow(self, request: GenerationRequest, *, record: bool = True) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
-        plans = self._plan_submit(request)
+        plans = self._plan_submit(request, key)
         flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None),
                           self._sandboxed)
         if record and self.ledger is not None:

@@ -24,7 +24,7 @@ import httpx
 from ._client_core import DEFAULT_TIMEOUT, KEY_EXTENSION, _ClientCore, origin_of
 from ._gate import AsyncGate, SyncGate
 from ._options import check_transport
-from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
+from ._policy import Notify, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from ._redact import strip_query_secrets
 from ._retry import PollPolicy, RetryPolicy
 from .adapters.base import WireRequest, WireResponse
@@ -176,6 +176,15 @@ class Client(_ClientCore):
                                           "poll"))
 
     result = status
+
+    def confirm(self, job: Job) -> Job:
+        """The provider's own word on ``job``: one status poll, whatever the job claims.
+
+        The safe default for a delivery from a provider that does not sign webhooks
+        (Cliprise): act on the confirmed job, not on the delivery.
+        """
+        flow = confirm_flow(self._adapter(job.provider), job, self.retry, self._random)
+        return self._drive(self._recorded(flow, "poll"))  # type: ignore[no-any-return]
 
     def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
              on_update: OnUpdate | None = None) -> Job:
@@ -348,6 +357,11 @@ class AsyncClient(_ClientCore):
             refresh_flow(adapter, job, self.retry, self._random), "poll"))
 
     result = status
+
+    async def confirm(self, job: Job) -> Job:
+        """The provider's own word on ``job``: one status poll (see ``Client.confirm``)."""
+        flow = confirm_flow(self._adapter(job.provider), job, self.retry, self._random)
+        return await self._drive(self._recorded(flow, "poll"))  # type: ignore[no-any-return]
 
     async def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
                    on_update: OnUpdate | None = None) -> Job:
