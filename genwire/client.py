@@ -39,6 +39,7 @@ OnUpdate = Callable[[Job], Any]
 logger = logging.getLogger("genwire")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
+_GATE_TIMEOUT = "no request slot came free before the deadline (max_in_flight requests were in flight)"
 
 
 class Client(_ClientCore):
@@ -116,10 +117,20 @@ class Client(_ClientCore):
         self._check_open(self._http.is_closed)
         failure: TransportFailure | None = None
         try:
-            outgoing = self._http_request(provider, request, timeout)
-            with self._gate:
-                resp = self._http.send(outgoing)
-                body = resp.read()
+            if timeout is None:
+                with self._gate:
+                    resp = self._http.send(self._http_request(provider, request))
+                    body = resp.read()
+            else:  # inside a wait: queueing for the gate counts against the time left too
+                queued = time.monotonic()
+                if not self._gate.enter_within(timeout):
+                    raise TransportFailure(_GATE_TIMEOUT, reached=False, timeout=True)
+                try:
+                    left = timeout - (time.monotonic() - queued)
+                    resp = self._http.send(self._http_request(provider, request, left))
+                    body = resp.read()
+                finally:
+                    self._gate.leave()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
@@ -305,10 +316,20 @@ class AsyncClient(_ClientCore):
         self._check_open(self._http.is_closed)
         failure: TransportFailure | None = None
         try:
-            outgoing = self._http_request(provider, request, timeout)
-            async with self._gate:
-                resp = await self._http.send(outgoing)
-                body = await resp.aread()
+            if timeout is None:
+                async with self._gate:
+                    resp = await self._http.send(self._http_request(provider, request))
+                    body = await resp.aread()
+            else:
+                queued = time.monotonic()
+                if not await self._gate.enter_within(timeout):
+                    raise TransportFailure(_GATE_TIMEOUT, reached=False, timeout=True)
+                try:
+                    left = timeout - (time.monotonic() - queued)
+                    resp = await self._http.send(self._http_request(provider, request, left))
+                    body = await resp.aread()
+                finally:
+                    self._gate.leave()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
