@@ -11,7 +11,8 @@ Every logical submit is counted on the provider side, and the report says:
 
 * lost: the provider created a job, but the caller got neither a ``Job`` with its
   id nor a ``SubmissionUncertainError`` naming the idempotency key (must be 0);
-* duplicate charges: a logical submit that created more than one job at a provider (0);
+* duplicate charges: a logical submit that created more than one job (at one provider, or
+  across both for a family request that fell back) (0);
 * wait overruns: ``wait(timeout=T)`` that took longer than T + 0.25 s (0);
 * wrong final states: a wait that returned ``succeeded`` for a job the provider
   did not finish successfully (0); foreign exceptions: anything not a ``GenwireError`` (0).
@@ -54,6 +55,7 @@ from genwire import (
 OVERRUN_MARGIN = 0.25
 KEYS = {"clipia": "clipia_live_soak_key_01", "cliprise": "cliprise/soak+key=02"}
 MODELS = {"clipia": "nano-banana-2", "cliprise": "nano-banana"}
+FAMILY = "nano-banana-2"  # offered by both providers
 FAULTS = ("refused", "lost_reply", "rate_limited", "5xx_before", "5xx_after", "truncated", "malformed",
           "unknown_status", "slow")
 _LOGICAL = re.compile(rb"soak-(\d+)-")
@@ -216,15 +218,33 @@ class AsyncFaults(httpx.AsyncBaseTransport):
 
 @dataclass
 class Outcome:
+    """What the caller got for one logical submit, kept small (no exceptions, tracebacks or Jobs:
+    holding 10,000 of those makes the collector's full passes, and so the waits, slow)."""
+
     provider: str
     logical: int
-    job: Job | None = None
-    uncertain: SubmissionUncertainError | None = None
-    submit_error: GenwireError | None = None
-    final: Job | None = None
-    wait_error: GenwireError | None = None
+    job_id: str | None = None
+    uncertain_key: str | None = None
+    uncertain_provider: str | None = None
+    submit_error: str | None = None
+    final_status: str | None = None
+    wait_error: str | None = None
     wait_seconds: float = 0.0
-    foreign: BaseException | None = None
+    foreign: str | None = None
+
+    def submitted(self, job: Job) -> None:
+        self.job_id = job.id
+
+    def refused(self, err: GenwireError) -> None:
+        if isinstance(err, SubmissionUncertainError):
+            self.uncertain_key, self.uncertain_provider = err.idempotency_key, err.provider
+        else:
+            self.submit_error = type(err).__name__
+
+    def ended(self, final: Job | None, err: GenwireError | None, seconds: float) -> None:
+        self.final_status = final.status.value if final is not None else None
+        self.wait_error = type(err).__name__ if err is not None else None
+        self.wait_seconds = seconds
 
 
 @dataclass
@@ -261,11 +281,15 @@ class Report:
 
 
 def _request(provider: str, logical: int) -> GenerationRequest:
-    return GenerationRequest(provider=provider, model=MODELS[provider], input={"prompt": f"soak-{logical}-x"})
+    prompt = {"prompt": f"soak-{logical}-x"}
+    if provider == "family":  # Cliprise first, so a fallback after an uncertain generate would show
+        return GenerationRequest(family=FAMILY, task="text-to-image", input=prompt)
+    return GenerationRequest(provider=provider, model=MODELS[provider], input=prompt)
 
 
 def _options(wait_timeout: float) -> dict[str, Any]:
     return {"api_keys": KEYS, "catalog": Catalog.default(), "timeout": min(0.2, wait_timeout / 2),
+            "providers": ["cliprise", "clipia"],
             "poll": PollPolicy(initial_interval=0.002, max_interval=0.01, max_consecutive_failures=6),
             "retry": RetryPolicy(max_retries=3, initial_delay=0.001, max_delay=0.01)}
 
@@ -273,24 +297,24 @@ def _options(wait_timeout: float) -> dict[str, Any]:
 def _one_sync(client: Client, provider: str, logical: int, wait_timeout: float) -> Outcome:
     out = Outcome(provider, logical)
     try:
-        out.job = client.submit(_request(provider, logical))
-    except SubmissionUncertainError as err:
-        out.uncertain = err
-        return out
+        job = client.submit(_request(provider, logical))
     except GenwireError as err:
-        out.submit_error = err
+        out.refused(err)
         return out
     except Exception as exc:  # counted, never hidden
-        out.foreign = exc
+        out.foreign = repr(exc)
         return out
+    out.submitted(job)
     started = time.monotonic()
+    final: Job | None = None
+    failed: GenwireError | None = None
     try:
-        out.final = client.wait(out.job, timeout=wait_timeout)
+        final = client.wait(job, timeout=wait_timeout)
     except GenwireError as err:
-        out.wait_error = err
+        failed = err
     except Exception as exc:
-        out.foreign = exc
-    out.wait_seconds = time.monotonic() - started
+        out.foreign = repr(exc)
+    out.ended(final, failed, time.monotonic() - started)
     return out
 
 
@@ -299,32 +323,33 @@ async def _one_async(client: AsyncClient, provider: str, logical: int, wait_time
     out = Outcome(provider, logical)
     async with gate:
         try:
-            out.job = await client.submit(_request(provider, logical))
-        except SubmissionUncertainError as err:
-            out.uncertain = err
-            return out
+            job = await client.submit(_request(provider, logical))
         except GenwireError as err:
-            out.submit_error = err
+            out.refused(err)
             return out
         except Exception as exc:
-            out.foreign = exc
+            out.foreign = repr(exc)
             return out
+        out.submitted(job)
         started = time.monotonic()
+        final: Job | None = None
+        failed: GenwireError | None = None
         try:
-            out.final = await client.wait(out.job, timeout=wait_timeout)
+            final = await client.wait(job, timeout=wait_timeout)
         except GenwireError as err:
-            out.wait_error = err
+            failed = err
         except Exception as exc:
-            out.foreign = exc
-        out.wait_seconds = time.monotonic() - started
+            out.foreign = repr(exc)
+        out.ended(final, failed, time.monotonic() - started)
     return out
 
 
 def run_soak(jobs: int, *, seed: int = 1, fault_rate: float = 0.12, wait_timeout: float = 0.5,
-             concurrency: int = 64) -> Report:
+             concurrency: int = 32) -> Report:
     """``jobs`` logical submits (half through ``Client``, half through ``AsyncClient``, both providers)."""
     providers = Providers(random.Random(seed), fault_rate, slow_delay=wait_timeout * 3)
-    plan = [("clipia" if i % 2 else "cliprise", i) for i in range(jobs)]
+    # every fifth logical job names a family both providers offer; the rest a provider model
+    plan = [("family" if i % 5 == 4 else "clipia" if i % 2 else "cliprise", i) for i in range(jobs)]
     sync_part, async_part = plan[: jobs // 2], plan[jobs // 2:]
     started = time.monotonic()
     outcomes: list[Outcome] = []
@@ -346,28 +371,30 @@ def _report(providers: Providers, outcomes: list[Outcome], wait_timeout: float, 
     worst = -wait_timeout
     counts: dict[str, int] = {}
     for out in outcomes:
-        created = providers.created.get((out.provider, out.logical), [])
+        # a family job may land at either provider: count its charges across both
+        targets = ("clipia", "cliprise") if out.provider == "family" else (out.provider,)
+        created = [job for p in targets for job in providers.created.get((p, out.logical), [])]
         duplicates += len(created) > 1
-        recovered = (out.job is not None and out.job.id in created) or (
-            out.uncertain is not None and bool(out.uncertain.idempotency_key)
-            and out.uncertain.provider == out.provider
-            and (out.provider != "clipia"
-                 or out.uncertain.idempotency_key in providers.keys_seen.get((out.provider, out.logical), set())))
+        keys_seen = providers.keys_seen.get(("clipia", out.logical), set())
+        recovered = (out.job_id is not None and out.job_id in created) or (
+            bool(out.uncertain_key) and out.uncertain_provider in targets
+            and (out.uncertain_provider != "clipia" or out.uncertain_key in keys_seen))
         if created and not recovered:
             lost += 1
         if out.foreign is not None:
             foreign += 1
-        if out.job is not None:
+        if out.job_id is not None:
             overrun = out.wait_seconds - wait_timeout
             worst = max(worst, overrun)
             overruns += overrun > OVERRUN_MARGIN
-        if out.final is not None and out.final.status is JobStatus.SUCCEEDED:
-            sim = providers.jobs.get(out.final.id)
+        if out.final_status == JobStatus.SUCCEEDED.value:
+            sim = providers.jobs.get(out.job_id or "")
             wrong += sim is None or sim.status != "succeed"
-        kind = ("uncertain" if out.uncertain else "refused" if out.submit_error else "foreign" if out.foreign
-                else "succeeded" if out.final else "failed" if isinstance(out.wait_error, JobFailedError)
-                else "wait_timeout" if isinstance(out.wait_error, WaitTimeoutError)
-                else f"poll_gave_up:{type(out.wait_error).__name__}")
+        kind = ("uncertain" if out.uncertain_key else f"refused:{out.submit_error}" if out.submit_error
+                else "foreign" if out.foreign else "succeeded" if out.final_status
+                else "failed" if out.wait_error == JobFailedError.__name__
+                else "wait_timeout" if out.wait_error == WaitTimeoutError.__name__
+                else f"poll_gave_up:{out.wait_error}")
         counts[kind] = counts.get(kind, 0) + 1
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return Report(len(outcomes), providers.requests, dict(providers.faults), lost, duplicates, overruns, worst,

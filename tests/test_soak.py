@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import pytest
-
 
 def load_soak() -> ModuleType:
     path = Path(__file__).resolve().parent.parent / "bench" / "soak.py"
@@ -20,10 +18,9 @@ def load_soak() -> ModuleType:
     return module
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_seeded_fault_soak_loses_nothing_charges_once_and_keeps_every_deadline() -> None:
     soak = load_soak()
-    report = soak.run_soak(500, seed=7, fault_rate=0.12, wait_timeout=0.4)
+    report = soak.run_soak(500, seed=7, fault_rate=0.12, wait_timeout=0.4, concurrency=16)
     assert sum(report.faults.values()) >= 0.1 * report.requests
     assert (report.lost, report.duplicate_charges, report.wait_overruns) == (0, 0, 0), report.lines()
     assert (report.wrong_final_states, report.foreign_exceptions) == (0, 0), report.lines()
