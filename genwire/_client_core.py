@@ -34,7 +34,6 @@ from .errors import (
     Violation,
 )
 from .models import Estimate, GenerationRequest, Job, JobStatus, Media, Unsupported
-from .webhooks import add_callback_token, bind_callback_url, new_callback_token
 
 if TYPE_CHECKING:
     from .ledger import Ledger
@@ -208,7 +207,11 @@ class _ClientCore:
         if isinstance(self.max_in_flight, bool) or not isinstance(self.max_in_flight, int) or self.max_in_flight < 1:
             raise ConfigurationError(f"max_in_flight must be a whole number >= 1; got {max_in_flight!r}",
                                      code="invalid_max_in_flight")
-        token = new_callback_token() if callback_token is True else (callback_token or None)
+        if callback_token is True:
+            from .webhooks import new_callback_token  # webhook code stays off the plain client path
+
+            callback_token = new_callback_token()
+        token = callback_token or None
         self.__callback_token = _Keys({"callback_token": token}) if token else None
         self._clock = clock
         self._random = random
@@ -329,6 +332,8 @@ class _ClientCore:
         token = self.callback_token
         if url is None or token is None or self._adapter(provider).signs_webhooks:
             return url, None
+        from .webhooks import add_callback_token, bind_callback_url
+
         if ref is None:
             return add_callback_token(url, token), None
         return bind_callback_url(url, token, ref), ref

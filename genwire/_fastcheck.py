@@ -128,6 +128,8 @@ def _compile(schema: Any) -> Check:
         raise _Unsupported
     checks: list[Check] = []
     for key, value in schema.items():
+        if key == "type" and _implied_by_enum(value, schema.get("enum")):
+            continue  # the enum check already tests the type
         factory = _KEYWORDS.get(key)
         if factory is not None:
             checks.append(factory(value))
@@ -137,9 +139,34 @@ def _compile(schema: Any) -> Check:
         checks.append(_array(schema))
     if _OBJECT.intersection(schema):
         checks.append(_object(schema))
+    return _all(checks)
+
+
+def _implied_by_enum(kind: Any, values: Any) -> bool:
+    """``type`` is redundant beside an enum whose values all have that type."""
+    if not isinstance(values, list) or not values:
+        return False
+    if kind == "string":
+        return all(isinstance(v, str) for v in values)
+    if kind == "number":
+        return all(_is_number(v) for v in values)
+    return False
+
+
+def _all(checks: list[Check]) -> Check:
+    # unrolled for the common short lists: a generator per value costs more than the checks
+    if not checks:
+        return lambda v: True
     if len(checks) == 1:
         return checks[0]
-    return lambda v: all(c(v) for c in checks)
+    if len(checks) == 2:
+        a, b = checks
+        return lambda v: a(v) and b(v)
+    if len(checks) == 3:
+        a, b, c = checks
+        return lambda v: a(v) and b(v) and c(v)
+
+    return lambda v: all(check(v) for check in checks)
 
 
 def _array(schema: Mapping[str, Any]) -> Check:

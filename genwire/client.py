@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlencode
 
 import httpx
@@ -31,6 +31,9 @@ from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
 from .models import Account, Estimate, GenerationRequest, Job, Media, Unsupported
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
 
@@ -66,6 +69,8 @@ class Client(_ClientCore):
     * ``transport``: an ``httpx`` transport to send through (tests: ``httpx.MockTransport``).
     * ``callback_token``: a secret added to callback URLs of providers that do not sign
       webhooks (``True``: generate one; read it back from ``client.callback_token``).
+    * ``ledger``: a durable job ledger (``genwire.ledger``) or its URL
+      (``"sqlite:///jobs.db"``): submits and statuses are recorded in it.
     * ``clock``, ``random``: injectable time and jitter sources (tests).
     """
 
@@ -85,6 +90,7 @@ class Client(_ClientCore):
         trust_env: bool = True,
         transport: httpx.BaseTransport | None = None,
         callback_token: str | bool | None = None,
+        ledger: Ledger | str | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
@@ -92,7 +98,7 @@ class Client(_ClientCore):
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
                          max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
-                         callback_token=callback_token, clock=clock, random=random)
+                         callback_token=callback_token, ledger=ledger, clock=clock, random=random)
         if transport is not None:
             default, mounts = _KeyQueryTransport(transport), {}
         else:
@@ -283,6 +289,7 @@ class AsyncClient(_ClientCore):
         trust_env: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         callback_token: str | bool | None = None,
+        ledger: Ledger | str | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
@@ -290,7 +297,7 @@ class AsyncClient(_ClientCore):
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
                          max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
-                         callback_token=callback_token, clock=clock, random=random)
+                         callback_token=callback_token, ledger=ledger, clock=clock, random=random)
         if transport is not None:
             default, mounts = _AsyncKeyQueryTransport(transport), {}
         else:

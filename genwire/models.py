@@ -55,7 +55,8 @@ class JobStatus(str, Enum):
 
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+# validators are built on first use: a process pays only for the models it touches
+_FROZEN = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Media(BaseModel):
@@ -212,7 +213,7 @@ class GenerationRequest(BaseModel):
     target, a wrong type, an unknown field) raises ``InvalidInputError``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     provider: str | None = None
     model: str | None = None

@@ -52,10 +52,10 @@ def test_catalog_lookup_and_valid_input_load_no_http_client_pydantic_or_compiler
     assert not {"pydantic", "httpx"} & loaded
 
 
-def test_sync_submit_loads_neither_the_compiler_nor_asyncio() -> None:
+def test_sync_submit_loads_neither_the_compiler_nor_asyncio_nor_webhook_code() -> None:
     loaded = _loaded_after(SUBMIT)
     assert {m for m in loaded if COMPILE_ONLY.match(m)} == set()
-    assert "asyncio" not in loaded
+    assert not {"asyncio", "genwire.webhooks"} & loaded
 
 
 def test_explaining_invalid_input_loads_jsonschema_on_demand() -> None:

@@ -116,6 +116,12 @@ def test_compiled_check_agrees_with_jsonschema(kind: str, provider: str, model: 
         ({"type": "string", "pattern": "^a"}, "ba", False),
         ({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False}, {"b": 1}, False),
         ({"type": "object", "required": ["a"]}, {}, False),
+        ({"type": "string", "enum": ["a", "b"]}, 1, False),  # the type check folds into the enum's
+        ({"type": "number", "enum": [1, 2.5]}, True, False),
+        ({"type": "integer", "enum": [1, 2.5]}, 2.5, False),
+        ({"type": "string", "enum": ["a", 1]}, 1, False),
+        ({"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^a"}, "abcd", False),
+        ({"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^a"}, "abc", True),
     ],
 )
 def test_compiled_check_edge_cases_match_jsonschema(schema: dict[str, Any], instance: Any, valid: bool) -> None:
