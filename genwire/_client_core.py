@@ -219,12 +219,13 @@ class _ClientCore:
         #: the durable job ledger submits and statuses are recorded in (``genwire.ledger``), or None
         self.ledger: Ledger | None = None
         self._owns_ledger = isinstance(ledger, str)
-        if isinstance(ledger, str):
-            from .ledger import open_ledger
+        if ledger is not None:
+            from .ledger import Ledger, open_ledger
 
-            self.ledger = open_ledger(ledger)
-        elif ledger is not None:
-            self.ledger = ledger
+            if not isinstance(ledger, (str, Ledger)):
+                raise ConfigurationError(f"ledger must be a Ledger or a ledger URL, not {type(ledger).__name__}",
+                                         code="invalid_option")
+            self.ledger = open_ledger(ledger) if isinstance(ledger, str) else ledger
 
     def __repr__(self) -> str:
         configured = ", ".join(sorted(self.__keys)) or "none"

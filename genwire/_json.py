@@ -42,13 +42,21 @@ def _fix(value: Any) -> Any:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def loads(data: bytes | str) -> Any:
-    """Parse JSON strictly (see the module docs); ``ValueError`` for anything else."""
+    """Parse JSON strictly (see the module docs); ``ValueError`` (``UnicodeDecodeError``
+    included) for anything else."""
+    # what json.loads does with bytes, minus building a decoder per call
+    encoding = "utf-8" if isinstance(data, str) else json.detect_encoding(data)
+    text = data if isinstance(data, str) else data.decode(encoding, "surrogatepass")
     try:
-        value = json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise ValueError("the document is nested too deeply") from None
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if _SURROGATE_ESCAPE.search(raw) or (isinstance(data, str) and _SURROGATE.search(data)):
-        value = _fix(value)
-    return value
+    if isinstance(data, str) or encoding != "utf-8":
+        suspect = _SURROGATE.search(text) is not None or "\\u" in text
+    else:  # an escape, or raw surrogate bytes (0xED 0xA0-0xBF) let through by "surrogatepass"
+        suspect = _SURROGATE_ESCAPE.search(data) is not None or b"\xed" in data
+    return _fix(value) if suspect else value

@@ -131,6 +131,8 @@ NASTY = {
     "lone-surrogates": b'{"request_id":"r1","status":"COMPLETED","taskId":"t1","error":{"message":"\\udc00"},'
                        b'"output":{"images":[{"url":"https://m/\\ud800.png"}]},"fileURL":"https://m/\\ud800",'
                        b'"warnings":[{"parameter":"\\ud800","message":"\\ud800"}]}',
+    "raw-surrogate-bytes": b'{"request_id":"r1","taskId":"t1","status":"COMPLETED","fileURL":"https://m/\xed\xa0\x80",'
+                           b'"output":{"images":[{"url":"https://m/\xed\xa0\x80.png"}]}}',
     "overflow-float": b'{"request_id":"r1","status":"IN_PROGRESS","progress":1e999}',
     "nan": b'{"request_id":"r1","status":"IN_PROGRESS","progress":NaN}',
     "odd-dates": b'{"request_id":"r1","status":"COMPLETED","created_at":"9999-12-31T23:59:59-14:00",'

@@ -105,8 +105,9 @@ def read_json(resp: WireResponse, provider: str, what: str, job: Job | None = No
     deeply are refused; lone surrogates become U+FFFD (see ``genwire._json``): a
     ``Job`` holding either would not survive its own JSON round trip.
     """
+    body = resp.body
     try:
-        return loads(resp.body)
+        return loads(body)
     except (ValueError, UnicodeDecodeError):
         pass
     # raised outside the except block: no parser error (which holds the whole body) is chained

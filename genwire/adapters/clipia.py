@@ -211,12 +211,14 @@ class ClipiaAdapter:
             job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
                       status=JobStatus.QUEUED, warnings=resolved.warnings)
             raise malformed(self.name, f"submit: unknown status {raw!r}", resp, job)
-        return Job(
+        job = Job(
             provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id, status=status,
             queue_position=_integer(body.get("queue_position")), status_url=_url(body.get("status_url")),
             response_url=_url(body.get("response_url")), cost=as_credits(body.get("cost")),
-            warnings=resolved.warnings + _warnings(body), raw=redact_reply(body, resp.body),
+            warnings=resolved.warnings + _warnings(body),
         )
+        # raw is JSON just parsed (finite numbers only): set, not walked again by validation
+        return job.model_copy(update={"raw": redact_reply(body, resp.body)})
 
     # -- status and result ----------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:

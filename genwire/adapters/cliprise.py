@@ -91,8 +91,10 @@ class ClipriseAdapter:
         if not isinstance(task_id, str) or not task_id:
             err = malformed(self.name, "generate: no taskId (a task may still have been created)", resp)
             raise err
-        return Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
-                   status=JobStatus.QUEUED, warnings=resolved.warnings, raw=redact_reply(body, resp.body))
+        job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
+                  status=JobStatus.QUEUED, warnings=resolved.warnings)
+        # raw is JSON just parsed (finite numbers only): set, not walked again by validation
+        return job.model_copy(update={"raw": redact_reply(body, resp.body)})
 
     # -- status ----------------------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:

@@ -88,6 +88,8 @@ class LedgerEntry:
     lease_owner: str | None
     lease_until: float | None
     version: int
+    #: when the submit's first request went out; None: never sent (safe to send from reconcile)
+    sent_at: float | None = None
 
     @property
     def done(self) -> bool:
@@ -102,6 +104,7 @@ class LedgerEntry:
             "state": self.state.value, "provider_id": self.provider_id, "idempotency_key": self.idempotency_key,
             "cost": self.cost, "error": self.error, "created_at": self.created_at, "updated_at": self.updated_at,
             "lease_owner": self.lease_owner, "lease_until": self.lease_until, "version": self.version,
+            "sent_at": self.sent_at,
             "request": request, "job": job,
         }
 

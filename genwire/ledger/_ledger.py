@@ -151,6 +151,14 @@ class Ledger(ABC):
                  RANK[LedgerState.SUBMITTING], now, now, self.owner, now + self.intent_lease))
         return ref
 
+    def mark_sent(self, ref: str) -> bool:
+        """Record that the submit's first request is about to go out. False when this ledger's
+        owner no longer holds the entry (reconcile took it over): the caller must not send."""
+        with self._transaction() as tx:
+            return tx.execute("UPDATE genwire_jobs SET sent_at = COALESCE(sent_at, ?) "
+                              "WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
+                              (self._clock(), ref, self.owner)) == 1
+
     def retarget(self, ref: str, *, provider: str, model: str, task: str | None) -> None:
         """A family submit moved on to another provider (the last one certainly created no job)."""
         with self._transaction() as tx:
@@ -359,4 +367,5 @@ def _entry(row: Sequence[Any]) -> LedgerEntry:
         lease_owner=values["lease_owner"],
         lease_until=None if values["lease_until"] is None else float(values["lease_until"]),
         version=int(values["version"]),
+        sent_at=None if values["sent_at"] is None else float(values["sent_at"]),
     )

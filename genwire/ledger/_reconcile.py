@@ -5,11 +5,16 @@ done with an entry:
 
 * it has a provider id: poll it once with the client's shared retry policy and apply
   what the provider says;
+* it has none and its submit never went out (the process died first): submit it now;
 * it has none and the provider takes idempotency keys (Clipia): submit it again with
   the same key; the provider answers with the job the first attempt created, if it
   did, so nothing is charged twice;
-* it has none and the provider has no idempotency (Cliprise): mark it ``uncertain``
-  with what an operator needs to find the job; it is never resent.
+* it has none, its submit went out, and the provider has no idempotency (Cliprise):
+  mark it ``uncertain`` with what an operator needs to find the job; never resent.
+
+Every send is fenced: the first request of a submit is recorded before it goes out,
+and only by whoever holds the entry's lease, so a submitter and a reconciler never
+both send the same entry.
 """
 
 from __future__ import annotations
@@ -97,8 +102,10 @@ def _resubmit(ledger: Ledger, client: Client, entry: LedgerEntry, report: Reconc
     request = entry.request.model_copy(update={
         "provider": entry.provider, "model": entry.model, "family": None,
         "task": entry.task or entry.request.task, "idempotency_key": entry.idempotency_key})
+    from ._seam import fenced
+
     try:
-        job: Job = client._drive(client._submit_flow(request, record=False))
+        job: Job = client._drive(fenced(ledger, entry.ref, client._submit_flow(request, record=False)))
     except (SubmissionUncertainError, MalformedResponseError) as err:
         ledger.note_error(entry.ref, str(err))
         raise
@@ -117,7 +124,8 @@ def _resubmit(ledger: Ledger, client: Client, entry: LedgerEntry, report: Reconc
 def _drive_one(ledger: Ledger, client: Client, entry: LedgerEntry, report: ReconcileReport) -> None:
     if entry.provider_id is not None:
         _poll(ledger, client, entry, report)
-    elif client._adapter(entry.provider).submit_replay_safe:
+    elif entry.sent_at is None or client._adapter(entry.provider).submit_replay_safe:
+        # never sent (so never charged), or sent with a key the provider deduplicates on
         _resubmit(ledger, client, entry, report)
     else:
         ledger.record_uncertain(entry.ref, uncertain_message(entry), source="reconcile")

@@ -5,7 +5,9 @@ in one transaction, every migration above the stored version; a database written
 by a newer genwire (a version above ``SCHEMA_VERSION``) is refused rather than
 guessed at.
 
-``genwire_jobs``: one row per job, keyed by the local reference ``ref``.
+``genwire_jobs``: one row per job, keyed by the local reference ``ref``; the
+provider's id, state (and its rank: transitions only go up), the last ``Job``,
+cost, last error, the lease of whoever drives it, and when its submit first went out.
 ``genwire_events``: one row per applied transition, unique per (ref, state): a
 status is applied to a job at most once.
 """
@@ -16,7 +18,7 @@ __all__ = ["COLUMNS", "MIGRATIONS", "SCHEMA_VERSION"]
 
 #: the column order every SELECT of a job row uses
 COLUMNS = ("ref", "provider", "model", "task", "request", "idempotency_key", "provider_id", "state", "job",
-           "cost", "error", "created_at", "updated_at", "lease_owner", "lease_until", "version")
+           "cost", "error", "created_at", "updated_at", "lease_owner", "lease_until", "version", "sent_at")
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # version 1
@@ -50,6 +52,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (ref, state)
         )""",
     ),
+    # version 2: when the first request of a submit went out (NULL: nothing was ever sent,
+    # so reconcile may send it even to a provider without idempotency)
+    ("ALTER TABLE genwire_jobs ADD COLUMN sent_at DOUBLE PRECISION",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,7 @@ from ..models import GenerationRequest, Job
 from ._ledger import Ledger
 from ._reconcile import uncertain_message
 
-__all__ = ["recorded_submit", "recorded_updates"]
+__all__ = ["fence", "fenced", "recorded_submit", "recorded_updates"]
 
 T = TypeVar("T")
 
@@ -53,6 +53,31 @@ def _guard(job: Job | None, what: str, call: Callable[[], Any]) -> Any:
                           code="ledger_write_failed", job=job) from exc
 
 
+class _TakenOver(LedgerError):
+    """Reconcile took the entry over before this submit sent anything: it must not send."""
+
+
+def fence(ledger: Ledger, ref: str) -> Callable[[Effect], None]:
+    """An effect watcher that records the first request going out, and stops the flow
+    (``LedgerError``) if this process no longer holds the entry, so that nothing is
+    sent twice for one entry."""
+    sent = [False]
+
+    def seen(effect: Effect) -> None:
+        if isinstance(effect, Send) and not sent[0]:
+            if not _guard(None, "that the submit is going out", lambda: ledger.mark_sent(ref)):
+                raise _TakenOver(f"ledger entry {ref} was taken over by reconcile before it was sent; not sending",
+                                 code="ledger_taken_over")
+            sent[0] = True
+
+    return seen
+
+
+def fenced(ledger: Ledger, ref: str, inner: Flow[T]) -> Flow[T]:
+    """``inner`` with its first request recorded first (see ``fence``)."""
+    return (yield from _relay(inner, fence(ledger, ref)))
+
+
 def recorded_submit(ledger: Ledger, request: GenerationRequest, idempotency_key: str,
                     plans: Sequence[SubmitPlan], inner: Flow[Job]) -> Flow[Job]:
     """The submit flow with its intent recorded before the wire and its outcome after."""
@@ -62,8 +87,10 @@ def recorded_submit(ledger: Ledger, request: GenerationRequest, idempotency_key:
         idempotency_key=idempotency_key))
     by_provider = {plan.adapter.name: plan for plan in plans}
     current = [first.adapter.name]
+    going_out = fence(ledger, ref)
 
     def seen(effect: Effect) -> None:
+        going_out(effect)
         if isinstance(effect, Send) and effect.provider != current[0] and effect.provider in by_provider:
             plan = by_provider[effect.provider]
             current[0] = effect.provider
@@ -72,6 +99,8 @@ def recorded_submit(ledger: Ledger, request: GenerationRequest, idempotency_key:
 
     try:
         job = yield from _relay(inner, seen)
+    except _TakenOver:
+        raise
     except GenwireError as err:
         plan = by_provider.get(err.provider or current[0], by_provider[current[0]])
         text = str(err)

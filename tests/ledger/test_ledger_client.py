@@ -154,3 +154,21 @@ def test_a_ledger_url_is_opened_and_closed_by_the_client(tmp_path: Any) -> None:
         assert client.ledger is not None
         client.submit(IMAGE["clipia"])
         assert len(client.ledger.entries()) == 1
+
+
+@pytest.mark.parametrize(("sent", "state", "jobs"), [(False, LedgerState.QUEUED, 1), (True, LedgerState.UNCERTAIN, 0)],
+                         ids=["never-sent", "sent"])
+def test_reconcile_sends_a_cliprise_submit_only_if_it_never_went_out(
+        ledger_url: str, sent: bool, state: LedgerState, jobs: int) -> None:
+    from genwire.ledger import open_ledger
+
+    fakes = FakeProviders()
+    with open_ledger(ledger_url, intent_lease=0) as dead, open_ledger(ledger_url) as ledger:
+        ref = dead.record_intent(IMAGE["cliprise"], provider="cliprise", model="nano-banana", task="text-to-image",
+                                 idempotency_key="k")
+        if sent:
+            dead.mark_sent(ref)
+        with fakes.client(poll=POLL, retry=RETRY) as client:
+            ledger.reconcile(client, older_than=0)
+        entry = ledger.get(ref)
+        assert entry is not None and entry.state is state and len(fakes.cliprise.jobs) == jobs

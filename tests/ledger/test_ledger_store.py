@@ -219,3 +219,26 @@ def test_an_unreachable_postgres_is_a_configuration_error_without_the_password()
     with pytest.raises(ConfigurationError) as info:
         open_ledger("postgresql://gw:hunter2secret@127.0.0.1:1/jobs", connect_timeout=0.5)
     assert info.value.code == "ledger_unreachable" and "hunter2secret" not in str(info.value)
+
+
+def test_a_version_1_database_is_migrated_in_place(ledger_url: str) -> None:
+    with open_ledger(ledger_url) as ledger:
+        ref = accepted(ledger, "req-1")
+        with ledger._transaction() as tx:
+            tx.execute("ALTER TABLE genwire_jobs DROP COLUMN sent_at")
+            tx.execute("UPDATE genwire_schema SET version = 1")
+    with open_ledger(ledger_url) as migrated:
+        entry = migrated.get(ref)
+        assert migrated.schema_version() == SCHEMA_VERSION == 2
+        assert entry is not None and entry.provider_id == "req-1" and entry.sent_at is None
+
+
+def test_only_the_lease_holder_may_mark_a_submit_sent(ledger_url: str) -> None:
+    with open_ledger(ledger_url, intent_lease=0) as submitter, open_ledger(ledger_url) as reconciler:
+        ref = intent(submitter)
+        [claimed] = reconciler.claim(updated_before=reconciler._clock() + 1, limit=1, lease=60)
+        assert claimed.ref == ref
+        assert submitter.mark_sent(ref) is False
+        assert reconciler.mark_sent(ref) is True
+        entry = reconciler.get(ref)
+        assert entry is not None and entry.sent_at is not None

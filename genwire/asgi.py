@@ -1,0 +1,206 @@
+"""A webhook receiver for gateways: an ASGI app, no framework, that applies deliveries to a ledger.
+
+    from genwire.asgi import WebhookApp
+    app = WebhookApp(ledger, secrets={"clipia": CLIPIA_WEBHOOK_SECRET, "cliprise": CALLBACK_TOKEN},
+                     client=AsyncClient(...))          # for the confirming polls
+    # uvicorn gateway:app   (or mount it in Starlette/FastAPI: app.mount("/hooks", hooks))
+
+One route per provider in ``secrets``: ``POST {prefix}/clipia``, ``POST {prefix}/cliprise``.
+Each delivery is verified first (Clipia's signature; Cliprise's callback token);
+then:
+
+* a signed delivery is applied to the ledger and answered ``204``;
+* an unsigned one (Cliprise) is only a hint: the app answers ``202`` at once, then
+  polls the provider once and applies what the poll says, never the callback's claims;
+* a signed success that carries no outputs is completed by one poll likewise.
+
+Duplicates and late deliveries are answered 2xx and change nothing (the ledger applies
+each state once, forward only). A delivery for a job the ledger does not know (yet)
+is answered ``404``, so the provider delivers it again later; reconcile covers any
+delivery that never comes. Bad signatures and tokens get ``401``, unreadable bodies
+``400``, bodies over ``max_body`` bytes ``413``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._policy import refresh_flow
+from .adapters import ADAPTERS
+from .errors import ConfigurationError, GenwireError, WebhookVerificationError
+from .models import Job, JobStatus
+from .webhooks import DEFAULT_TOLERANCE, parse_webhook
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .client import AsyncClient
+    from .ledger import Ledger, LedgerEntry
+
+__all__ = ["WebhookApp"]
+
+logger = logging.getLogger("genwire.asgi")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+DEFAULT_MAX_BODY = 1 << 20
+
+
+async def _answer(send: Send, status: int, payload: Mapping[str, Any] | None = None) -> None:
+    body = json.dumps(payload).encode() if payload is not None else b""
+    headers = [(b"content-type", b"application/json")] if payload is not None else []
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("the client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class WebhookApp:
+    """The ASGI app. ``secrets`` maps each provider served to its webhook secret(s):
+    Clipia's signing secret, Cliprise's callback token (``None`` accepts any callback,
+    which is then only ever a prompt to poll). ``client`` (an ``AsyncClient``) makes
+    the confirming polls; it is required when an unsigned provider is served.
+    """
+
+    def __init__(self, ledger: Ledger, *, secrets: Mapping[str, str | Sequence[str] | None],
+                 client: AsyncClient | None = None, prefix: str = "", catalog: Catalog | None = None,
+                 max_body: int = DEFAULT_MAX_BODY, tolerance: float = DEFAULT_TOLERANCE) -> None:
+        unknown = sorted(set(secrets) - set(ADAPTERS))
+        if unknown:
+            raise ConfigurationError(f"no webhook route for unknown provider(s) {', '.join(unknown)}; "
+                                     f"known: {', '.join(ADAPTERS)}", code="unknown_provider")
+        for provider, secret in secrets.items():
+            if ADAPTERS[provider].signs_webhooks and not secret:
+                raise ConfigurationError(f"{provider} deliveries are signed: pass its webhook signing secret",
+                                         provider=provider)
+            if not ADAPTERS[provider].signs_webhooks and client is None:
+                raise ConfigurationError(f"{provider} callbacks are unsigned and must be confirmed by a poll: "
+                                         "pass client=AsyncClient(...)", provider=provider)
+        self.ledger = ledger
+        self.client = client
+        self.catalog = catalog if catalog is not None else (client.catalog if client is not None else None)
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.max_body = max_body
+        self.tolerance = tolerance
+        self._secrets = dict(secrets)
+        self._routes = {f"{self.prefix}/{provider}": provider for provider in secrets}
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"WebhookApp(routes={sorted(self._routes)})"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path, root = str(scope["path"]), str(scope.get("root_path", ""))
+        if root and path.startswith(root):  # mounted: route on the part below the mount point
+            path = path[len(root):]
+        provider = self._routes.get(path.rstrip("/"))
+        if provider is None:
+            await _answer(send, 404, {"error": "no such webhook route"})
+            return
+        if scope["method"] != "POST":
+            await send({"type": "http.response.start", "status": 405,
+                        "headers": [(b"allow", b"POST"), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        try:
+            body = await _read_body(receive, self.max_body)
+        except _TooLarge:
+            await _answer(send, 413, {"error": "the body is too large"})
+            return
+        except ConnectionError:
+            return
+        await self._deliver(provider, scope, body, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _deliver(self, provider: str, scope: Scope, body: bytes, send: Send) -> None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        try:
+            job = parse_webhook(provider, scope.get("headers", []), body, secret=self._secrets[provider],
+                                url=f"{scope['path']}?{query}", tolerance=self.tolerance, catalog=self.catalog)
+        except WebhookVerificationError as err:
+            status = 400 if err.code in ("malformed_payload", "invalid_body", "invalid_body_encoding") else 401
+            logger.info("%s delivery refused: %s", provider, err.code)
+            await _answer(send, status, {"error": err.code})
+            return
+        try:
+            entry = await asyncio.to_thread(self.ledger.find, provider, job.id)
+        except Exception:
+            logger.exception("ledger read failed for %s job %s", provider, job.id)
+            await _answer(send, 503, {"error": "ledger unavailable"})
+            return
+        if entry is None:
+            await _answer(send, 404, {"error": "unknown job"})
+            return
+        if ADAPTERS[provider].signs_webhooks and not _incomplete(job):
+            try:
+                outcome = await asyncio.to_thread(self.ledger.apply, job, source="webhook")
+            except Exception:
+                logger.exception("ledger write failed for %s job %s", provider, job.id)
+                await _answer(send, 503, {"error": "ledger unavailable"})
+                return
+            await _answer(send, 204 if outcome.value != "unknown" else 404)
+            return
+        await _answer(send, 202, {"confirming": job.id})  # answered; the poll runs after
+        await self._confirm(entry, job)
+
+    async def _confirm(self, entry: LedgerEntry, hint: Job) -> None:
+        """Poll the provider once and apply what it says (the delivery itself is not trusted)."""
+        if entry.done or self.client is None:
+            return
+        client = self.client
+        base = entry.job or Job(provider=entry.provider, model=entry.model, task=entry.task, id=hint.id,
+                                status=JobStatus(entry.state.value) if entry.state.value in _JOB_STATES
+                                else JobStatus.QUEUED)
+        try:
+            polled: Job = await client._drive(refresh_flow(client._adapter(entry.provider), base, client.retry,
+                                                           client._random))
+            await asyncio.to_thread(self.ledger.apply, polled, source="webhook")
+        except GenwireError as err:  # reconcile will get it
+            logger.warning("confirming poll of %s job %s failed: %s", entry.provider, hint.id, err)
+        except Exception:
+            logger.exception("confirming %s job %s failed", entry.provider, hint.id)
+
+
+_JOB_STATES = {s.value for s in JobStatus}
+
+
+def _incomplete(job: Job) -> bool:
+    """A success that names no outputs (a delivery without its payload): the poll completes it."""
+    return job.status is JobStatus.SUCCEEDED and not job.outputs
