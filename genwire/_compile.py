@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ._lint import lint_model, member
 from ._meta import MODEL_FILE_SCHEMA, PROVIDER_FILE_SCHEMA, VOCABULARY_FILE_SCHEMA
 from ._schema import input_schema, wire_schema
+from ._yaml import Loaded, YamlProblem, load_json_yaml
 from .errors import CatalogError
 
 __all__ = [
@@ -42,10 +43,13 @@ class Problem:
     model: str | None
     field: str
     message: str
+    #: 1-based line in ``file`` of the field (or of its nearest enclosing key), when known
+    line: int | None = None
 
     def __str__(self) -> str:
         model = f" model {self.model}" if self.model else ""
-        return f"{self.file}:{model} field {self.field}: {self.message}"
+        where = f"{self.file}:{self.line}:" if self.line is not None else f"{self.file}:"
+        return f"{where}{model} field {self.field}: {self.message}"
 
 
 @dataclass
@@ -55,20 +59,92 @@ class CompiledCatalog:
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _load_yaml(path: Path, problems: list[Problem], file: str | None = None, model: str | None = None) -> Any:
+def _load_yaml(path: Path, problems: list[Problem], file: str | None = None,
+               model: str | None = None) -> Loaded | None:
+    """The file's data and line marks, or None with the problem recorded (never an exception)."""
+    name = file or str(path)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problems.append(Problem(file or str(path), model, "$", f"not valid YAML: {exc}"))
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        problems.append(Problem(name, model, "$", "is a directory, not a YAML file"))
+        return None
+    except FileNotFoundError:
+        problems.append(Problem(name, model, "$", "cannot be read: no such file (a dangling symlink?)"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(name, model, "$", f"cannot be read: {exc.strerror or exc}"))
+        return None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(name, model, "$", f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+        return None
+    try:
+        return load_json_yaml(text)
+    except YamlProblem as exc:
+        problems.append(Problem(name, model, "$", exc.message, exc.line))
         return None
 
 
+_STEP = re.compile(r"\.([^.\[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
+
+
+def _steps(path: str) -> tuple[str | int, ...] | None:
+    """``$.tasks['a-b'].params.x[0]`` -> ("tasks", "a-b", "params", "x", 0); None if unparsable."""
+    if not path.startswith("$"):
+        return None
+    out: list[str | int] = []
+    at = 1
+    while at < len(path):
+        found = _STEP.match(path, at)
+        if found is None:
+            return None
+        plain, quoted, index = found.groups()
+        out.append(int(index) if index is not None else plain if plain is not None else
+                   re.sub(r"\\(.)", r"\1", quoted))
+        at = found.end()
+    return tuple(out)
+
+
+def _in_file(raw: Any, steps: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Where a compiled-entry path was written: a task parameter inherited from the model's
+    ``params`` is reported there, not under a task that does not spell it out."""
+    if len(steps) >= 4 and steps[0] == "tasks" and steps[2] == "params" and isinstance(raw, Mapping):
+        task = (raw.get("tasks") or {}).get(steps[1])
+        own = (task or {}).get("params") if isinstance(task, Mapping) else None
+        if not (isinstance(own, Mapping) and steps[3] in own) and steps[3] in (raw.get("params") or {}):
+            return ("params", *steps[3:])
+    return steps
+
+
+def _spell(steps: tuple[str | int, ...]) -> str:
+    return "$" + "".join(f"[{s}]" if isinstance(s, int) else member(s) for s in steps)
+
+
+def _problem(file: str, model: str | None, path: str, message: str, loaded: Loaded | None) -> Problem:
+    """A problem at a JSON path of a model's data, moved to where the file wrote it, with its line."""
+    steps = _steps(path)
+    if loaded is None or steps is None:
+        return Problem(file, model, path, message)
+    where = _in_file(loaded.data, steps)
+    return Problem(file, model, _spell(where) if where != steps else path, message, loaded.line_of(where))
+
+
 def _check(schema: Mapping[str, Any], data: Any, file: str, model: str | None,
-           problems: list[Problem]) -> bool:
-    found = [where for err in Draft202012Validator(schema).iter_errors(data) for where in _locate(err)]
+           problems: list[Problem], loaded: Loaded | None = None) -> bool:
+    found = [where for err in _validator(id(schema), schema).iter_errors(data) for where in _locate(err)]
     for path, message in sorted(found):
-        problems.append(Problem(file, model, path, message))
+        problems.append(_problem(file, model, path, message, loaded))
     return not found
+
+
+_VALIDATORS: dict[int, Draft202012Validator] = {}
+
+
+def _validator(key: int, schema: Mapping[str, Any]) -> Draft202012Validator:
+    # the meta-schemas are module constants: one validator each, not one per file
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        validator = _VALIDATORS[key] = Draft202012Validator(schema)
+    return validator
 
 
 def _locate(err: ValidationError) -> list[tuple[str, str]]:
@@ -135,12 +211,12 @@ def _resolve_model(provider: str, raw: dict[str, Any]) -> dict[str, Any]:
 
 def read_vocabulary(path: Path) -> dict[str, Any]:
     problems: list[Problem] = []
-    data = _load_yaml(path, problems)
-    if data is not None:
-        _check(VOCABULARY_FILE_SCHEMA, data, str(path), None, problems)
-    if problems:
-        raise CatalogError("\n".join(map(str, problems)), file=str(path))
-    return dict(data)
+    loaded = _load_yaml(path, problems)
+    if loaded is not None:
+        _check(VOCABULARY_FILE_SCHEMA, loaded.data, str(path), None, problems, loaded)
+    if problems or loaded is None:
+        raise CatalogError("\n".join(map(str, problems)), file=str(path), line=problems[0].line if problems else None)
+    return dict(loaded.data)
 
 
 def compile_catalog(
@@ -166,7 +242,7 @@ def compile_catalog(
             return str(p)
 
     vocab_path = root / "vocabulary.yaml"
-    if vocab_path.exists():
+    if vocab_path.exists() or vocab_path.is_symlink():
         vocab = read_vocabulary(vocab_path)
     elif vocabulary is not None:
         vocab = dict(vocabulary)
@@ -180,12 +256,13 @@ def compile_catalog(
     for provider_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         provider = provider_dir.name
         settings = provider_dir / "_provider.yaml"
-        if settings.exists():
-            data = _load_yaml(settings, problems, name_of(settings))
-            if data is not None and _check(PROVIDER_FILE_SCHEMA, data, name_of(settings), None, problems):
+        if settings.exists() or settings.is_symlink():
+            loaded = _load_yaml(settings, problems, name_of(settings))
+            data: Any = loaded.data if loaded is not None else None
+            if loaded is not None and _check(PROVIDER_FILE_SCHEMA, data, name_of(settings), None, problems, loaded):
                 if data["provider"] != provider:
-                    problems.append(Problem(name_of(settings), None, "$.provider",
-                                            f"must equal the folder name {provider!r}"))
+                    problems.append(_problem(name_of(settings), None, "$.provider",
+                                             f"must equal the folder name {provider!r}", loaded))
                 envelopes[provider] = {"name": data["name"], **data["envelope"],
                                        **{k: data[k] for k in ("sources", "notes") if k in data}}
         if provider not in envelopes:
@@ -195,12 +272,14 @@ def compile_catalog(
             if path.name.startswith("_"):
                 continue
             file = name_of(path)
-            raw = _load_yaml(path, problems, file, path.stem)
-            if raw is None:
+            loaded = _load_yaml(path, problems, file, path.stem)
+            if loaded is None:
                 continue
+            raw = loaded.data
             if isinstance(raw, dict) and "id" in raw and path.stem != raw["id"]:
-                problems.append(Problem(file, str(raw["id"]), "$.id", f"must equal the file name {path.stem!r}"))
-            entry = _compile_model(provider, raw, file, vocab, envelopes[provider], schemas, problems)
+                problems.append(_problem(file, str(raw["id"]), "$.id", f"must equal the file name {path.stem!r}",
+                                         loaded))
+            entry = _compile_model(provider, raw, file, vocab, envelopes[provider], schemas, problems, loaded)
             if entry is not None:
                 models.append(entry)
                 files[(provider, entry["id"])] = file
@@ -215,14 +294,17 @@ def compile_catalog(
 
 
 def _compile_model(provider: str, raw: Any, file: str, vocab: Mapping[str, Any], envelope: Mapping[str, Any],
-                   schemas: dict[str, dict[str, Any]], problems: list[Problem]) -> dict[str, Any] | None:
+                   schemas: dict[str, dict[str, Any]], problems: list[Problem],
+                   loaded: Loaded | None = None) -> dict[str, Any] | None:
     """Check, lint and compile one model's data; its schemas go into ``schemas``."""
     model_id = raw.get("id") if isinstance(raw, dict) else None
-    if not _check(MODEL_FILE_SCHEMA, raw, file, model_id, problems):
+    if not _check(MODEL_FILE_SCHEMA, raw, file, model_id, problems, loaded):
         return None
     entry = _resolve_model(provider, raw)
     lint_problems = lint_model(entry, vocab)
-    problems.extend(Problem(file, model_id, f, m) for f, m in lint_problems)
+    # a model-level parameter's mistake shows once, where it is written, not once per task
+    found = dict.fromkeys(_problem(file, model_id, f, m, loaded) for f, m in lint_problems)
+    problems.extend(found)
     if lint_problems:
         return None
     for task_name, task in entry["tasks"].items():

@@ -96,7 +96,7 @@ class Catalog:
             first = problems[0]
             err = CatalogError(
                 f"{len(problems)} problem(s):\n" + "\n".join(f"  {p}" for p in problems),
-                file=first.file, model=first.model, field=first.field,
+                file=first.file, model=first.model, field=first.field, line=first.line,
             )
             err.problems = problems  # type: ignore[attr-defined]
             raise err

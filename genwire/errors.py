@@ -128,13 +128,15 @@ class CatalogError(GenwireError):
 
     def __init__(
         self, message: str, *, file: str | None = None, model: str | None = None,
-        field: str | None = None,
+        field: str | None = None, line: int | None = None,
     ) -> None:
         where = ", ".join(
-            f"{k} {v}" for k, v in (("file", file), ("model", model), ("field", field)) if v
+            f"{k} {v}" for k, v in (("file", file), ("line", line), ("model", model), ("field", field)) if v
         )
         super().__init__(f"{where}: {message}" if where else message)
         self.file = file
+        #: 1-based line in ``file``, when known
+        self.line = line
         self.model = model
         self.field = field
 

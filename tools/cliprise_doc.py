@@ -26,10 +26,12 @@ __all__ = [
     "DocParam",
     "DocVariant",
     "Discrepancy",
+    "DocError",
     "PLACEHOLDERS",
     "find_discrepancies",
     "main",
     "parse_document",
+    "read_doc",
     "split_chips",
 ]
 
@@ -322,6 +324,8 @@ def _sample(lines: list[str]) -> dict[str, Any] | None:
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:
     starts = [i for i, ln in enumerate(lines) if _PAGE.match(ln)]
+    if not starts:
+        return []
     return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 
 
@@ -382,19 +386,32 @@ def _resolve_enums(model: DocModel, lexicon: frozenset[str]) -> None:
             v.model_values = [v.sample_model]
 
 
+class DocError(ValueError):
+    """The text is not (a readable part of) the Cliprise API reference."""
+
+
 def parse_document(text: str) -> list[DocModel]:
-    """Every model page of the document, in page order."""
+    """Every model page of the document, in page order; ``DocError`` if it has none or one is unreadable."""
     lines = text.splitlines()
     formats = _catalog_formats(lines)
     models: list[DocModel] = []
-    for start, stop in _blocks(lines):
+    blocks = _blocks(lines)
+    if not blocks:
+        raise DocError("no model page (a line 'API Reference Image|Video|Audio Models <name>') found: "
+                       "not the Cliprise API reference")
+    for start, stop in blocks:
         page = lines[start:stop]
         head = _PAGE.match(page[0])
         assert head is not None
-        model_id = next(ln[len("Model ID"):].strip() for ln in page if ln.startswith("Model ID"))
-        starts = [i for i, ln in enumerate(page) if ln.strip() == "Endpoint"]
-        variants = [_parse_variant(n, page[a:b], start + a + 1)
-                    for n, (a, b) in enumerate(zip(starts, [*starts[1:], len(page)], strict=True))]
+        try:
+            model_id = next(ln[len("Model ID"):].strip() for ln in page if ln.startswith("Model ID"))
+            starts = [i for i, ln in enumerate(page) if ln.strip() == "Endpoint"]
+            variants = [_parse_variant(n, page[a:b], start + a + 1)
+                        for n, (a, b) in enumerate(zip(starts, [*starts[1:], len(page)], strict=True))]
+        except (StopIteration, ValueError, KeyError, IndexError, TypeError) as exc:
+            # StopIteration: no "Model ID" line; the rest: a table or sample the parser cannot read
+            why = "no 'Model ID' line" if isinstance(exc, StopIteration) else f"{type(exc).__name__}: {exc}"
+            raise DocError(f"line {start + 1}: cannot read the page {head.group(2).strip()!r} ({why})") from None
         models.append(DocModel(title=head.group(2).strip(), kind=head.group(1).lower(), model_id=model_id,
                                variants=variants, output_formats=formats.get(model_id, []),
                                line=start + 1))
@@ -402,6 +419,16 @@ def parse_document(text: str) -> list[DocModel]:
     for m in models:
         _resolve_enums(m, lexicon)
     return models
+
+
+def read_doc(name: str) -> list[DocModel]:
+    """The models of the document at ``name`` (``-``: stdin); ``ToolError`` for a file that is not one."""
+    from ._cli import ToolError, read_text
+
+    try:
+        return parse_document(read_text(name, "document"))
+    except DocError as exc:
+        raise ToolError(f"{name}: {exc}") from None
 
 
 # --- self-contradictions ---------------------------------------------------
@@ -501,13 +528,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--enums", help="write every parsed enum here, one per line")
     ap.add_argument("--json", help="write the whole parse here as JSON")
     args = ap.parse_args(argv)
-    with open(args.doc, encoding="utf-8") as fh:
-        models = parse_document(fh.read())
-    if args.enums:
-        with open(args.enums, "w", encoding="utf-8") as fh:
+    from ._cli import guard
+
+    return guard(ap.prog, lambda: _run(args.doc, args.enums, args.json))
+
+
+def _run(doc: str, enums: str | None, json_out: str | None) -> int:
+    models = read_doc(doc)
+    if enums:
+        with open(enums, "w", encoding="utf-8") as fh:
             fh.write("\n".join(_enum_lines(models)) + "\n")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as fh:
             json.dump([asdict(m) for m in models], fh, indent=1, ensure_ascii=False)
     n_variants = sum(len(m.variants) for m in models)
     print(f"{len(models)} models, {n_variants} variants")

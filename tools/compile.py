@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from genwire._compile import Problem, compile_catalog, render
+from genwire.errors import CatalogError
 
 from .catalog_page import render_page
 
@@ -46,7 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; fail if schemas/ is stale")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    writes, stale, problems = plan(args.root)
+    if not (args.root / "catalog").is_dir():
+        print(f"{parser.prog}: error: {args.root / 'catalog'}: no such catalog directory", file=sys.stderr)
+        return 2
+    try:
+        writes, stale, problems = plan(args.root)
+    except CatalogError as exc:  # the vocabulary itself is broken
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if problems:
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tools.cliprise_doc import DocModel, DocParam, DocVariant, parse_document
+from genwire._yaml import YamlProblem, load_json_yaml
+from genwire.errors import CatalogError
+from tools._cli import ToolError, guard
+from tools.cliprise_doc import DocModel, DocParam, DocVariant, parse_document, read_doc
 
 __all__ = ["Difference", "Report", "drift_report", "load_catalog", "main"]
 
@@ -84,7 +85,13 @@ def load_catalog(catalog_dir: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(catalog_dir.glob("*.yaml")):
         if not path.name.startswith("_"):
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            try:
+                data = load_json_yaml(path.read_text(encoding="utf-8")).data
+            except (YamlProblem, OSError, UnicodeDecodeError) as exc:
+                line = getattr(exc, "line", None)
+                raise CatalogError(str(exc), file=str(path), line=line) from None
+            if not isinstance(data, dict):
+                raise CatalogError("not a model file (a YAML mapping)", file=str(path))
             out[str(data.get("id", path.stem))] = data
     return out
 
@@ -249,18 +256,19 @@ def _explained(d: Difference, raw: dict[str, Any] | None, task: _CatTask | None,
     return bool(own) and _mentions(own, [d.wire or "", *_TOPICS.get(d.kind, ())])
 
 
-def drift_report(doc_text: str, catalog_dir: Path | str) -> Report:
-    """Every difference between the document and the catalog folder."""
-    doc = {m.model_id: m for m in parse_document(doc_text)}
+def drift_report(doc: str | list[DocModel], catalog_dir: Path | str) -> Report:
+    """Every difference between the document (its text, or its parsed models) and the catalog folder."""
+    parsed = parse_document(doc) if isinstance(doc, str) else doc
+    by_id = {m.model_id: m for m in parsed}
     catalog = load_catalog(Path(catalog_dir))
     out: list[Difference] = []
-    for mid in sorted(doc.keys() - catalog.keys()):
+    for mid in sorted(by_id.keys() - catalog.keys()):
         out.append(Difference(mid, "model-missing", "documented, no catalog file"))
-    for mid in sorted(catalog.keys() - doc.keys()):
+    for mid in sorted(catalog.keys() - by_id.keys()):
         d = Difference(mid, "model-extra", "in the catalog, not documented")
         out.append(replace(d, explained=_explained(d, catalog[mid], None, ["not documented", "not in the doc"])))
-    for mid in sorted(doc.keys() & catalog.keys()):
-        m, raw = doc[mid], catalog[mid]
+    for mid in sorted(by_id.keys() & catalog.keys()):
+        m, raw = by_id[mid], catalog[mid]
         tasks = _tasks(raw)
         pairs, lone_variants, lone_tasks = _pair(m, tasks)
         for v, t in pairs:
@@ -286,7 +294,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("doc")
     ap.add_argument("--catalog", default="catalog/cliprise")
     args = ap.parse_args(argv)
-    report = drift_report(Path(args.doc).read_text(encoding="utf-8"), args.catalog)
+    return guard(ap.prog, lambda: _run(args.doc, args.catalog))
+
+
+def _run(doc: str, catalog: str) -> int:
+    if not Path(catalog).is_dir():
+        raise ToolError(f"{catalog}: no such catalog directory")
+    models = read_doc(doc)
+    try:
+        report = drift_report(models, catalog)
+    except CatalogError as exc:
+        raise ToolError(str(exc)) from None
     sys.stdout.write(report.format())
     return 1 if report.unexplained else 0
 

@@ -8,12 +8,13 @@ conversion lives in ``genwire._clipia_catalog`` (the live catalog uses it too).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from genwire._clipia_catalog import clipia_to_catalog, param_spec, schema_entries
 from genwire._drafting import render_yaml
+
+from ._cli import ToolError, guard, read_json
 
 __all__ = ["clipia_to_catalog", "main", "param_spec", "schema_entries"]
 
@@ -23,11 +24,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("file", nargs="?", default="-", help="model JSON (default: stdin)")
     ap.add_argument("--out", help="directory for <slug>.yaml (default: print)")
     args = ap.parse_args(argv)
-    raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    data, comments = clipia_to_catalog(json.loads(raw))
+    return guard(ap.prog, lambda: _run(args.file, args.out))
+
+
+def _run(file: str, out: str | None) -> int:
+    reply = read_json(file, "model JSON file")
+    if not isinstance(reply, dict):
+        raise ToolError(f"{file}: expected one model object (the reply of GET /v1/models/:model), "
+                        f"got a JSON {type(reply).__name__}")
+    try:
+        data, comments = clipia_to_catalog(reply)
+    except ValueError as exc:
+        raise ToolError(f"{file}: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        # a reply of another shape than the model endpoint's
+        raise ToolError(f"{file}: not a Clipia model reply ({type(exc).__name__}: {exc})") from None
     text = render_yaml(data, comments)
-    if args.out:
-        path = Path(args.out) / f"{data['id']}.yaml"
+    if out:
+        path = Path(out) / f"{data['id']}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         print(path)

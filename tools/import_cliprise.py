@@ -25,7 +25,8 @@ from genwire._drafting import (
     render_yaml,
     snake_case,
 )
-from tools.cliprise_doc import Discrepancy, DocModel, DocParam, DocVariant, find_discrepancies, parse_document
+from tools._cli import ToolError, guard
+from tools.cliprise_doc import Discrepancy, DocModel, DocParam, DocVariant, find_discrepancies, read_doc
 
 __all__ = [
     "CANONICAL_SCALAR_TYPES",
@@ -310,16 +311,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", action="append", default=[], help="page Model ID or catalog id (repeatable)")
     ap.add_argument("--out", required=True, help="directory for <id>.yaml drafts")
     args = ap.parse_args(argv)
-    models = parse_document(Path(args.doc).read_text(encoding="utf-8"))
-    if args.model:
-        wanted = set(args.model)
+    return guard(ap.prog, lambda: _run(args.doc, args.model, args.out))
+
+
+def _run(doc: str, wanted_ids: list[str], out_dir: str) -> int:
+    models = read_doc(doc)
+    if wanted_ids:
+        wanted = set(wanted_ids)
         models = [m for m in models if m.model_id in wanted
                   or _ID_OVERRIDES.get((m.title, m.model_id)) in wanted]
         missing = wanted - {m.model_id for m in models} - set(_ID_OVERRIDES.values())
         if missing:
-            print(f"no such model: {', '.join(sorted(missing))}", file=sys.stderr)
-            return 2
-    out = Path(args.out)
+            raise ToolError(f"no such model: {', '.join(sorted(missing))}")
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for cid, text in draft_models(models).items():
         (out / f"{cid}.yaml").write_text(text, encoding="utf-8")
