@@ -30,7 +30,9 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self._owners: dict[int, tuple[str, ...]] = {}
         self._forms: list[str] = []
-        self._lock = threading.Lock()
+        # reentrant, and the tables are replaced rather than changed: ``_forget`` runs from
+        # the garbage collector, possibly inside ``register`` on the same thread
+        self._lock = threading.RLock()
         self._installed = False
 
     def register(self, owner: object, secrets: Iterable[str]) -> None:
@@ -39,19 +41,19 @@ class RedactingFilter(logging.Filter):
         if not found:
             return
         with self._lock:
-            self._owners[id(owner)] = found
-            self._refresh()
+            self._set({**self._owners, id(owner): found})
             if not self._installed:
                 self._install()
         weakref.finalize(owner, self._forget, id(owner))
 
     def _forget(self, ident: int) -> None:
         with self._lock:
-            if self._owners.pop(ident, None) is not None:
-                self._refresh()
+            if ident in self._owners:
+                self._set({k: v for k, v in self._owners.items() if k != ident})
 
-    def _refresh(self) -> None:
-        self._forms = _literal_forms(s for secrets in self._owners.values() for s in secrets)
+    def _set(self, owners: dict[int, tuple[str, ...]]) -> None:
+        self._owners = owners
+        self._forms = _literal_forms(s for secrets in owners.values() for s in secrets)
 
     def _install(self) -> None:
         names = set(LOGGER_NAMES) | {n for n in logging.Logger.manager.loggerDict if n.startswith("genwire.")}
