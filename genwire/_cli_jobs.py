@@ -134,11 +134,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         return p
 
     p = action("list", "list ledger entries, oldest first", _list)
-    p.add_argument("--state", choices=[s.value for s in LedgerState])
-    p.add_argument("--provider")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--state", choices=[s.value for s in LedgerState], help="only entries in this state")
+    p.add_argument("--provider", help="only entries of this provider")
+    p.add_argument("--limit", type=int, help="at most this many entries")
     p = action("show", "one entry and the transitions applied to it", _show)
-    p.add_argument("ref")
+    p.add_argument("ref", help="the entry's local reference")
     p = action("reconcile", "poll, resubmit (Clipia) or flag (Cliprise) every open entry not heard of recently",
                _reconcile)
     p.add_argument("--older-than", type=float, default=60.0, metavar="SECONDS",
@@ -147,11 +147,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", action="append", default=[], metavar="PROVIDER=URL",
                    help="talk to this base URL for a provider (repeatable)")
     p = action("attach", "record the provider job an operator found for an uncertain submit", _attach)
-    p.add_argument("ref")
-    p.add_argument("job_id")
+    p.add_argument("ref", help="the entry's local reference")
+    p.add_argument("job_id", help="the provider's job id")
     p = action("abandon", "close an uncertain submit that created no job", _abandon)
-    p.add_argument("ref")
-    p.add_argument("--reason", default="abandoned by an operator")
+    p.add_argument("ref", help="the entry's local reference")
+    p.add_argument("--reason", default="abandoned by an operator", help="why (kept with the entry)")
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:

@@ -12,7 +12,8 @@ then:
 * a signed delivery is applied to the ledger and answered ``204``;
 * an unsigned one (Cliprise) is only a hint: the app answers ``202`` at once, then
   polls the provider once and applies what the poll says, never the callback's claims;
-* a signed success that carries no outputs is completed by one poll likewise.
+* a signed delivery that is not a success with outputs (no payload; ``ERROR``, which Clipia
+  sends for failed and canceled jobs alike) is completed by one poll likewise.
 
 Duplicates and late deliveries are answered 2xx and change nothing (the ledger applies
 each state once, forward only). A delivery for a job the ledger does not know (yet)
@@ -168,7 +169,7 @@ class WebhookApp:
         if entry is None:
             await _answer(send, 404, {"error": "unknown job"})
             return
-        if ADAPTERS[provider].signs_webhooks and not _incomplete(job):
+        if ADAPTERS[provider].signs_webhooks and (_complete(job) or self.client is None):
             try:
                 outcome = await asyncio.to_thread(self.ledger.apply, job, source="webhook")
             except Exception:
@@ -201,6 +202,8 @@ class WebhookApp:
 _JOB_STATES = {s.value for s in JobStatus}
 
 
-def _incomplete(job: Job) -> bool:
-    """A success that names no outputs (a delivery without its payload): the poll completes it."""
-    return job.status is JobStatus.SUCCEEDED and not job.outputs
+def _complete(job: Job) -> bool:
+    """Whether a verified delivery says all there is: a success with its outputs. Anything else
+    is completed by a poll: a delivery without its payload names no outputs, and an error
+    delivery does not tell a failed job from a canceled one (Clipia sends ``ERROR`` for both)."""
+    return job.status is JobStatus.SUCCEEDED and bool(job.outputs)

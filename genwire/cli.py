@@ -242,7 +242,7 @@ def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
             pass
 
     try:
-        server = FakeServer(fakes, host=args.host, port=args.port, log=None if args.json else log)
+        server = FakeServer(fakes, host=args.host, port=args.port, log=log, json_log=args.json)
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     stop = threading.Event()
@@ -314,9 +314,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as done:  # --help, --version, or a usage error already printed
+            sys.stdout.flush()
             return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
         try:
-            return int(args.run(args, stream))
+            code = int(args.run(args, stream))
+            stream.flush()  # here, so a reader that went away is handled below, not at exit
+            return code
         except CommandError as err:
             return _fail(str(err), 2)
         except GenwireError as err:

@@ -35,6 +35,11 @@ class LedgerState(str, Enum):
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATES
 
+    @property
+    def rank(self) -> int:
+        """Transitions only go to a higher rank; the terminal states share the highest."""
+        return RANK[self]
+
 
 TERMINAL_STATES = frozenset({LedgerState.SUCCEEDED, LedgerState.FAILED, LedgerState.CANCELED, LedgerState.REJECTED})
 

@@ -85,7 +85,7 @@ async def test_a_late_delivery_does_not_move_a_finished_job_back(app: WebhookApp
     headers = {**delivery.headers, "X-Clipia-Signature": sign_clipia(stale, DEFAULT_WEBHOOK_SECRET, int(time.time()))}
     response = await deliver(app, Delivery(delivery.url, headers, stale))
     entry = ledger.find("clipia", job.id)
-    assert response.status_code == 204 and entry is not None and entry.state is LedgerState.SUCCEEDED
+    assert response.status_code == 202 and entry is not None and entry.state is LedgerState.SUCCEEDED
 
 
 async def test_a_forged_clipia_signature_is_refused_and_not_applied(app: WebhookApp, client: AsyncClient,

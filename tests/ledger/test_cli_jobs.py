@@ -1,0 +1,73 @@
+"""``genwire jobs``: list, show, reconcile, attach and abandon, on both databases."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from genwire import GenerationRequest
+from genwire.cli import main
+from genwire.ledger import Ledger
+from genwire.testing import FakeServer
+
+REQUEST = GenerationRequest(provider="cliprise", model="nano-banana", task="text-to-image", input={"prompt": "a fox"},
+                            webhook_url="https://gw.example.com/hooks?genwire_token=s3cr3t-token-value")
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(argv), out=out), out.getvalue()
+
+
+def uncertain(ledger: Ledger) -> str:
+    ref = ledger.record_intent(REQUEST, provider="cliprise", model="nano-banana", task="text-to-image",
+                               idempotency_key="k")
+    ledger.record_uncertain(ref, "no reply")
+    return ref
+
+
+def test_list_and_show_report_entries_without_callback_tokens(ledger: Ledger, ledger_url: str) -> None:
+    ref = uncertain(ledger)
+    code, text = run("jobs", "list", "--db", ledger_url)
+    assert code == 0 and ref in text and "uncertain" in text and "1 uncertain" in text
+    code, text = run("jobs", "show", ref, "--db", ledger_url, "--json")
+    shown: dict[str, Any] = json.loads(text)
+    assert code == 0 and shown["state"] == "uncertain" and [e["state"] for e in shown["events"]] == ["uncertain"]
+    assert "s3cr3t-token-value" not in text
+
+
+def test_attach_then_reconcile_follows_the_job_an_operator_found(ledger: Ledger, ledger_url: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeServer() as srv:
+        from genwire import Client
+        with Client(base_urls=srv.base_urls, api_keys=srv.api_keys) as client:
+            task = client.submit(REQUEST.model_copy(update={"webhook_url": None}))
+        ref = uncertain(ledger)
+        assert run("jobs", "attach", ref, task.id, "--db", ledger_url)[0] == 0
+        monkeypatch.setenv("CLIPRISE_KEY", srv.api_keys["cliprise"])
+        monkeypatch.setenv("GENWIRE_LEDGER_URL", ledger_url)
+        base = [f"--base-url=cliprise={srv.base_urls['cliprise']}"]
+        code, text = run("jobs", "reconcile", "--older-than", "0", *base, "--json")
+        report = json.loads(text)
+        assert code == 0 and [(c["ref"], c["after"], c["action"]) for c in report["changes"]] == [
+            (ref, "running", "poll")]
+    entry = ledger.get(ref)
+    assert entry is not None and entry.provider_id == task.id
+
+
+def test_abandon_closes_an_uncertain_entry(ledger: Ledger, ledger_url: str) -> None:
+    ref = uncertain(ledger)
+    code, _ = run("jobs", "abandon", ref, "--db", ledger_url, "--reason", "nothing in the dashboard")
+    entry = ledger.get(ref)
+    assert code == 0 and entry is not None and entry.state.value == "rejected"
+    assert entry.error == "nothing in the dashboard"
+
+
+def test_a_missing_ledger_url_and_an_unknown_ref_are_usage_errors(ledger_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GENWIRE_LEDGER_URL", raising=False)
+    assert run("jobs", "list")[0] == 2
+    assert run("jobs", "show", "nope", "--db", ledger_url)[0] == 2
