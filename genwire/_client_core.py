@@ -9,6 +9,7 @@ import random as _random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ import httpx
 
 from ._options import check_options
 from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
+from ._ratelimit import RateLimits
 from ._redact import redact_text
 from ._retry import PollPolicy, RetryPolicy
 from ._version import __version__
@@ -32,10 +34,11 @@ from .errors import (
     UnsupportedOperationError,
     Violation,
 )
-from .models import Estimate, GenerationRequest, Job, JobStatus, Media, Unsupported
+from .models import Estimate, GenerationRequest, Job, JobStatus, Media, RateLimit, Unsupported
 
 if TYPE_CHECKING:
     from .ledger import Ledger
+    from .live import LiveCatalog
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
            "origin_of"]
@@ -155,6 +158,8 @@ class _ClientCore:
         self.__callback_token = _Keys({"callback_token": token}) if token else None
         self._clock = clock
         self._random = random
+        #: the last RateLimit-* state per provider; the policy waits out a used-up window
+        self._rate_limits = RateLimits(clock, time.time)
         self._adapters: dict[str, Adapter] = {}
         #: the durable job ledger submits and statuses are recorded in (``genwire.ledger``), or None
         self.ledger: Ledger | None = None
@@ -203,6 +208,10 @@ class _ClientCore:
             raise ConfigurationError(f"no API key for {provider}: pass api_keys={{{provider!r}: ...}} or set {env}",
                                      provider=provider, code="missing_key")
         return key
+
+    def rate_limit(self, provider: str) -> RateLimit | None:
+        """The provider's ``RateLimit-*`` state on its last reply (limit, remaining, seconds to reset)."""
+        return self._rate_limits.get(provider)
 
     def _sandboxed(self, job: Job) -> Job:
         """Mark a job run with a sandbox key (nothing is charged for it)."""
@@ -376,6 +385,34 @@ class _ClientCore:
 
     def _get_flow(self, adapter: Adapter, wire: WireRequest) -> Flow[WireResponse]:
         return send_flow(adapter, wire, self.retry, self._random)
+
+    def _live_entries_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
+                           ttl: float) -> Flow[list[dict[str, Any]]]:
+        """The provider's published model JSON, fetched or read from the disk cache."""
+        from .live import LiveCache, fetch_flow, live_source
+
+        source = live_source(provider)
+        adapter = self._adapter(provider)
+        self._key(provider)  # before the network
+        cache = LiveCache(cache_dir, provider, ttl) if cache_dir is not None else None
+        now = time.time()  # wall time: the cache outlives this process
+        listing, known = cache.fresh(now) if cache is not None else (None, {})
+        wanted, fetched = yield from fetch_flow(adapter, source, models, self.retry, self._random,
+                                                known=known, listing=listing)
+        if cache is not None and (fetched or (models is None and listing is None)):
+            cache.store(now, fetched, wanted if models is None and listing is None else None)
+        return [fetched.get(s) or known[s] for s in wanted]
+
+    def _live_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
+                   ttl: float) -> Flow[LiveCatalog]:
+        """Fetch (or read from the disk cache) and compile a provider's live models."""
+        from .live import compile_live, require
+
+        if isinstance(models, str):
+            models = [models]
+        entries = yield from self._live_entries_flow(provider, models, cache_dir, ttl)
+        live = compile_live(provider, entries, self.catalog)
+        return require(live, models) if models is not None else live
 
     def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:
         origin = origin_of(media.url)

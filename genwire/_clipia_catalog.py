@@ -70,7 +70,9 @@ def param_spec(wire: str, desc: Mapping[str, Any]) -> tuple[str, dict[str, Any]]
         if wire_type != "array":
             spec.update(transform="first", max_items=1)
     elif name in CANONICAL_SCALAR_TYPES:
-        spec["type"] = CANONICAL_SCALAR_TYPES[name]
+        canonical = CANONICAL_SCALAR_TYPES[name]
+        # a whole-number duration stays an integer (a number the vocabulary allows)
+        spec["type"] = "integer" if canonical == "number" and wire_type == "integer" else canonical
     else:
         spec["type"] = wire_type
     numeric_strings = wire_type == "string" and bool(enum) and all(_NUMERIC.match(str(e)) for e in enum or [])

@@ -80,7 +80,7 @@ def _load_yaml(path: Path, problems: list[Problem], file: str | None = None,
     try:
         return load_json_yaml(text)
     except YamlProblem as exc:
-        problems.append(Problem(name, model, "$", exc.message, exc.line))
+        problems.append(Problem(name, model, _spell(exc.path), exc.message, exc.line))
         return None
 
 

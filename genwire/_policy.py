@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._retry import PollPolicy, RetryPolicy, is_retryable_status
 from .adapters.base import Adapter, WireRequest, WireResponse
@@ -32,8 +32,12 @@ from .errors import (
 )
 from .models import Cost, Job, JobStatus
 
+if TYPE_CHECKING:
+    from ._ratelimit import RateLimits
+
 __all__ = [
     "Notify",
+    "Pace",
     "Send",
     "Sleep",
     "SubmitPlan",
@@ -67,7 +71,14 @@ class Notify:
     job: Job
 
 
-Effect = Send | Sleep | Notify
+@dataclass(frozen=True)
+class Pace:
+    """Asks the driver for its ``RateLimits`` (the provider's last ``RateLimit-*`` state), or None."""
+
+    provider: str
+
+
+Effect = Send | Sleep | Notify | Pace
 Flow = Generator[Effect, Any, T]
 
 
@@ -96,7 +107,14 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
     """
     attempt = 0
     uncertain = False  # an earlier attempt may have reached the provider and been accepted
+    limits: RateLimits | None = yield Pace(adapter.name)
     while True:
+        if limits is not None:
+            # the window is used up: wait for its reset rather than provoke a 429
+            wait = limits.pause(adapter.name)
+            if 0 < wait <= retry.max_retry_after and (
+                    deadline is None or clock is None or clock() + wait < deadline):
+                yield Sleep(wait)
         timeout: float | None = None
         if deadline is not None and clock is not None:
             timeout = deadline - clock()
@@ -122,9 +140,11 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
                 code="network_error" if failure.reached else "connect_error", retryable=True, job=job,
             )
         else:
+            rate = limits.observe(adapter.name, resp.headers) if limits is not None else None
             if resp.status < 400:
                 return resp
             err = adapter.parse_error(resp, job)
+            err.rate_limit = rate
             if creates_job and resp.status >= 500:
                 uncertain = True
                 if not request.replay_safe:

@@ -10,10 +10,8 @@ A ``Retry-After`` sent by the provider wins over the computed backoff; one
 longer than ``MAX_RETRY_AFTER`` is not waited out automatically — the driver
 raises the error (which carries ``retry_after``) and the caller decides.
 
-``RateLimit-Reset`` is deliberately not read: the providers do not document its
-form, and peers use it both as delta-seconds (IETF draft) and as a Unix epoch
-(GitHub). Misreading one as the other turns a short wait into decades or the
-reverse; a 429 that wants a delay sends ``Retry-After``.
+``RateLimit-*`` headers are read in ``_ratelimit`` (a used-up window is waited out
+before the next request, in ``send_flow``); backoff here only reacts to failures.
 """
 
 from __future__ import annotations

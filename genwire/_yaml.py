@@ -48,12 +48,14 @@ _FLOAT_RE = re.compile(r"[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+
 
 
 class YamlProblem(Exception):
-    """A file that is not valid catalog YAML; ``line`` is 1-based, or None."""
+    """A file that is not valid catalog YAML; ``line`` is 1-based, or None; ``path`` is where in
+    the document (keys and list positions), empty when it is the document or its syntax."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, path: tuple[str | int, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.path = path
 
 
 @dataclass
@@ -106,11 +108,15 @@ class _Builder:
     def build(self, node: Node, path: Path, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_VALUES:
-            raise YamlProblem(f"more than {MAX_VALUES} values (aliases expanding?)", _line(node))
+            raise YamlProblem(f"more than {MAX_VALUES} values (aliases expanding?)", _line(node), path)
         if depth > MAX_DEPTH:
-            raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels", _line(node))
+            raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels", _line(node), path)
         if isinstance(node, ScalarNode):
-            return _scalar(node)
+            try:
+                return _scalar(node)
+            except YamlProblem as exc:
+                exc.path = path
+                raise
         if isinstance(node, SequenceNode) and node.tag == _SEQ:
             out = []
             for index, item in enumerate(node.value):
@@ -120,20 +126,21 @@ class _Builder:
             return out
         if isinstance(node, MappingNode) and node.tag == _MAP:
             return self._mapping(node, path, depth)
-        raise YamlProblem(f"{node.tag} is not a JSON value", _line(node))
+        raise YamlProblem(f"{node.tag} is not a JSON value", _line(node), path)
 
     def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                raise YamlProblem("merge keys (<<) are not supported: write the keys out", _line(key_node))
+                raise YamlProblem("merge keys (<<) are not supported: write the keys out", _line(key_node), path)
             if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
                 shown = key_node.value if isinstance(key_node, ScalarNode) else key_node.tag
-                raise YamlProblem(f"key {shown!r} is not a string: quote it", _line(key_node))
+                raise YamlProblem(f"key {shown!r} is not a string: quote it", _line(key_node), path)
             key = key_node.value
             if key in seen:
-                raise YamlProblem(f"duplicate key {key!r} (first on line {seen[key]})", _line(key_node))
+                raise YamlProblem(f"duplicate key {key!r} (first on line {seen[key]})", _line(key_node),
+                                  (*path, key))
             seen[key] = _line(key_node)
             where = (*path, key)
             self.lines[where] = _line(key_node)

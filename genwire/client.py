@@ -24,15 +24,17 @@ import httpx
 from ._client_core import DEFAULT_TIMEOUT, KEY_EXTENSION, _ClientCore, origin_of
 from ._gate import AsyncGate, SyncGate
 from ._options import check_transport
-from ._policy import Notify, Send, Sleep, TransportFailure, refresh_flow, wait_flow
+from ._policy import Notify, Pace, Send, Sleep, TransportFailure, refresh_flow, wait_flow
 from ._retry import PollPolicy, RetryPolicy
 from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
+from .live import DEFAULT_TTL
 from .models import Account, Estimate, GenerationRequest, Job, Media, Unsupported
 
 if TYPE_CHECKING:
     from .ledger import Ledger
+    from .specs import ModelSpec
 
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
 
@@ -148,6 +150,8 @@ class Client(_ClientCore):
                     logger.debug("waiting %.2fs", effect.seconds)
                     self._sleep(effect.seconds)
                     effect = flow.send(None)
+                elif isinstance(effect, Pace):
+                    effect = flow.send(self._rate_limits)
                 else:
                     assert isinstance(effect, Notify)
                     logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
@@ -219,6 +223,29 @@ class Client(_ClientCore):
         """The account as the provider reports it: balance and 30-day usage (Clipia)."""
         adapter, wire = self._plan_balance(provider)
         return adapter.parse_account(self._drive(self._get_flow(adapter, wire)))
+
+    # -- the live catalog ------------------------------------------------------------
+    def refresh_catalog(self, provider: str, models: Sequence[str] | None = None, *,
+                        cache_dir: str | Path | None = None, ttl: float = DEFAULT_TTL) -> Catalog:
+        """A new ``Catalog``: this client's with the provider's live models laid over it (Clipia).
+
+        ``models``: those slugs only (default: every generation model the provider lists).
+        ``cache_dir``: keep the fetched JSON there for ``ttl`` seconds, so the next process
+        starts without a round trip per model. Pass the result as ``Client(catalog=...)``
+        to validate against the live schemas before the wire. A live model that does not
+        compile is left out (logged); one named in ``models`` raises ``CatalogError``.
+        """
+        return self._drive(self._live_flow(provider, models, cache_dir, ttl)).catalog  # type: ignore[no-any-return]
+
+    def list_models(self, provider: str, *, cache_dir: str | Path | None = None,
+                    ttl: float = DEFAULT_TTL) -> list[ModelSpec]:
+        """The provider's live generation models as ``ModelSpec``s (``GET /v1/models``, then each model)."""
+        return list(self._drive(self._live_flow(provider, None, cache_dir, ttl)).specs)
+
+    def get_model(self, provider: str, model: str, *, cache_dir: str | Path | None = None,
+                  ttl: float = DEFAULT_TTL) -> ModelSpec:
+        """One live model (``GET /v1/models/:model``) as a ``ModelSpec``."""
+        return self._drive(self._live_flow(provider, [model], cache_dir, ttl)).specs[0]  # type: ignore[no-any-return]
 
     def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         """Fetch an output: stream it to ``path`` or return its bytes.
@@ -326,6 +353,8 @@ class AsyncClient(_ClientCore):
                     logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
                     effect = flow.send(None)
+                elif isinstance(effect, Pace):
+                    effect = flow.send(self._rate_limits)
                 else:
                     assert isinstance(effect, Notify)
                     logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
@@ -383,6 +412,18 @@ class AsyncClient(_ClientCore):
     async def account(self, provider: str) -> Account:
         adapter, wire = self._plan_balance(provider)
         return adapter.parse_account(await self._drive(self._get_flow(adapter, wire)))
+
+    async def refresh_catalog(self, provider: str, models: Sequence[str] | None = None, *,
+                              cache_dir: str | Path | None = None, ttl: float = DEFAULT_TTL) -> Catalog:
+        return (await self._drive(self._live_flow(provider, models, cache_dir, ttl))).catalog  # type: ignore[no-any-return]
+
+    async def list_models(self, provider: str, *, cache_dir: str | Path | None = None,
+                          ttl: float = DEFAULT_TTL) -> list[ModelSpec]:
+        return list((await self._drive(self._live_flow(provider, None, cache_dir, ttl))).specs)
+
+    async def get_model(self, provider: str, model: str, *, cache_dir: str | Path | None = None,
+                        ttl: float = DEFAULT_TTL) -> ModelSpec:
+        return (await self._drive(self._live_flow(provider, [model], cache_dir, ttl))).specs[0]  # type: ignore[no-any-return]
 
     async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         self._check_open(self._http.is_closed)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Job
+    from .models import Job, RateLimit
 
 __all__ = [
     "AuthenticationError",
@@ -89,6 +89,8 @@ class GenwireError(Exception):
         self.job = job
         #: the raw reply body (secrets removed), for replies we could not read
         self.body = body
+        #: the provider's ``RateLimit-*`` state on the reply that failed (``RateLimit``), when it sent one
+        self.rate_limit: RateLimit | None = None
 
     def __str__(self) -> str:
         head = []

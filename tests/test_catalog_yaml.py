@@ -182,3 +182,8 @@ def test_yaml_12_spellings_still_load(tmp_path: Path, parser: type) -> None:
     params = Catalog.load(tmp_path).task("cliprise", "demo-model", "text-to-image").params
     assert params["seed"].spec["maximum"] == 1000 and params["strength"].spec["maximum"] == 15.0
     assert params["enhance_prompt"].default is False and params["aspect_ratio"].enum == ("16:9", "yes")
+
+
+def test_a_refused_yaml_value_names_its_field(tmp_path: Path, parser: type) -> None:
+    err = _load(tmp_path, VALID.replace("required: true", "required: yes"))
+    assert _only(err)[:3] == ("cliprise/demo-model.yaml", 8, "$.tasks['text-to-image'].params.prompt.required")

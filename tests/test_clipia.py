@@ -27,8 +27,12 @@ from genwire import (
     JobFailedError,
     JobStatus,
     NotFoundError,
+    RateLimit,
+    RateLimitError,
     UnsupportedOperationError,
 )
+from genwire._policy import Pace, Send, Sleep, send_flow
+from genwire._ratelimit import RateLimits, parse_rate_limit
 from genwire._retry import PollPolicy, RetryPolicy
 from genwire.adapters import get_adapter
 from genwire.testing import FakeClipia, FakeProviders
@@ -297,3 +301,76 @@ async def test_every_5xx_on_a_read_is_retried(make: Callable[..., Call], fakes: 
     assert job.status is JobStatus.SUCCEEDED
     polls = [r for r in fakes.clipia.requests if r.path.startswith("/v1/requests")]
     assert len(polls) >= 4  # two refused, then the real ones
+
+
+# -- 8. RateLimit-* headers ---------------------------------------------------------------------
+
+def test_rate_limit_headers_parse_as_delta_seconds_or_a_unix_time() -> None:
+    delta = parse_rate_limit({"ratelimit-limit": "60", "ratelimit-remaining": "0", "ratelimit-reset": "7"}, 1e9 + 5)
+    assert delta == RateLimit(limit=60, remaining=0, reset=7.0)
+    epoch = parse_rate_limit({"ratelimit-remaining": "3", "ratelimit-reset": "1800000010"}, 1_800_000_000.0)
+    assert epoch == RateLimit(remaining=3, reset=10.0)
+    assert parse_rate_limit({"ratelimit-reset": "soon"}, 0.0) is None
+    assert parse_rate_limit({}, 0.0) is None
+
+
+def _drive_with(limits: RateLimits, flow: Any, replies: list[Any], clock: list[float]) -> list[Any]:
+    effects = []
+    try:
+        effect = next(flow)
+        while True:
+            effects.append(effect)
+            if isinstance(effect, Pace):
+                effect = flow.send(limits)
+            elif isinstance(effect, Send):
+                effect = flow.send(replies.pop(0))
+            else:
+                if isinstance(effect, Sleep):
+                    clock[0] += effect.seconds
+                effect = flow.send(None)
+    except StopIteration:
+        return effects
+
+
+def test_the_policy_waits_for_the_reset_when_nothing_remains() -> None:
+    clock = [0.0]
+    limits = RateLimits(lambda: clock[0], lambda: 1e9)
+    adapter = get_adapter("clipia")
+    request = adapter.build_status(Job(provider="clipia", model="m", id="r1", status=JobStatus.QUEUED))
+    spent = reply(200, {"request_id": "r1", "status": "IN_QUEUE"}, ratelimit_limit="2", ratelimit_remaining="0",
+                  ratelimit_reset="5")
+    first = _drive_with(limits, send_flow(adapter, request, RETRY, lambda: 0.5), [spent], clock)
+    assert not [e for e in first if isinstance(e, Sleep)]
+    clock[0] += 1.0
+    second = _drive_with(limits, send_flow(adapter, request, RETRY, lambda: 0.5), [spent], clock)
+    kinds = [type(e).__name__ for e in second]
+    assert kinds == ["Pace", "Sleep", "Send"] and second[1].seconds == 4.0
+    clock[0] += 10.0
+    third = _drive_with(limits, send_flow(adapter, request, RETRY, lambda: 0.5),
+                        [reply(200, {"request_id": "r1", "status": "IN_QUEUE"})], clock)
+    assert [type(e).__name__ for e in third] == ["Pace", "Send"]  # the window reset
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_used_up_window_is_waited_out_instead_of_provoking_429s(kind: str) -> None:
+    fake = FakeClipia(keys=("clipia_live_fake",), rate_limit=2, rate_window=1.0, steps=1)
+    fakes = FakeProviders(fake)
+    options: dict[str, Any] = {"poll": POLL, "retry": RetryPolicy(max_retries=0)}
+    client = fakes.client(**options) if kind == "sync" else fakes.async_client(**options)
+    result = client.run(IMAGE)
+    job = await result if inspect.isawaitable(result) else result
+    assert job.status is JobStatus.SUCCEEDED and fake.throttled == 0
+    assert len([r for r in fake.requests if r.path.startswith("/v1/")]) >= 3  # more than one window's worth
+    seen = client.rate_limit("clipia")
+    assert seen is not None and seen.limit == 2
+    if isinstance(client, AsyncClient):
+        await client.aclose()
+    else:
+        client.close()
+
+
+async def test_a_refused_reply_carries_its_rate_limit_state(make: Callable[..., Call], fakes: FakeProviders) -> None:
+    fakes.clipia.fail_next(429, retry_after=120)
+    with pytest.raises(RateLimitError) as info:
+        await make()("submit", IMAGE)
+    assert info.value.rate_limit is not None and info.value.rate_limit.limit == 600

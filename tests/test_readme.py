@@ -39,6 +39,15 @@ def test_test_authors_snippet_passes_under_pytest_asyncio_strict(tmp_path: Path)
     assert "4 passed" in proc.stdout
 
 
+def test_catalog_maintainers_snippet_prints_the_problems_it_promises(capsys: pytest.CaptureFixture[str]) -> None:
+    block = _block("For catalog maintainers")
+    exec(compile(block, str(README), "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    promised = re.findall(r"^# (cliprise/\S+ .+)$", block, re.M)
+    assert len(promised) == 2
+    assert out == promised
+
+
 def test_app_developers_snippet_runs_and_prints_what_it_promises(capsys: pytest.CaptureFixture[str]) -> None:
     block = _block("For app developers")
     exec(compile(block, str(README), "exec"), {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._client_core import DEFAULT_BASE_URLS
+from .._schema import to_wire_value
 from ..catalog import Catalog
 from ..models import JobStatus
 from ..specs import ModelSpec
@@ -24,7 +26,7 @@ DEFAULT_WEBHOOK_SECRET = "whsec_fake"
 MEDIA_URL = "https://media.clipia.ai"
 #: the cost of a model without a catalog price
 DEFAULT_COST = 10
-RATE_LIMIT = 600  # requests per minute, advertised in RateLimit-* headers (not enforced: script 429s)
+RATE_LIMIT = 600  # requests per window, advertised in RateLimit-* headers (enforced only when asked)
 
 _WIRE_STATUS = {
     JobStatus.QUEUED: "IN_QUEUE", JobStatus.RUNNING: "IN_PROGRESS", JobStatus.SUCCEEDED: "COMPLETED",
@@ -58,7 +60,8 @@ class FakeClipia(FakeProvider):
     def __init__(self, catalog: Catalog | None = None, keys: tuple[str, ...] = ("clipia_live_fake",), *,
                  steps: int = 2, webhook_secret: str | None = None, clock: Callable[[], float] = time.time,
                  credits: float = 10_000, base_url: str = DEFAULT_BASE_URLS["clipia"],
-                 media_url: str = MEDIA_URL, webhook_output: bool = True) -> None:
+                 media_url: str = MEDIA_URL, webhook_output: bool = True, rate_limit: int | None = None,
+                 rate_window: float = 60.0) -> None:
         super().__init__(catalog, keys, steps, base_url, clock)
         #: False: deliveries say only {"request_id", "status"} (and the error on ERROR); the
         #: receiver reads the outputs from the result endpoint
@@ -70,6 +73,11 @@ class FakeClipia(FakeProvider):
         self.spent = 0.0
         self._idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self._window: list[float] = []
+        #: requests allowed per ``rate_window`` seconds; None advertises RATE_LIMIT without enforcing it
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        #: replies refused with 429 because the window was used up
+        self.throttled = 0
 
     # -- routing ---------------------------------------------------------------------
     def serves_media(self, url: httpx.URL) -> bool:
@@ -87,11 +95,19 @@ class FakeClipia(FakeProvider):
     def _handle(self, request: httpx.Request, path: list[str] | None) -> httpx.Response:
         if self.serves_media(request.url):
             return self._media(request)
+        if self._window_full():
+            self.throttled += 1
+            refused = self._error(429, message="rate limit exceeded")
+            refused.extensions["genwire_fake_throttled"] = True
+            return refused
         return self._route(request, path)
 
     def _finalize(self, request: httpx.Request, response: httpx.Response) -> None:
         if not self.serves_media(request.url):
-            response.headers.update(self._rate_headers())
+            throttled = bool(response.extensions.get("genwire_fake_throttled"))
+            response.headers.update(self._rate_headers(count=not throttled))
+            if throttled:
+                response.headers["Retry-After"] = response.headers["RateLimit-Reset"]
 
     def _route(self, request: httpx.Request, path: list[str] | None) -> httpx.Response:
         if path is None or len(path) < 2 or path[0] != "v1":
@@ -110,7 +126,7 @@ class FakeClipia(FakeProvider):
             spec = self.catalog.find(self.provider, rest[1])
             if spec is None:
                 return self._error(404, message=f"model {rest[1]!r} not found")
-            return httpx.Response(200, json={**self._model_entry(spec), "input_schema": self._descriptor(spec)})
+            return httpx.Response(200, json=self._model_detail(spec))
         if method == "GET" and rest[0] == "requests" and len(rest) in (2, 3):
             job = self.jobs.get(rest[1])
             if job is None:
@@ -133,11 +149,18 @@ class FakeClipia(FakeProvider):
         key = key.strip()
         return key if scheme.lower() in ("bearer", "key") and key in self.keys else None
 
-    def _rate_headers(self) -> dict[str, str]:
+    def _window_full(self) -> bool:
         now = self.clock()
-        self._window = [t for t in self._window if now - t < 60] + [now]
-        reset = max(0, int(60 - (now - self._window[0])))
-        return {"RateLimit-Limit": str(RATE_LIMIT), "RateLimit-Remaining": str(max(0, RATE_LIMIT - len(self._window))),
+        self._window = [t for t in self._window if now - t < self.rate_window]
+        return self.rate_limit is not None and len(self._window) >= self.rate_limit
+
+    def _rate_headers(self, count: bool = True) -> dict[str, str]:
+        now = self.clock()
+        self._window = [t for t in self._window if now - t < self.rate_window] + ([now] if count else [])
+        limit = self.rate_limit if self.rate_limit is not None else RATE_LIMIT
+        oldest = self._window[0] if self._window else now
+        reset = max(0, math.ceil(self.rate_window - (now - oldest)))
+        return {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(max(0, limit - len(self._window))),
                 "RateLimit-Reset": str(reset)}
 
     def _error(self, status: int, code: str | None = None, message: str | None = None) -> httpx.Response:
@@ -304,18 +327,44 @@ class FakeClipia(FakeProvider):
         return {"slug": spec.id, "type": spec.kind, "name": spec.name, "capabilities": list(spec.tasks),
                 "pricing": pricing}
 
+    def _model_detail(self, spec: ModelSpec) -> dict[str, Any]:
+        """``GET /v1/models/:model`` as reference 003 shows it, plus ``text_limits`` for
+        text-to-speech models (SDK 1.5.0): the prompt's length bounds."""
+        out = {**self._model_entry(spec), "input_schema": self._descriptor(spec)}
+        prompt = spec.tasks["text-to-speech"].params.get("prompt") if "text-to-speech" in spec.tasks else None
+        if prompt is not None:
+            limits = {"min_chars": prompt.spec.get("min_length", 1)}
+            if "max_length" in prompt.spec:
+                limits["max_chars"] = prompt.spec["max_length"]
+            out["text_limits"] = limits
+        return out
+
     @staticmethod
     def _descriptor(spec: ModelSpec) -> dict[str, Any]:
+        """input_schema as a wire key -> descriptor map (type, required, enum, default, as 003 documents,
+        and the min/max/minLength/maxLength/maxItems bounds the SDK's parameter type names)."""
         out: dict[str, dict[str, Any]] = {}
         for task in spec.tasks.values():
             for p in task.params.values():
-                entry = out.setdefault(p.wire, {"type": "string" if p.type == "url" else p.type,
-                                                "required": p.required})
+                spec_ = p.spec
+                single = spec_.get("transform") == "first"
+                as_text = single or spec_.get("transform") == "to_string" or p.type == "url"
+                entry = out.setdefault(p.wire, {"type": "string" if as_text else p.type, "required": p.required})
                 entry["required"] = entry["required"] and p.required
                 if p.enum is not None:
-                    entry["enum"] = list(p.enum)
+                    entry["enum"] = [to_wire_value(spec_, v) for v in p.enum]
                 if p.has_default:
-                    entry["default"] = p.default
+                    entry["default"] = to_wire_value(spec_, p.default)
+                for src, dst in (("minimum", "min"), ("maximum", "max"), ("min_length", "minLength"),
+                                 ("max_length", "maxLength")):
+                    if src in spec_:
+                        entry[dst] = spec_[src]
+                if p.type == "array" and not single and "max_items" in spec_:
+                    entry["maxItems"] = spec_["max_items"]
+        # a parameter only some tasks take is optional for the model as a whole
+        for name, entry in out.items():
+            if not all(any(p.wire == name for p in t.params.values()) for t in spec.tasks.values()):
+                entry["required"] = False
         return out
 
     # -- webhooks ------------------------------------------------------------------------
