@@ -30,6 +30,10 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("genwire.testing.strategies needs Hypothesis: pip install genwire[testing]") from exc
 
+# Test-time only: load what explains invalid input now, not inside the first example
+# (the client imports it on demand, which would count against Hypothesis's deadline).
+import jsonschema  # noqa: F401
+
 from ..catalog import Catalog
 from ..models import GenerationRequest
 from ..specs import ParamSpec, TaskSpec
