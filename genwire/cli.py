@@ -242,7 +242,7 @@ def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
             pass
 
     try:
-        server = FakeServer(fakes, host=args.host, port=args.port, log=None if args.json else log)
+        server = FakeServer(fakes, host=args.host, port=args.port, log=log, json_log=args.json)
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     stop = threading.Event()

@@ -277,6 +277,7 @@ class _Proxy(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.upstream = httpx.Client(trust_env=False)
         super().__init__(("127.0.0.1", 0), _ProxyHandler)
 
 
@@ -288,8 +289,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.server.seen.append(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "proxy-connection")}
-        with httpx.Client(trust_env=False) as upstream:
-            reply = upstream.request(self.command, self.path, headers=headers, content=body)
+        reply = self.server.upstream.request(self.command, self.path, headers=headers, content=body)
         self.send_response(reply.status_code)
         for name, value in reply.headers.items():
             if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
@@ -312,6 +312,7 @@ def proxy() -> Iterator[_Proxy]:
     yield server
     server.shutdown()
     server.server_close()
+    server.upstream.close()
 
 
 @pytest.fixture

@@ -15,7 +15,16 @@ import httpx
 import pytest
 from support import TTS_YAML
 
-from genwire import AsyncClient, Catalog, Client, GenerationRequest, Job, JobStatus, SubmissionUncertainError
+from genwire import (
+    AsyncClient,
+    Catalog,
+    Client,
+    GenerationRequest,
+    Job,
+    JobStatus,
+    NetworkError,
+    SubmissionUncertainError,
+)
 from genwire._retry import PollPolicy, RetryPolicy
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
 from genwire.testing.server import FakeServer
@@ -89,16 +98,22 @@ async def test_a_retried_clipia_submit_creates_one_charged_job(client: Client | 
 
 
 def test_admin_endpoints_script_and_finish_jobs_over_http(server: FakeServer) -> None:
-    with Client(base_urls=server.base_urls, api_keys=server.api_keys, poll=POLL) as client, \
+    with Client(base_urls=server.base_urls, api_keys=server.api_keys, poll=POLL, retry=RETRY) as client, \
             httpx.Client(base_url=server.origin) as admin:
         job = client.submit(REQUESTS["cliprise"])
         assert admin.get("/_fake/stats").json()["cliprise"]["unfinished"] == 1
         finished = admin.post("/_fake/finish", json={"provider": "cliprise", "job": job.id})
         assert finished.status_code == 200 and finished.json()["cliprise"]["unfinished"] == 0
         assert client.status(job).status is JobStatus.SUCCEEDED
+        second = client.submit(REQUESTS["clipia"])
+        assert admin.post("/_fake/advance", json={"provider": "clipia", "job": second.id}).status_code == 200
+        assert server.fakes.clipia.jobs[second.id].status is JobStatus.RUNNING
+        assert admin.post("/_fake/disconnect_next", json={"provider": "clipia", "times": 3}).status_code == 200
+        with pytest.raises(NetworkError):
+            client.status(second)  # each attempt's connection is closed without a reply
         assert admin.post("/_fake/fail_next", json={"provider": "clipia", "status": 503}).status_code == 200
         assert admin.post("/_fake/script_outcome", json={"provider": "clipia", "outcome": "fail"}).status_code == 200
-        assert server.fakes.clipia.stats()["jobs"] == 0
+        assert server.fakes.clipia.stats()["jobs"] == 1
         refused = admin.post("/_fake/finish", json={"provider": "nope"})
         assert refused.status_code == 400 and "provider must be one of" in refused.json()["error"]
         assert admin.post("/_fake/finish", json={"provider": "cliprise", "job": "missing"}).status_code == 400
@@ -157,3 +172,14 @@ def test_the_command_refuses_a_port_it_cannot_bind(server: FakeServer) -> None:
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and result.stderr.startswith("genwire: cannot listen on 127.0.0.1:")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_the_json_log_has_one_object_per_request() -> None:
+    lines: list[str] = []
+    with FakeServer(log=lines.append, json_log=True) as srv, \
+            Client(base_urls=srv.base_urls, api_keys=srv.api_keys, poll=POLL) as client:
+        job = client.submit(REQUESTS["cliprise"])
+        client.status(job)
+    records = [json.loads(line) for line in lines]
+    assert [(r["method"], r["status"]) for r in records] == [("POST", 200), ("GET", 200)]
+    assert records[1]["path"] == f"/cliprise/status?taskId={job.id}"

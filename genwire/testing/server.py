@@ -63,15 +63,18 @@ class FakeServer:
     """Both fake providers served over HTTP on ``host:port`` (port 0: a free one).
 
     Start it with ``with FakeServer() as srv:`` or ``start()``/``stop()``; it serves
-    from a background thread. ``log`` receives one line per request (keys removed).
+    from a background thread. ``log`` receives one line per request (keys removed;
+    ``json_log=True``: a JSON object with method, path, status and ms). Given ``fakes``
+    are moved to this server's URLs (their in-process transport then serves those).
     """
 
     def __init__(self, fakes: FakeProviders | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 catalog: Catalog | None = None, log: Log | None = None) -> None:
+                 catalog: Catalog | None = None, log: Log | None = None, json_log: bool = False) -> None:
         self.fakes = fakes if fakes is not None else FakeProviders(catalog=catalog)
         if fakes is not None and catalog is not None:
             self.fakes.use_catalog(catalog)
         self._log = log
+        self._json_log = json_log
         self._httpd = _Server((host, port), _Handler)
         self._httpd.owner = self
         bound_host, bound_port = str(self._httpd.server_address[0]), self._httpd.server_address[1]
@@ -161,9 +164,16 @@ class FakeServer:
             raise _AdminError(f"provider must be one of {sorted(self.fakes.fakes)}")
         return fake
 
-    def _record(self, line: str) -> None:
-        if self._log is not None:
-            self._log(redact_text(line, [k for f in self.fakes.fakes.values() for k in f.keys]))
+    def _record(self, method: str, path: str, status: int | None, elapsed_ms: float) -> None:
+        if self._log is None:
+            return
+        path = redact_text(strip_query_secrets(path), [k for f in self.fakes.fakes.values() for k in f.keys])
+        if self._json_log:
+            line = json.dumps({"method": method, "path": path, "status": status, "ms": round(elapsed_ms, 1)})
+        else:
+            outcome = "dropped (scripted disconnect)" if status is None else str(status)
+            line = f"{method} {path} -> {outcome} {elapsed_ms:.1f}ms"
+        self._log(line)
 
 
 def _stats(server: FakeServer, args: dict[str, Any]) -> Any:
@@ -272,9 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in a fake: answer, and say so in the log
             response = httpx.Response(500, json={"error": f"fake server error: {type(exc).__name__}: {exc}"})
         elapsed = (time.perf_counter() - started) * 1000
-        shown = strip_query_secrets(self.path)
         if response is None:
-            owner._record(f"{self.command} {shown} -> dropped (scripted disconnect) {elapsed:.1f}ms")
+            owner._record(self.command, self.path, None, elapsed)
             self.close_connection = True
             return
         content = response.content
@@ -286,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(content)
-        owner._record(f"{self.command} {shown} -> {response.status_code} {elapsed:.1f}ms")
+        owner._record(self.command, self.path, response.status_code, elapsed)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
