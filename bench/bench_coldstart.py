@@ -29,6 +29,7 @@ SNIPPETS: dict[str, str] = {
     "python": "pass",
     "import httpx": "import httpx",
     "import clipia": "import clipia",
+    "import httpx + pydantic BaseModel": "import httpx; from pydantic import BaseModel",
     "genwire catalog get": "import genwire; genwire.Catalog.default().get('clipia', 'nano-banana-2')",
     "sdk first submit": (
         "import httpx, clipia\n"
@@ -49,6 +50,7 @@ RATIOS: list[tuple[str, str, float | None]] = [
     ("genwire catalog get", "import httpx", 1.5),
     ("genwire first submit", "sdk first submit", 1.5),
     ("import clipia", "import httpx", None),
+    ("import httpx + pydantic BaseModel", "sdk first submit", None),
     ("genwire import (all public names)", "import httpx", None),
 ]
 
