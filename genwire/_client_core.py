@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._logfilter import REDACTING_FILTER
 from ._options import check_options
 from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
 from ._ratelimit import RateLimits
-from ._redact import redact_text
+from ._redact import redact_text, scrub_reply, strip_query_secrets
 from ._retry import PollPolicy, RetryPolicy
 from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
@@ -82,6 +83,63 @@ def _check_base_url(provider: str, url: str) -> str:
     )
 
 
+def _check_keys(keys: Mapping[str, object]) -> None:
+    """Keys go into headers and URLs: printable ASCII without spaces, or a ConfigurationError
+    (never a UnicodeEncodeError whose args hold ``Bearer <key>``). The key is not quoted."""
+    for provider, key in keys.items():
+        if not isinstance(key, str) or not key.isascii() or not key.isprintable() or " " in key:
+            raise ConfigurationError(
+                f"the API key for {provider} must be a string of printable ASCII characters without spaces",
+                provider=provider, code="invalid_key")
+
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _webhook_url_problem(url: object) -> str | None:
+    if not isinstance(url, str):
+        return "must be a string"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "holds whitespace or control characters"
+    try:
+        url.encode("utf-8")
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except (UnicodeEncodeError, ValueError):
+        return "is not a valid URL"
+    if not host:
+        return "must be an absolute URL with a host"
+    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
+        return None
+    return "must be an https:// URL (http:// only on a loopback host)"
+
+
+def _check_request(request: GenerationRequest) -> None:
+    """What the catalog's schemas do not cover: the callback URL and the idempotency key."""
+    violations = []
+    if request.webhook_url is not None:
+        problem = _webhook_url_problem(request.webhook_url)
+        if problem:
+            violations.append(Violation("$.webhook_url", problem))
+    key = request.idempotency_key
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH
+                            or not key.isascii() or not key.isprintable() or key != key.strip()):
+        violations.append(Violation("$.idempotency_key", f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable "
+                                                         "ASCII characters, without leading or trailing spaces"))
+    if violations:
+        raise InvalidInputError("invalid request", violations, code="invalid_request")
+
+
 def _under(path: str, base_path: str) -> bool:
     return not base_path or path == base_path or path.startswith(base_path + "/")
 
@@ -132,7 +190,9 @@ class _ClientCore:
             if found:
                 keys[p] = found
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
+        _check_keys(keys)
         self.__keys = _Keys(keys)
+        REDACTING_FILTER.register(self, keys.values())
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
         self.base_urls = {p: _check_base_url(p, u) for p, u in urls.items()}
         #: provider preference for family requests
@@ -269,26 +329,24 @@ class _ClientCore:
                 for name, value in httpx.Timeout(self._timeout).as_dict().items()}
 
     def _wire_response(self, resp: httpx.Response, body: bytes) -> WireResponse:
-        # Scrub our keys from replies before anything reads them, so no Job,
-        # error or log line built from a reply can carry one.
+        # Scrub our keys from replies before anything reads them (in every spelling: escaped,
+        # percent-encoded, UTF-16, echoed in a header), so no Job, error or log line built
+        # from a reply can carry one.
         headers = {k.lower(): v for k, v in resp.headers.items()}
-        for key in self.__keys.values():
-            raw = key.encode()
-            if raw in body:
-                body = body.replace(raw, b"***")
-            for name, value in headers.items():
-                if key in value:
-                    headers[name] = value.replace(key, "***")
+        body, headers = scrub_reply(body, headers, self.__keys.values())
         return WireResponse(resp.status_code, headers, body)
 
     # -- planning --------------------------------------------------------------------------
-    def _webhook_url(self, provider: str, url: str | None) -> str | None:
+    def _webhook_url(self, provider: str, url: str | None, ref: str | None = None) -> tuple[str | None, str | None]:
+        """The callback URL to send and the per-submit reference it is bound to (unsigned providers)."""
         token = self.callback_token
         if url is None or token is None or self._adapter(provider).signs_webhooks:
-            return url
-        from .webhooks import add_callback_token
+            return url, None
+        from .webhooks import add_callback_token, bind_callback_url
 
-        return add_callback_token(url, token)
+        if ref is None:
+            return add_callback_token(url, token), None
+        return bind_callback_url(url, token, ref), ref
 
     @staticmethod
     def _as_request(request: GenerationRequest | str, *, input: Mapping[str, Any] | None, task: str | None,
@@ -315,8 +373,9 @@ class _ClientCore:
             "task": task, "webhook_url": webhook_url, "idempotency_key": idempotency_key,
             "unsupported": unsupported})
 
-    def _plan_submit(self, request: GenerationRequest) -> list[SubmitPlan]:
+    def _plan_submit(self, request: GenerationRequest, idempotency_key: str | None = None) -> list[SubmitPlan]:
         """Validated plans, in the order to try; raises before the network on bad input or missing keys."""
+        _check_request(request)
         fallback = request.family is not None
         order = [p for p in self.providers if not fallback or p in self.__keys] or list(self.providers)
         plans = []
@@ -325,8 +384,9 @@ class _ClientCore:
             if fallback and provider not in self.__keys:
                 continue
             self._key(provider)
-            plans.append(SubmitPlan(self._adapter(provider), resolved, self.catalog.envelope(provider),
-                                    self._webhook_url(provider, request.webhook_url)))
+            # the callback URL is bound to this logical submit: its idempotency key is the reference
+            url, ref = self._webhook_url(provider, request.webhook_url, idempotency_key)
+            plans.append(SubmitPlan(self._adapter(provider), resolved, self.catalog.envelope(provider), url, ref))
         if not plans:
             raise ConfigurationError(f"no API key for any provider of family {request.family!r}",
                                      code="missing_key")
@@ -335,7 +395,7 @@ class _ClientCore:
     def _submit_flow(self, request: GenerationRequest, *, record: bool = True) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
-        plans = self._plan_submit(request)
+        plans = self._plan_submit(request, key)
         flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None),
                           self._sandboxed)
         if record and self.ledger is not None:
@@ -415,9 +475,20 @@ class _ClientCore:
         return require(live, models) if models is not None else live
 
     def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:
-        origin = origin_of(media.url)
-        if origin[0] not in ("https", "http"):
-            raise ConfigurationError(f"cannot download {media.url!r}", code="bad_url")
+        shown = strip_query_secrets(self._redact(str(media.url)))
+        bad: str | None = None
+        try:
+            origin = origin_of(media.url)
+            httpx.URL(media.url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            bad = str(exc)
+        else:
+            if origin[0] not in ("https", "http") or not origin[1]:
+                bad = "not an absolute http(s) URL with a host"
+            elif any(c.isspace() or not c.isprintable() for c in media.url):
+                bad = "whitespace or control characters"
+        if bad is not None:
+            raise ConfigurationError(f"cannot download {shown!r}: {self._redact(bad)}", code="bad_url")
         provider = self._provider_at(media.url)
         if provider is not None:
             adapter = self._adapter(provider)
@@ -445,6 +516,13 @@ class _ClientCore:
             return self._adapter(provider).parse_error(resp)
         return ProviderError(f"download failed with HTTP {resp.status}", status=resp.status,
                              code="download_failed", retryable=resp.status >= 500)
+
+    def _download_failure(self, provider: str | None, exc: Exception) -> GenwireError:
+        """A download that got no usable reply: a network error, or a redirect to a URL httpx refuses."""
+        if isinstance(exc, httpx.RequestError):
+            return self._network_error(provider, exc)
+        text = strip_query_secrets(self._redact(str(exc) or type(exc).__name__))
+        return ProviderError(f"download failed: {text}", provider=provider, code="download_failed")
 
     def _network_error(self, provider: str | None, exc: httpx.RequestError) -> GenwireError:
         kind = NetworkTimeoutError if isinstance(exc, httpx.TimeoutException) else NetworkError

@@ -62,6 +62,24 @@ class AsyncGate:
                         tb: TracebackType | None) -> None:
         self._release()
 
+    async def enter_within(self, timeout: float) -> bool:
+        """Enter as ``async with`` does, but give up (``False``) after ``timeout`` seconds,
+        so a wait's deadline also bounds the time spent queueing here."""
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return True
+        import asyncio
+
+        try:
+            await asyncio.wait_for(self.__aenter__(), max(timeout, 0.0))
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    def leave(self) -> None:
+        """Leave after ``enter_within``."""
+        self._release()
+
     def _release(self) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
@@ -80,6 +98,13 @@ class SyncGate:
 
     def __enter__(self) -> None:
         self._slots.acquire()
+
+    def enter_within(self, timeout: float) -> bool:
+        """Enter, or give up (``False``) after ``timeout`` seconds (see ``AsyncGate.enter_within``)."""
+        return self._slots.acquire(timeout=max(timeout, 0.0))
+
+    def leave(self) -> None:
+        self._slots.release()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

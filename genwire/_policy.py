@@ -42,6 +42,7 @@ __all__ = [
     "Sleep",
     "SubmitPlan",
     "TransportFailure",
+    "confirm_flow",
     "may_fall_back",
     "refresh_flow",
     "send_flow",
@@ -197,7 +198,8 @@ def _recoverable(err: SubmissionUncertainError, request: WireRequest, idempotenc
 
 
 def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
-                idempotency_key: str, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
+                idempotency_key: str, retry: RetryPolicy, random: Callable[[], float], *,
+                callback_ref: str | None = None) -> Flow[Job]:
     """Submit once (retrying what is safe). Every failure that may have left a job behind is a
     ``SubmissionUncertainError`` carrying ``idempotency_key``, ``provider`` and ``model``."""
     request = adapter.build_submit(resolved, envelope, webhook_url, idempotency_key)
@@ -216,6 +218,8 @@ def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any
                 raise
             unreadable = err
         if unreadable is None:
+            if callback_ref is not None:
+                job = job.model_copy(update={"callback_ref": callback_ref})
             price = resolved.spec.price
             if job.cost is None and price is not None:
                 # the provider did not say; the catalog's list price is an estimate, labelled as such
@@ -240,6 +244,8 @@ class SubmitPlan:
     resolved: Resolved
     envelope: Mapping[str, Any]
     webhook_url: str | None
+    #: the per-submit reference the callback URL is bound to (unsigned providers)
+    callback_ref: str | None = None
 
 
 def submit_any_flow(plans: Sequence[SubmitPlan], idempotency_key: str, retry: RetryPolicy,
@@ -250,7 +256,7 @@ def submit_any_flow(plans: Sequence[SubmitPlan], idempotency_key: str, retry: Re
     for plan in plans:
         try:
             return (yield from submit_flow(plan.adapter, plan.resolved, plan.envelope, plan.webhook_url,
-                                           idempotency_key, retry, random))
+                                           idempotency_key, retry, random, callback_ref=plan.callback_ref))
         except GenwireError as err:
             if not (fallback and may_fall_back(err)):
                 raise
@@ -279,6 +285,17 @@ def refresh_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callabl
             err.job = job
         raise
     return new
+
+
+def confirm_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
+    """The provider's own word on a job: one status poll (and its result), whatever ``job`` claims.
+
+    For a delivery from a provider that does not sign its webhooks, the status,
+    outputs and error it carries are only a hint until confirmed this way.
+    """
+    claimless = job.model_copy(update={"status": JobStatus.QUEUED, "outputs": (), "error": None,
+                                       "progress": None, "raw": None})
+    return (yield from refresh_flow(adapter, claimless, retry, random))
 
 
 def _finish(job: Job) -> Job:

@@ -14,10 +14,11 @@ case-insensitively with ``-`` and ``_`` ignored), so signed storage URLs keep
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TypeVar, cast
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
 
 __all__ = [
     "MASK",
@@ -28,6 +29,8 @@ __all__ = [
     "redact_json",
     "redact_reply",
     "redact_text",
+    "scrub_reply",
+    "secret_forms",
     "strip_query_secrets",
 ]
 
@@ -83,37 +86,86 @@ def is_secret_param(name: str) -> bool:
     return _normalize(unquote_plus(name)) in SECRET_QUERY_PARAMS
 
 
-def strip_query_secrets(url: str) -> str:
-    """``url`` without credential query parameters; everything else is kept
-    byte for byte and in order (``?`` is dropped if no parameter remains)."""
-    start = url.find("?")
-    if start < 0:
+def _strip_params(query: str, secrets: Iterable[str] = ()) -> str | None:
+    """``query`` without credential parameters (by name, or whose value is a known secret),
+    separators kept; ``None`` when nothing was removed."""
+    pieces = re.split(r"([&;])", query)
+    values = {s for s in secrets if s}
+    kept: list[str] = []
+    removed = False
+    for i in range(0, len(pieces), 2):
+        name, _, value = pieces[i].partition("=")
+        if is_secret_param(name) or (values and unquote_plus(value) in values):
+            removed = True
+            continue
+        if kept:
+            kept.append(pieces[i - 1])
+        kept.append(pieces[i])
+    return "".join(kept) if removed else None
+
+
+def strip_query_secrets(url: str, secrets: Iterable[str] = ()) -> str:
+    """``url`` without credential query parameters (``apiKey=...``, or any whose decoded
+    value is one of ``secrets``); the URL is parsed, everything else is kept as it was."""
+    if "?" not in url and "#" not in url:
         return url
-    end = url.find("#", start)
-    if end < 0:
-        end = len(url)
-    pieces = url[start + 1 : end].split("&")
-    kept = [p for p in pieces if not is_secret_param(p.partition("=")[0])]
-    if len(kept) == len(pieces):
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparsable (an unbalanced "["): fall back to splitting the text
+        head, hash_, fragment = url.partition("#")
+        base, q, query = head.partition("?")
+        stripped = _strip_params(query, secrets) if q else None
+        return url if stripped is None else base + ("?" + stripped if stripped else "") + hash_ + fragment
+    new_query = _strip_params(parts.query, secrets) if parts.query else None
+    # a fragment shaped like a query (#apiKey=...) is not sent, but it is shown and stored
+    new_fragment = _strip_params(parts.fragment, secrets) if "=" in parts.fragment else None
+    if new_query is None and new_fragment is None:
         return url
-    query = "&".join(kept)
-    return url[:start] + ("?" + query if query else "") + url[end:]
+    return urlunsplit(parts._replace(query=parts.query if new_query is None else new_query,
+                                     fragment=parts.fragment if new_fragment is None else new_fragment))
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The spellings of a secret a reply, URL or log line may carry: literal, percent-encoded
+    (either case of hex, ``+`` for space), JSON-escaped (``\\/``) and as Python's bytes repr."""
+    forms = {secret, quote(secret, safe=""), quote(secret, safe="/"), quote_plus(secret, safe="")}
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), f) for f in forms}
+    escaped = secret.replace("\\", "\\\\").replace('"', '\\"')
+    forms |= {escaped, escaped.replace("/", "\\/")}
+    # httpcore logs headers as bytes
+    forms.add(repr(secret.encode("utf-8", "surrogatepass"))[2:-1])
+    return forms
 
 
 def _literal_forms(secrets: Iterable[str]) -> list[str]:
     forms: set[str] = set()
     for secret in secrets:
         if isinstance(secret, str) and len(secret) >= MIN_SECRET_LENGTH:
-            forms.add(secret)
-            forms.add(quote(secret, safe=""))
+            forms |= secret_forms(secret)
     # Longest first, so a secret that contains another is masked whole.
     return sorted(forms, key=len, reverse=True)
+
+
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\(/)")
+
+
+def _unescape(text: str) -> str:
+    """``text`` with JSON escapes (``\\uXXXX``, ``\\/``) and percent-encoding decoded."""
+    text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else "/", text)
+    return unquote(text, errors="replace")
 
 
 def _redact(text: str, forms: list[str]) -> str:
     for form in forms:
         if form in text:
             text = text.replace(form, MASK)
+    if forms and ("\\" in text or "%" in text):
+        # a secret spelled with escapes a form list cannot enumerate (\u0041BC, %41BC)
+        decoded = _unescape(text)
+        if any(form in decoded for form in forms):
+            text = decoded
+            for form in forms:
+                text = text.replace(form, MASK)
     if "=" in text or "%3" in text:
         text = _EMBEDDED.sub(lambda m: m.group(1) + MASK, text)
     return text
@@ -181,3 +233,39 @@ def redact_reply(value: _J, raw: bytes) -> _J:
         return value
     return redact_json(value)
 
+
+
+def _decode(body: bytes) -> str:
+    try:
+        return body.decode(json.detect_encoding(body))
+    except (UnicodeDecodeError, LookupError):
+        return body.decode("utf-8", errors="replace")
+
+
+def scrub_reply(body: bytes, headers: Mapping[str, str], secrets: Iterable[str]) -> tuple[bytes, dict[str, str]]:
+    """A reply with ``secrets`` removed in every spelling it can carry them: literal bytes,
+    JSON escapes (checked on the parsed values), percent-encoding, UTF-16/32 bodies, headers.
+
+    A body that needed changing is re-encoded as UTF-8 JSON (or text, when it is not JSON).
+    """
+    forms = _literal_forms(secrets)
+    out_headers = dict(headers)
+    if not forms:
+        return body, out_headers
+    for name, value in headers.items():
+        if "%" in value or "\\" in value or any(form in value for form in forms):
+            out_headers[name] = _redact(value, forms)
+    # no escapes and no UTF-16: a secret can only be spelled literally
+    if b"\\" not in body and b"%" not in body and b"\x00" not in body and \
+            not any(form.encode("utf-8", "surrogatepass") in body for form in forms):
+        return body, out_headers
+    text = _decode(body)
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        new = _redact(text, forms)
+        return (body if new == text else new.encode("utf-8", "replace")), out_headers
+    clean = _walk(value, forms)
+    if clean is value and text.encode("utf-8", "surrogatepass") == body:
+        return body, out_headers
+    return json.dumps(clean).encode("ascii"), out_headers

@@ -16,7 +16,7 @@ from .errors import Violation
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-__all__ = ["ValidateFn", "compile_validator"]
+__all__ = ["ValidateFn", "compile_validator", "json_violations"]
 
 ValidateFn = Callable[[Any], list[Violation]]
 
@@ -79,3 +79,46 @@ def compile_validator(schema: Mapping[str, Any]) -> ValidateFn:
         return sorted(set(found), key=lambda v: (v.path, v.message))
 
     return validate
+
+
+_MAX_DEPTH = 200
+
+
+def _is_lone_surrogate_free(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_violations(value: Any, path: str = "$") -> list[Violation]:
+    """What keeps ``value`` from being sent as JSON: lone surrogates in a string (keys too),
+    ``NaN``/``±inf``, and object keys that are not strings. Schemas cannot say these."""
+    found: list[Violation] = []
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if depth > _MAX_DEPTH:  # also ends a container that holds itself
+            found.append(Violation(where, f"is nested more than {_MAX_DEPTH} levels deep"))
+            continue
+        if isinstance(item, str):
+            if not _is_lone_surrogate_free(item):
+                found.append(Violation(where, "holds a lone surrogate (not valid Unicode text)"))
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                found.append(Violation(where, f"{item!r} is not a JSON number"))
+        elif isinstance(item, Mapping):
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    found.append(Violation(f"{where}[{key!r}]", "object keys must be strings"))
+                    continue
+                if not _is_lone_surrogate_free(key):
+                    found.append(Violation(where, f"the key {key.encode('utf-8', 'backslashreplace')!r} "
+                                                  "holds a lone surrogate"))
+                    continue
+                stack.append((sub, f"{where}.{key}", depth + 1))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((sub, f"{where}[{i}]", depth + 1) for i, sub in enumerate(item))
+    return sorted(found, key=lambda v: (v.path, v.message))
+

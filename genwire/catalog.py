@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._validation import ValidateFn, compile_validator
+from ._validation import ValidateFn, compile_validator, json_violations
 from .errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
 from .specs import ModelSpec, TaskSpec
 
@@ -259,6 +259,10 @@ class Catalog:
                unsupported: Unsupported) -> Resolved:
         if not isinstance(input, Mapping):
             raise InvalidInputError("input must be an object", [Violation("$", "is not an object")])
+        unsendable = json_violations(input)
+        if unsendable:
+            raise InvalidInputError(f"input for {spec.provider}/{spec.id} is not JSON", unsendable,
+                                    provider=spec.provider, code="invalid_input")
         tspec = self._infer_task(spec, input) if task is None else self.task(spec.provider, spec.id, task)
         warnings: list[InputWarning] = []
         extra = [k for k in input if k not in tspec.accepted]

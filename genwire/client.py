@@ -24,7 +24,8 @@ import httpx
 from ._client_core import DEFAULT_TIMEOUT, KEY_EXTENSION, _ClientCore, origin_of
 from ._gate import AsyncGate, SyncGate
 from ._options import check_transport
-from ._policy import Notify, Pace, Send, Sleep, TransportFailure, refresh_flow, wait_flow
+from ._policy import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
+from ._redact import strip_query_secrets
 from ._retry import PollPolicy, RetryPolicy
 from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
@@ -43,6 +44,7 @@ OnUpdate = Callable[[Job], Any]
 logger = logging.getLogger("genwire")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
+_GATE_TIMEOUT = "no request slot came free before the deadline (max_in_flight requests were in flight)"
 
 
 class Client(_ClientCore):
@@ -123,10 +125,20 @@ class Client(_ClientCore):
         self._check_open(self._http.is_closed)
         failure: TransportFailure | None = None
         try:
-            outgoing = self._http_request(provider, request, timeout)
-            with self._gate:
-                resp = self._http.send(outgoing)
-                body = resp.read()
+            if timeout is None:
+                with self._gate:
+                    resp = self._http.send(self._http_request(provider, request))
+                    body = resp.read()
+            else:  # inside a wait: queueing for the gate counts against the time left too
+                queued = time.monotonic()
+                if not self._gate.enter_within(timeout):
+                    raise TransportFailure(_GATE_TIMEOUT, reached=False, timeout=True)
+                try:
+                    left = timeout - (time.monotonic() - queued)
+                    resp = self._http.send(self._http_request(provider, request, left))
+                    body = resp.read()
+                finally:
+                    self._gate.leave()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
@@ -185,6 +197,15 @@ class Client(_ClientCore):
                                           "poll"))
 
     result = status
+
+    def confirm(self, job: Job) -> Job:
+        """The provider's own word on ``job``: one status poll, whatever the job claims.
+
+        The safe default for a delivery from a provider that does not sign webhooks
+        (Cliprise): act on the confirmed job, not on the delivery.
+        """
+        flow = confirm_flow(self._adapter(job.provider), job, self.retry, self._random)
+        return self._drive(self._recorded(flow, "poll"))  # type: ignore[no-any-return]
 
     def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
              on_update: OnUpdate | None = None) -> Job:
@@ -254,19 +275,22 @@ class Client(_ClientCore):
         """
         self._check_open(self._http.is_closed)
         provider, request = self._download_request(media)
+        failure: GenwireError | None = None
         try:
             with self._http.stream(request.method, request.url, headers=request.headers,
                                    extensions=request.extensions, follow_redirects=True) as resp:
                 if resp.status_code >= 400:
-                    raise self._download_error(provider, self._wire_response(resp, resp.read()))
-                if path is None:
+                    failure = self._download_error(provider, self._wire_response(resp, resp.read()))
+                elif path is None:
                     return resp.read()
-                with _partial_file(Path(path)) as out:
-                    for chunk in resp.iter_bytes():
-                        out.write(chunk)
-                return Path(path)
-        except httpx.RequestError as exc:
-            raise self._network_error(provider, exc) from None
+                else:
+                    with _partial_file(Path(path)) as out:
+                        for chunk in resp.iter_bytes():
+                            out.write(chunk)
+                    return Path(path)
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            failure = self._download_failure(provider, exc)
+        raise failure  # outside the except block: the httpx error (its URL may hold a key) is not chained
 
     @staticmethod
     def _sleep(seconds: float) -> None:
@@ -326,10 +350,20 @@ class AsyncClient(_ClientCore):
         self._check_open(self._http.is_closed)
         failure: TransportFailure | None = None
         try:
-            outgoing = self._http_request(provider, request, timeout)
-            async with self._gate:
-                resp = await self._http.send(outgoing)
-                body = await resp.aread()
+            if timeout is None:
+                async with self._gate:
+                    resp = await self._http.send(self._http_request(provider, request))
+                    body = await resp.aread()
+            else:
+                queued = time.monotonic()
+                if not await self._gate.enter_within(timeout):
+                    raise TransportFailure(_GATE_TIMEOUT, reached=False, timeout=True)
+                try:
+                    left = timeout - (time.monotonic() - queued)
+                    resp = await self._http.send(self._http_request(provider, request, left))
+                    body = await resp.aread()
+                finally:
+                    self._gate.leave()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
@@ -381,6 +415,11 @@ class AsyncClient(_ClientCore):
 
     result = status
 
+    async def confirm(self, job: Job) -> Job:
+        """The provider's own word on ``job``: one status poll (see ``Client.confirm``)."""
+        flow = confirm_flow(self._adapter(job.provider), job, self.retry, self._random)
+        return await self._drive(self._recorded(flow, "poll"))  # type: ignore[no-any-return]
+
     async def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
                    on_update: OnUpdate | None = None) -> Job:
         job = self._job_of(job, job_id)
@@ -428,19 +467,22 @@ class AsyncClient(_ClientCore):
     async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         self._check_open(self._http.is_closed)
         provider, request = self._download_request(media)
+        failure: GenwireError | None = None
         try:
             async with self._http.stream(request.method, request.url, headers=request.headers,
                                          extensions=request.extensions, follow_redirects=True) as resp:
                 if resp.status_code >= 400:
-                    raise self._download_error(provider, self._wire_response(resp, await resp.aread()))
-                if path is None:
+                    failure = self._download_error(provider, self._wire_response(resp, await resp.aread()))
+                elif path is None:
                     return await resp.aread()
-                with _partial_file(Path(path)) as out:
-                    async for chunk in resp.aiter_bytes():
-                        out.write(chunk)
-                return Path(path)
-        except httpx.RequestError as exc:
-            raise self._network_error(provider, exc) from None
+                else:
+                    with _partial_file(Path(path)) as out:
+                        async for chunk in resp.aiter_bytes():
+                            out.write(chunk)
+                    return Path(path)
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            failure = self._download_failure(provider, exc)
+        raise failure
 
 
 def _notify(on_update: OnUpdate | None, job: Job) -> None:
@@ -522,7 +564,13 @@ def _with_key(request: httpx.Request) -> httpx.Request:
     name, key, origin = request.extensions[KEY_EXTENSION]
     extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
     url = request.url
-    if origin_of(str(url)) == origin:
+    if origin_of(str(url)) != origin:
+        # a redirect leaving the provider's origin keeps its query string: drop the key from it,
+        # in place, so neither the other origin nor httpx's log line of this request sees it
+        stripped = strip_query_secrets(str(url), (key,))
+        if stripped != str(url):
+            request.url = url = httpx.URL(stripped)
+    else:
         if url.fragment:
             url = url.copy_add_param(name, key)
         else:  # append, leaving the rest of the query byte for byte (signed URLs); one parse, not three

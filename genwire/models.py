@@ -172,6 +172,9 @@ class Job(BaseModel):
     cost: Cost | None = None
     created_at: datetime | None = None
     completed_at: datetime | None = None
+    #: the per-submit reference its callback URL is bound to (providers that do not sign
+    #: webhooks); ``parse_webhook(..., expect=job)`` checks a delivery against it and ``id``
+    callback_ref: str | None = None
     #: parameters the provider or genwire reported as not applied
     warnings: tuple[InputWarning, ...] = ()
     #: the last wire payload, secrets removed

@@ -32,8 +32,21 @@ too, or the provider keeps retrying them. A ``Job`` is plain JSON, so the
 worker that picks it up need not be the process that received it.
 
 Passing ``secret=None`` for Cliprise accepts unverified callbacks: anyone who
-learns the callback URL can then forge one. Treat such a delivery as a hint and
-confirm it with ``Client.status`` before acting on it.
+learns the callback URL can then forge one.
+
+Binding. A ``Client`` made with ``callback_token=`` binds each Cliprise callback URL
+to one submit: the URL carries ``genwire_ref=<the submit's idempotency key>`` and
+``genwire_token=<HMAC(token, ref)>``, and the returned ``Job`` records the reference
+in ``callback_ref``. A captured URL then authenticates deliveries for that submit
+only; pass the job you stored as ``expect=`` and a delivery naming another
+``taskId`` is refused.
+
+Confirm (the safe default for unsigned providers). A Cliprise delivery is still
+unsigned: its status, outputs and error are a hint, and it can be replayed. Act on
+the provider's own word instead, one status poll::
+
+    job = parse_webhook("cliprise", headers, body, secret=TOKEN, url=url, expect=stored)
+    job = client.confirm(job)        # or: await async_client.confirm(job)
 """
 
 from __future__ import annotations
@@ -41,7 +54,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
-import json
 import math
 import re
 import secrets as _secrets
@@ -50,6 +62,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 from urllib.parse import parse_qsl, quote, unquote_plus
 
+from ._json import loads
 from ._redact import redact_text
 from .errors import (
     ConfigurationError,
@@ -62,11 +75,14 @@ if TYPE_CHECKING:
     from .catalog import Catalog
 
 __all__ = [
+    "CALLBACK_REF_PARAM",
     "CALLBACK_TOKEN_PARAM",
     "CLIPIA_SIGNATURE_HEADER",
     "DEFAULT_TOLERANCE",
     "HeadersLike",
     "add_callback_token",
+    "bind_callback_url",
+    "callback_signature",
     "new_callback_token",
     "parse_webhook",
     "sign_clipia",
@@ -77,6 +93,8 @@ __all__ = [
 CLIPIA_SIGNATURE_HEADER = "X-Clipia-Signature"
 DEFAULT_TOLERANCE = 300
 CALLBACK_TOKEN_PARAM = "genwire_token"
+#: the per-submit reference a bound callback URL carries (its token is an HMAC over it)
+CALLBACK_REF_PARAM = "genwire_ref"
 #: Providers whose deliveries ``parse_webhook`` knows how to verify.
 
 
@@ -279,39 +297,61 @@ def add_callback_token(url: str, token: str) -> str:
     return f"{base}?{'&'.join(kept)}{hash_}{fragment}"
 
 
-def verify_callback_token(url: str, token: str | Sequence[str]) -> None:
-    """Check that the URL a callback arrived on (or its bare query string)
-    carries one of the expected tokens. Raises ``WebhookVerificationError``."""
-    expected = [t.encode("utf-8") for t in _secret_list(token, "the callback token")]
-    if not isinstance(url, str):
-        _fail("the callback URL must be a string", "missing_callback_token")
+def callback_signature(token: str, ref: str) -> str:
+    """The value of ``genwire_token`` in a callback URL bound to the submit ``ref``:
+    HMAC-SHA256 over the reference with the callback token, hex."""
+    return hmac.new(token.encode("utf-8"), b"genwire-callback:" + ref.encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()
+
+
+def bind_callback_url(url: str, token: str, ref: str) -> str:
+    """``url`` with ``genwire_ref=<ref>`` and ``genwire_token=<HMAC(token, ref)>``: a callback URL
+    that authenticates deliveries for that one submit only (``Client`` uses the idempotency key)."""
+    if not token or not ref:
+        raise ValueError("token and ref must be non-empty")
+    head, hash_, fragment = url.partition("#")
+    base, _, query = head.partition("?")
+    kept = [part for part in (query.split("&") if query else [])
+            if unquote_plus(part.partition("=")[0]) not in (CALLBACK_TOKEN_PARAM, CALLBACK_REF_PARAM)]
+    kept += [f"{CALLBACK_REF_PARAM}={quote(ref, safe='')}",
+             f"{CALLBACK_TOKEN_PARAM}={callback_signature(token, ref)}"]
+    return f"{base}?{'&'.join(kept)}{hash_}{fragment}"
+
+
+def _query_values(url: str, name: str) -> list[str]:
     head = url.partition("#")[0]
     query = head.partition("?")[2] if "?" in head else head
-    received = [
-        value for name, value in parse_qsl(query, keep_blank_values=True)
-        if name == CALLBACK_TOKEN_PARAM
-    ]
+    return [value for key, value in parse_qsl(query, keep_blank_values=True) if key == name]
+
+
+def verify_callback_token(url: str, token: str | Sequence[str]) -> str | None:
+    """Check that the URL a callback arrived on (or its bare query string) carries one of
+    the expected tokens; raises ``WebhookVerificationError``.
+
+    A URL bound to a submit (``bind_callback_url``) must carry the HMAC of its
+    ``genwire_ref`` under one of the tokens; its reference is returned. A plain
+    ``add_callback_token`` URL returns ``None``.
+    """
+    tokens = _secret_list(token, "the callback token")
+    if not isinstance(url, str):
+        _fail("the callback URL must be a string", "missing_callback_token")
+    received = _query_values(url, CALLBACK_TOKEN_PARAM)
     if not received:
         _fail(f"the callback URL has no {CALLBACK_TOKEN_PARAM}", "missing_callback_token")
     if len(received) > 1:
         _fail(f"the callback URL repeats {CALLBACK_TOKEN_PARAM}", "invalid_callback_token")
+    refs = _query_values(url, CALLBACK_REF_PARAM)
+    if len(refs) > 1:
+        _fail(f"the callback URL repeats {CALLBACK_REF_PARAM}", "invalid_callback_token")
+    ref = refs[0] if refs and refs[0] else None
+    expected = [(callback_signature(t, ref) if ref is not None else t).encode("utf-8") for t in tokens]
     got = received[0].encode("utf-8", "surrogateescape")
     matched = False
     for candidate in expected:
         matched |= hmac.compare_digest(got, candidate)
     if not matched:
         _fail("the callback token does not match", "invalid_callback_token")
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # 1e400 overflows to inf, which no Job can round-trip
-        raise ValueError(f"{text} is out of range")
-    return value
+    return ref
 
 
 def _payload_error(
@@ -325,11 +365,14 @@ def _payload_error(
 
 def _decode_payload(raw: bytes, provider: str, secrets: Sequence[str]) -> dict[str, Any]:
     text = raw.decode("utf-8")  # _body_bytes checked it
+    reason: str | None = None
     try:
-        payload = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:
-        reason = f"the body is not valid JSON ({type(exc).__name__})"
-        raise _payload_error(reason, provider, text, secrets) from exc
+        payload = loads(text)
+    except ValueError as exc:
+        reason = f"the body is not valid JSON ({exc})"
+    # raised outside the except block: the parser's error (holding the whole body) is not chained
+    if reason is not None:
+        raise _payload_error(reason, provider, text, secrets)
     if not isinstance(payload, dict):
         raise _payload_error("the body is not a JSON object", provider, text, secrets)
     return payload
@@ -345,8 +388,15 @@ def parse_webhook(
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
     catalog: Catalog | None = None,
+    expect: Job | None = None,
 ) -> Job:
     """Verify a delivery, then read it into a ``Job``.
+
+    ``expect``: the job the caller stored at submit (looked up by the callback URL's
+    ``genwire_ref``, which is the submit's idempotency key, or by ``job.id``). The
+    delivery must then be about that job id and, for a bound Cliprise callback URL,
+    carry that job's ``callback_ref``; otherwise ``WebhookVerificationError``
+    (``code="callback_mismatch"``). A bound URL's reference lands on ``Job.callback_ref``.
 
     ``catalog`` names models the way the client that submitted them did (default: bundled).
 
@@ -368,6 +418,7 @@ def parse_webhook(
     """
     adapter = get_adapter(provider, catalog)
     secrets: list[str] = []
+    ref: str | None = None
     if adapter.signs_webhooks:
         if secret is None:
             raise ConfigurationError(
@@ -383,7 +434,7 @@ def parse_webhook(
                 provider=provider,
             )
         try:
-            verify_callback_token(url, secrets)
+            ref = verify_callback_token(url, secrets)
         except WebhookVerificationError as exc:
             exc.provider = provider
             raise
@@ -391,7 +442,20 @@ def parse_webhook(
     flat = {name: ", ".join(vals) for name, vals in _collect_headers(headers, provider).items()}
     payload = _decode_payload(raw, provider, secrets)
     try:
-        return adapter.parse_webhook(payload, flat)
+        job = adapter.parse_webhook(payload, flat)
     except MalformedResponseError as exc:
         reason = f"the payload could not be read: {exc.message}"
         raise _payload_error(reason, provider, raw.decode("utf-8"), secrets) from exc
+    if ref is not None:
+        job = job.model_copy(update={"callback_ref": ref})
+    if expect is not None:
+        _check_expected(provider, job, expect)
+    return job
+
+
+def _check_expected(provider: str, job: Job, expect: Job) -> None:
+    """A delivery must be about the job the caller stored for that callback URL."""
+    if expect.provider != provider or expect.id != job.id:
+        _fail(f"the delivery is for job {job.id!r}, not the expected {expect.id!r}", "callback_mismatch", provider)
+    if expect.callback_ref is not None and job.callback_ref != expect.callback_ref:
+        _fail("the callback URL was issued for another submit", "callback_mismatch", provider)

@@ -8,13 +8,13 @@ read the clock.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+from .._json import loads
 from .._redact import redact_text
 from ..catalog import Resolved
 from ..errors import (
@@ -36,6 +36,7 @@ __all__ = [
     "WireRequest",
     "WireResponse",
     "error_for_status",
+    "finite_number",
     "as_credits",
     "malformed",
     "parse_datetime",
@@ -97,35 +98,23 @@ def raw_text(body: bytes) -> str:
     return redact_text(body[:MAX_RAW_BODY].decode("utf-8", errors="replace"), ())
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # 1e400 overflows to inf
-        raise ValueError(f"{text} is out of range")
-    return value
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
-
-
 def read_json(resp: WireResponse, provider: str, what: str, job: Job | None = None) -> Any:
     """The reply body as JSON, or ``MalformedResponseError`` with the body attached.
 
-    ``NaN``, ``Infinity`` and numbers that overflow to it are refused: a ``Job``
-    holding one would not survive its own JSON round trip.
+    ``NaN``, ``Infinity``, numbers that overflow to it, and documents nested too
+    deeply are refused; lone surrogates become U+FFFD (see ``genwire._json``): a
+    ``Job`` holding either would not survive its own JSON round trip.
     """
     body = resp.body
     try:
-        # what json.loads does with bytes, minus building a decoder per call
-        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+        return loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise MalformedResponseError(
-            f"{what}: the reply is not JSON", provider=provider, status=resp.status,
-            code="malformed_response", body=raw_text(resp.body), job=job,
-        ) from None
+        pass
+    # raised outside the except block: no parser error (which holds the whole body) is chained
+    raise MalformedResponseError(
+        f"{what}: the reply is not JSON", provider=provider, status=resp.status,
+        code="malformed_response", body=raw_text(resp.body), job=job,
+    )
 
 
 def malformed(provider: str, what: str, resp: WireResponse, job: Job | None = None) -> MalformedResponseError:
@@ -144,10 +133,21 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
 
 
-def as_credits(value: Any) -> Cost | None:
+def finite_number(value: Any) -> float | None:
+    """A JSON number as a finite float; anything else (a bool, a string, an integer too
+    large for a float) is unknown, not an error."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return Cost(credits=value, source="provider")
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_credits(value: Any) -> Cost | None:
+    credits = finite_number(value)
+    return None if credits is None else Cost(credits=credits, source="provider")
 
 
 class Adapter(Protocol):

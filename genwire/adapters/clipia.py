@@ -34,6 +34,7 @@ from .base import (
     WireResponse,
     as_credits,
     error_for_status,
+    finite_number,
     malformed,
     parse_datetime,
     raw_text,
@@ -85,8 +86,8 @@ def _format_of(url: str, item: Mapping[str, Any]) -> str | None:
     return tail.rsplit(".", 1)[-1].lower() if "." in tail else None
 
 
-def _number(value: Any) -> Any:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def _number(value: Any) -> float | None:
+    return finite_number(value)  # huge integers are unknown, not an OverflowError
 
 
 def _integer(value: Any) -> int | None:

@@ -1,0 +1,62 @@
+"""Reading JSON from a provider or a webhook: total, and only values a ``Job`` can hold.
+
+``loads`` raises ``ValueError`` for anything that is not plain JSON: ``NaN``,
+``Infinity``, numbers that overflow to infinity, integers too long to convert
+and documents nested deeper than the parser can follow (``RecursionError``).
+Lone surrogate escapes (``"\\ud800"``) become U+FFFD, so every string read here
+can be written back as JSON (``Job.model_dump_json()`` refuses surrogates).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+__all__ = ["loads"]
+
+# a \uD800-\uDFFF escape: the only way JSON text can spell a lone surrogate
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 overflows to inf
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _fix(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_fix(k): _fix(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fix(v) for v in value]
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON strictly (see the module docs); ``ValueError`` (``UnicodeDecodeError``
+    included) for anything else."""
+    # what json.loads does with bytes, minus building a decoder per call
+    encoding = "utf-8" if isinstance(data, str) else json.detect_encoding(data)
+    text = data if isinstance(data, str) else data.decode(encoding, "surrogatepass")
+    try:
+        value = _DECODER.decode(text)
+    except RecursionError:
+        raise ValueError("the document is nested too deeply") from None
+    if isinstance(data, str) or encoding != "utf-8":
+        suspect = _SURROGATE.search(text) is not None or "\\u" in text
+    else:  # an escape, or raw surrogate bytes (0xED 0xA0-0xBF) let through by "surrogatepass"
+        suspect = _SURROGATE_ESCAPE.search(data) is not None or b"\xed" in data
+    return _fix(value) if suspect else value
