@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from _harness import machine  # noqa: E402
 
 from genwire import Client, GenerationRequest, PollPolicy, RetryPolicy  # noqa: E402
 from genwire.ledger import open_ledger  # noqa: E402
-from genwire.testing import FakeProviders  # noqa: E402
+from genwire.testing import FakeClipia, FakeProviders  # noqa: E402
 
 REQUEST = GenerationRequest(provider="clipia", model="nano-banana-2", input={"prompt": "a fox"})
 FAST = PollPolicy(initial_interval=0.005, max_interval=0.02)
@@ -73,7 +74,7 @@ def overhead(pg_server: str, rounds: int, batch: int) -> dict[str, float]:
     clients = {}
     for name, url in urls.items():
         ledger = open_ledger(url) if url else None
-        clients[name] = FakeProviders().client(ledger=ledger)
+        clients[name] = FakeProviders(clipia=FakeClipia(credits=1e12)).client(ledger=ledger)
     for client in clients.values():  # warm up: catalog, validators, connections
         for _ in range(20):
             client.submit(REQUEST)
@@ -118,6 +119,8 @@ def throughput(db: str | None, workers: int, jobs: int) -> float:
     try:
         assert server.stdout is not None
         announced = json.loads(server.stdout.readline())
+        # it logs a line per request: keep reading, or a full pipe stalls it
+        threading.Thread(target=lambda: [None for _ in server.stdout or ()], daemon=True).start()
         if db:
             open_ledger(db).close()  # the schema, before the clock starts
         config = {**announced, "db": db, "count": jobs // workers}
@@ -149,8 +152,8 @@ def main() -> None:
     pg, stop = _postgres(args.postgres)
     try:
         print(f"# ledger bench ({machine()})")
-        per_submit = overhead(pg, args.rounds, args.batch)
-        base = per_submit["none"]
+        per_submit = overhead(pg, args.rounds, args.batch) if args.rounds else {}
+        base = per_submit.get("none", 1.0)
         print(f"\n## overhead per submit (in-process fakes, {args.rounds} rounds x {args.batch} submits, medians)")
         print("| ledger | µs/submit | ratio to no ledger |\n|---|---:|---:|")
         for name, seconds in per_submit.items():

@@ -169,6 +169,11 @@ class WebhookApp:
         if entry is None:
             await _answer(send, 404, {"error": "unknown job"})
             return
+        bound = getattr(job, "callback_ref", None)  # a callback URL bound to one submit names its key
+        if bound is not None and bound != entry.idempotency_key:
+            logger.info("%s delivery for job %s came on another submit's callback URL", provider, job.id)
+            await _answer(send, 401, {"error": "callback_mismatch"})
+            return
         if ADAPTERS[provider].signs_webhooks and (_complete(job) or self.client is None):
             try:
                 outcome = await asyncio.to_thread(self.ledger.apply, job, source="webhook")

@@ -152,8 +152,9 @@ class Ledger(ABC):
         return ref
 
     def mark_sent(self, ref: str) -> bool:
-        """Record that the submit's first request is about to go out. False when this ledger's
-        owner no longer holds the entry (reconcile took it over): the caller must not send."""
+        """Record that the submit's first request to a provider without idempotency is about to
+        go out. False when this ledger's owner no longer holds the entry (reconcile took it
+        over): the caller must not send."""
         with self._transaction() as tx:
             return tx.execute("UPDATE genwire_jobs SET sent_at = COALESCE(sent_at, ?) "
                               "WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",

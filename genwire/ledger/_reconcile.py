@@ -12,9 +12,9 @@ done with an entry:
 * it has none, its submit went out, and the provider has no idempotency (Cliprise):
   mark it ``uncertain`` with what an operator needs to find the job; never resent.
 
-Every send is fenced: the first request of a submit is recorded before it goes out,
-and only by whoever holds the entry's lease, so a submitter and a reconciler never
-both send the same entry.
+Every send to a provider without idempotency is fenced: the first request of a
+submit is recorded before it goes out, and only by whoever holds the entry's lease,
+so a submitter and a reconciler never both send the same entry.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ def _resubmit(ledger: Ledger, client: Client, entry: LedgerEntry, report: Reconc
     from ._seam import fenced
 
     try:
-        job: Job = client._drive(fenced(ledger, entry.ref, client._submit_flow(request, record=False)))
+        job: Job = client._drive(fenced(ledger, entry.ref, client._submit_flow(request, record=False),
+                                        lambda p: client._adapter(p).submit_replay_safe))
     except (SubmissionUncertainError, MalformedResponseError) as err:
         ledger.note_error(entry.ref, str(err))
         raise

@@ -52,8 +52,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (ref, state)
         )""",
     ),
-    # version 2: when the first request of a submit went out (NULL: nothing was ever sent,
-    # so reconcile may send it even to a provider without idempotency)
+    # version 2: when the first request of a submit to a provider without idempotency went
+    # out (NULL there: nothing was ever sent, so reconcile may send it)
     ("ALTER TABLE genwire_jobs ADD COLUMN sent_at DOUBLE PRECISION",),
 )
 

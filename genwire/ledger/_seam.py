@@ -57,14 +57,15 @@ class _TakenOver(LedgerError):
     """Reconcile took the entry over before this submit sent anything: it must not send."""
 
 
-def fence(ledger: Ledger, ref: str) -> Callable[[Effect], None]:
-    """An effect watcher that records the first request going out, and stops the flow
-    (``LedgerError``) if this process no longer holds the entry, so that nothing is
-    sent twice for one entry."""
+def fence(ledger: Ledger, ref: str, replay_safe: Callable[[str], bool]) -> Callable[[Effect], None]:
+    """An effect watcher that records the first request going out to a provider without
+    idempotency, and stops the flow (``LedgerError``) if this process no longer holds the
+    entry: nothing is then sent twice for one entry. (A provider that deduplicates on the
+    idempotency key needs no mark: sending again is always safe.)"""
     sent = [False]
 
     def seen(effect: Effect) -> None:
-        if isinstance(effect, Send) and not sent[0]:
+        if isinstance(effect, Send) and not sent[0] and not replay_safe(effect.provider):
             if not _guard(None, "that the submit is going out", lambda: ledger.mark_sent(ref)):
                 raise _TakenOver(f"ledger entry {ref} was taken over by reconcile before it was sent; not sending",
                                  code="ledger_taken_over")
@@ -73,9 +74,9 @@ def fence(ledger: Ledger, ref: str) -> Callable[[Effect], None]:
     return seen
 
 
-def fenced(ledger: Ledger, ref: str, inner: Flow[T]) -> Flow[T]:
+def fenced(ledger: Ledger, ref: str, inner: Flow[T], replay_safe: Callable[[str], bool]) -> Flow[T]:
     """``inner`` with its first request recorded first (see ``fence``)."""
-    return (yield from _relay(inner, fence(ledger, ref)))
+    return (yield from _relay(inner, fence(ledger, ref, replay_safe)))
 
 
 def recorded_submit(ledger: Ledger, request: GenerationRequest, idempotency_key: str,
@@ -87,7 +88,7 @@ def recorded_submit(ledger: Ledger, request: GenerationRequest, idempotency_key:
         idempotency_key=idempotency_key))
     by_provider = {plan.adapter.name: plan for plan in plans}
     current = [first.adapter.name]
-    going_out = fence(ledger, ref)
+    going_out = fence(ledger, ref, lambda p: p in by_provider and by_provider[p].adapter.submit_replay_safe)
 
     def seen(effect: Effect) -> None:
         going_out(effect)
