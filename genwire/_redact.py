@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import TypeVar, cast
-from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote, unquote_plus, unquote_to_bytes, urlsplit, urlunsplit
 
 __all__ = [
     "MASK",
@@ -138,12 +139,23 @@ def secret_forms(secret: str) -> set[str]:
 
 
 def _literal_forms(secrets: Iterable[str]) -> list[str]:
+    return list(_forms_of(tuple(s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH)))
+
+
+@lru_cache(maxsize=64)  # a client's keys are few and fixed; every reply asks again
+def _forms_of(secrets: tuple[str, ...]) -> tuple[str, ...]:
     forms: set[str] = set()
     for secret in secrets:
-        if isinstance(secret, str) and len(secret) >= MIN_SECRET_LENGTH:
-            forms |= secret_forms(secret)
+        forms |= secret_forms(secret)
     # Longest first, so a secret that contains another is masked whole.
-    return sorted(forms, key=len, reverse=True)
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+@lru_cache(maxsize=64)
+def _patterns(forms: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[bytes]]:
+    """One search for any form, in text and in bytes."""
+    return (re.compile("|".join(map(re.escape, forms))),
+            re.compile(b"|".join(re.escape(f.encode("utf-8", "surrogatepass")) for f in forms)))
 
 
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\(/)")
@@ -248,16 +260,19 @@ def scrub_reply(body: bytes, headers: Mapping[str, str], secrets: Iterable[str])
 
     A body that needed changing is re-encoded as UTF-8 JSON (or text, when it is not JSON).
     """
-    forms = _literal_forms(secrets)
+    cached = _forms_of(tuple(s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH))
     out_headers = dict(headers)
-    if not forms:
+    if not cached:
         return body, out_headers
-    for name, value in headers.items():
-        if "%" in value or "\\" in value or any(form in value for form in forms):
+    forms = list(cached)
+    text_pattern, bytes_pattern = _patterns(cached)
+    joined = "\n".join(headers.values())
+    if "%" in joined or "\\" in joined or text_pattern.search(joined):
+        for name, value in headers.items():
             out_headers[name] = _redact(value, forms)
-    # no escapes and no UTF-16: a secret can only be spelled literally
-    if b"\\" not in body and b"%" not in body and b"\x00" not in body and \
-            not any(form.encode("utf-8", "surrogatepass") in body for form in forms):
+    # no escapes and no UTF-16: a secret can only be spelled literally or percent-encoded
+    if b"\\" not in body and b"\x00" not in body and not bytes_pattern.search(body) and (
+            b"%" not in body or not bytes_pattern.search(unquote_to_bytes(body))):
         return body, out_headers
     text = _decode(body)
     try:
