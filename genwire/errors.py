@@ -21,7 +21,7 @@ so, ``retry_after`` (seconds). Errors raised after a job was accepted carry it i
     │   ├── NetworkError                no reply: connection refused or reset, DNS, TLS, proxy
     │   │   └── NetworkTimeoutError         the connection or the reply timed out
     │   ├── MalformedResponseError      reply not JSON / wrong shape / missing ids (``body`` attached)
-    │   └── SubmissionUncertainError    a submit may have been accepted but no reply said so
+    │   └── SubmissionUncertainError    a submit may have created a job (``idempotency_key``, ``model``)
     ├── JobFailedError              the job ended failed or canceled (``job``)
     ├── WaitTimeoutError            ``wait`` passed its deadline (``job``)
     ├── WebhookVerificationError    a delivery failed verification or could not be read
