@@ -182,3 +182,16 @@ async def test_deliveries_over_a_real_socket_are_applied_once(served: str, clien
     assert codes == [204, 204, 204] and entry is not None and entry.state is LedgerState.SUCCEEDED
     assert [e.state for e in ledger.events(entry.ref)].count(LedgerState.SUCCEEDED) == 1
     assert entry.job is not None and entry.job.status is JobStatus.SUCCEEDED
+
+
+async def test_a_cliprise_delivery_on_another_submits_callback_url_is_refused(
+        app: WebhookApp, client: AsyncClient, fakes: FakeProviders, ledger: Ledger) -> None:
+    first, second = await client.submit(CLIPRISE), await client.submit(CLIPRISE)
+    fakes.cliprise.finish(first.id)
+    fakes.cliprise.finish(second.id)
+    by_task = {json.loads(d.body)["taskId"]: d for d in fakes.cliprise.deliveries}
+    swapped = Delivery(by_task[second.id].url, by_task[first.id].headers, by_task[first.id].body)
+    response = await deliver(app, swapped)
+    entry = ledger.find("cliprise", first.id)
+    assert response.status_code == 401 and response.json() == {"error": "callback_mismatch"}
+    assert entry is not None and entry.state is LedgerState.QUEUED
