@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -183,3 +184,13 @@ def test_the_json_log_has_one_object_per_request() -> None:
     records = [json.loads(line) for line in lines]
     assert [(r["method"], r["status"]) for r in records] == [("POST", 200), ("GET", 200)]
     assert records[1]["path"] == f"/cliprise/status?taskId={job.id}"
+
+
+def test_requests_do_not_stall_on_delayed_acks(server: FakeServer) -> None:
+    # with Nagle's algorithm on, each reply (headers, then body) waited ~40 ms for a delayed ACK
+    with Client(base_urls=server.base_urls, api_keys=server.api_keys) as client:
+        client.balance("clipia")
+        started = time.perf_counter()
+        for _ in range(40):
+            client.balance("clipia")
+        assert time.perf_counter() - started < 1.2  # 40 stalls alone would take 1.6 s
