@@ -34,6 +34,10 @@ def _block(heading: str) -> str:
 
 def test_test_authors_snippet_passes_under_pytest_asyncio_strict(tmp_path: Path) -> None:
     (tmp_path / "test_gateway.py").write_text(_block("For test authors"), encoding="utf-8")
+    # fewer Hypothesis examples than the default 100: this checks that the snippet works, not the catalog
+    (tmp_path / "conftest.py").write_text("from hypothesis import settings\n"
+                                          "settings.register_profile('quick', max_examples=15)\n"
+                                          "settings.load_profile('quick')\n", encoding="utf-8")
     proc = run_pytest(tmp_path, *ASYNCIO_STRICT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 passed" in proc.stdout
