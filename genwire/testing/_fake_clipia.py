@@ -156,11 +156,15 @@ class FakeClipia(FakeProvider):
 
     def _rate_headers(self, count: bool = True) -> dict[str, str]:
         now = self.clock()
+        if self.rate_limit is None:
+            # nothing enforced, so nothing is used up: the nominal limit, all of it left
+            return {"RateLimit-Limit": str(RATE_LIMIT), "RateLimit-Remaining": str(RATE_LIMIT),
+                    "RateLimit-Reset": str(math.ceil(self.rate_window))}
         self._window = [t for t in self._window if now - t < self.rate_window] + ([now] if count else [])
-        limit = self.rate_limit if self.rate_limit is not None else RATE_LIMIT
         oldest = self._window[0] if self._window else now
         reset = max(0, math.ceil(self.rate_window - (now - oldest)))
-        return {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(max(0, limit - len(self._window))),
+        return {"RateLimit-Limit": str(self.rate_limit),
+                "RateLimit-Remaining": str(max(0, self.rate_limit - len(self._window))),
                 "RateLimit-Reset": str(reset)}
 
     def _error(self, status: int, code: str | None = None, message: str | None = None) -> httpx.Response:
