@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,25 @@ from ._ledger import DEFAULT_INTENT_LEASE, Ledger, Tx
 __all__ = ["SQLiteLedger"]
 
 _SYNCHRONOUS = ("full", "normal", "extra")
+
+
+def _setup(conn: sqlite3.Connection, synchronous: str, busy_timeout: float) -> None:
+    """Per-connection settings. Switching to (or confirming) WAL can report "database is locked"
+    without consulting the busy handler while another process opens, converts or recovers the
+    same file, so that step is retried until ``busy_timeout`` runs out."""
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+    conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+    conn.execute("PRAGMA foreign_keys=ON")
 
 
 class _SQLiteTx:
@@ -83,9 +103,11 @@ class SQLiteLedger(Ledger):
             raise ConfigurationError("the ledger is closed", code="closed")
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
                                check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
-        conn.execute("PRAGMA foreign_keys=ON")
+        try:
+            _setup(conn, self._synchronous, self._busy_timeout)
+        except BaseException:
+            conn.close()
+            raise
         self._local.conn = conn
         with self._lock:
             self._all.append(conn)
