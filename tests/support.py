@@ -4,21 +4,27 @@ the representative subset of the catalog that per-model properties run by defaul
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Generator
+from collections.abc import AsyncIterator, Callable, Generator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from genwire import Catalog
+from genwire import AsyncClient, Catalog, Client
 from genwire._policy import Send, Sleep
 from genwire.adapters import WireResponse
+from genwire.testing import FakeProviders
 
-__all__ = ["ASYNCIO_STRICT", "TTS_YAML", "Clock", "drive", "per_task", "reply", "representative_keys", "run_pytest"]
+__all__ = [
+    "ASYNCIO_STRICT", "TTS_YAML", "Call", "Clock", "clients_over", "drive", "per_task", "reply",
+    "representative_keys", "run_pytest",
+]
 
 # a priced audio model, for catalogs built in tests
 TTS_YAML = """\
@@ -134,3 +140,33 @@ def run_pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider",
                            *plugin, *args, str(directory)],
                           capture_output=True, text=True, cwd=directory, env=env, check=False)
+
+
+Call = Callable[..., Any]
+
+
+@asynccontextmanager
+async def clients_over(fakes: FakeProviders, mode: str, **defaults: Any) -> AsyncIterator[Callable[..., Call]]:
+    """``build(**client_kwargs)`` -> ``call(method, *args)`` on a sync or async client over ``fakes``
+    (awaited on the async one), so one parametrised test covers both; every client is closed after."""
+    made: list[Client | AsyncClient] = []
+
+    def build(**kwargs: Any) -> Call:
+        options = {**defaults, **kwargs}
+        client = fakes.client(**options) if mode == "sync" else fakes.async_client(**options)
+        made.append(client)
+
+        async def call(name: str, *args: Any, **kw: Any) -> Any:
+            result = getattr(client, name)(*args, **kw)
+            return await result if inspect.isawaitable(result) else result
+
+        return call
+
+    try:
+        yield build
+    finally:
+        for client in made:
+            if isinstance(client, AsyncClient):
+                await client.aclose()
+            else:
+                client.close()

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import reply
+from support import Call, clients_over, reply
 
 from genwire import (
     Account,
@@ -55,31 +55,10 @@ def fakes() -> FakeProviders:
     return FakeProviders(FakeClipia(keys=("clipia_live_fake", "clipia_test_fake")))
 
 
-Call = Callable[..., Any]
-
-
 @pytest.fixture(params=["sync", "async"])
 async def make(request: pytest.FixtureRequest, fakes: FakeProviders) -> AsyncIterator[Callable[..., Call]]:
-    """``make(**client_kwargs)`` -> ``call(method, *args)``, awaiting on the async client."""
-    made: list[Client | AsyncClient] = []
-
-    def build(**kwargs: Any) -> Call:
-        options = {"poll": POLL, "retry": RETRY, **kwargs}
-        client = fakes.client(**options) if request.param == "sync" else fakes.async_client(**options)
-        made.append(client)
-
-        async def call(name: str, *args: Any, **kw: Any) -> Any:
-            result = getattr(client, name)(*args, **kw)
-            return await result if inspect.isawaitable(result) else result
-
-        return call
-
-    yield build
-    for client in made:
-        if isinstance(client, AsyncClient):
-            await client.aclose()
-        else:
-            client.close()
+    async with clients_over(fakes, request.param, poll=POLL, retry=RETRY) as build:
+        yield build
 
 
 def result_reads(fake: FakeClipia, job_id: str) -> int:

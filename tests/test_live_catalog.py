@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support import Call, clients_over
 
 from genwire import (
-    AsyncClient,
     Catalog,
     CatalogError,
-    Client,
     GenerationRequest,
     InvalidInputError,
     JobStatus,
@@ -62,30 +59,10 @@ def fakes(provider_catalog: Catalog) -> FakeProviders:
     return FakeProviders(FakeClipia(provider_catalog))
 
 
-Call = Callable[..., Any]
-
-
 @pytest.fixture(params=["sync", "async"])
 async def make(request: pytest.FixtureRequest, fakes: FakeProviders) -> AsyncIterator[Callable[..., Call]]:
-    made: list[Client | AsyncClient] = []
-
-    def build(**kwargs: Any) -> Call:
-        options = {"poll": POLL, "retry": RETRY, **kwargs}
-        client = fakes.client(**options) if request.param == "sync" else fakes.async_client(**options)
-        made.append(client)
-
-        async def call(name: str, *args: Any, **kw: Any) -> Any:
-            result = getattr(client, name)(*args, **kw)
-            return await result if inspect.isawaitable(result) else result
-
-        return call
-
-    yield build
-    for client in made:
-        if isinstance(client, AsyncClient):
-            await client.aclose()
-        else:
-            client.close()
+    async with clients_over(fakes, request.param, poll=POLL, retry=RETRY) as build:
+        yield build
 
 
 def catalog_reads(fake: FakeClipia) -> list[str]:
