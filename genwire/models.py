@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     ModelWrapValidatorHandler,
     ValidationError,
     field_validator,
@@ -33,6 +32,14 @@ __all__ = [
     "RateLimit",
     "TERMINAL_STATUSES",
 ]
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+else:
+    # pydantic's JsonValue (and any Field constraint) imports pydantic.types and annotated_types,
+    # a third of a cold start's pydantic cost. Every JSON value on a Job comes from genwire's
+    # strict reader (genwire/_json.py), so validation has nothing to check that it did not.
+    JsonValue = Any
 
 MediaKind = Literal["image", "video", "audio", "text"]
 #: what to do with input parameters a model does not take
@@ -157,7 +164,7 @@ class Job(BaseModel):
     task: str | None = None
     id: str
     status: JobStatus
-    progress: float | None = Field(default=None, ge=0, le=100)
+    progress: float | None = None
     queue_position: int | None = None
     #: where the provider says to poll and read the result (informational; genwire builds
     #: its URLs from the configured base, so a key never follows these)
@@ -179,6 +186,13 @@ class Job(BaseModel):
     warnings: tuple[InputWarning, ...] = ()
     #: the last wire payload, secrets removed
     raw: JsonValue = None
+
+    @field_validator("progress")
+    @classmethod
+    def _percent(cls, value: float | None) -> float | None:
+        if value is not None and not 0 <= value <= 100:
+            raise ValueError("progress is a percentage: between 0 and 100")
+        return value
 
     @field_validator("warnings", mode="before")
     @classmethod
@@ -221,8 +235,15 @@ class GenerationRequest(BaseModel):
     task: str | None = None
     input: dict[str, Any] = Field(default_factory=dict)
     webhook_url: str | None = None
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    idempotency_key: str | None = None
     unsupported: Unsupported = "error"
+
+    @field_validator("idempotency_key")
+    @classmethod
+    def _key_length(cls, value: str | None) -> str | None:
+        if value is not None and not 1 <= len(value) <= 255:
+            raise ValueError("an idempotency key has 1 to 255 characters")
+        return value
 
     @model_validator(mode="after")
     def _names_a_target(self) -> GenerationRequest:
