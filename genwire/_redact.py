@@ -223,28 +223,44 @@ def _walk(value: object, forms: list[str]) -> object:
     return value
 
 
-#: every name in SECRET_JSON_KEYS contains one of these (tests/test_redact_reply.py checks)
-_KEY_ANCHORS = (b"key", b"token", b"secret", b"password", b"auth")
+#: dict keys already found not credential-named (replies reuse a small vocabulary)
+_PLAIN_KEYS: set[str] = set()
+_PLAIN_KEYS_MAX = 4096
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-def _plainly_clean(raw: bytes) -> bool:
-    """Whether a JSON document, judged from its bytes, holds nothing ``redact_json`` (no
-    literal secrets) would change: nothing like a credential-named key and no ``=`` or
-    ``%3`` for a query parameter. Conservative: escapes (``\\``) or non-ASCII bytes,
-    which could spell either in disguise, answer False. Must follow ``_walk``'s rules."""
-    if not raw.isascii() or b"\\" in raw or b"=" in raw or b"%3" in raw:
-        return False
-    squashed = raw.lower().translate(None, b"-_")
-    return not any(anchor in squashed for anchor in _KEY_ANCHORS)
+def _plain_keys(value: object) -> bool:
+    """Whether a parsed JSON value holds no credential-named dict key (``_walk``'s test) at any
+    depth; anything but JSON's own types answers False."""
+    if type(value) is dict:
+        if _PLAIN_KEYS.issuperset(value) and _SCALARS.issuperset(map(type, value.values())):
+            return True  # the common flat reply, checked in C
+        for key, item in value.items():
+            if key not in _PLAIN_KEYS:
+                if type(key) is not str or _normalize(key) in SECRET_JSON_KEYS:
+                    return False
+                if len(_PLAIN_KEYS) < _PLAIN_KEYS_MAX and len(key) <= 64:
+                    _PLAIN_KEYS.add(key)
+            if type(item) not in _SCALARS and not _plain_keys(item):
+                return False
+        return True
+    if type(value) is list:
+        return all(type(item) in _SCALARS or _plain_keys(item) for item in value)
+    return type(value) in _SCALARS
 
 
 def redact_reply(value: _J, raw: bytes) -> _J:
-    """``redact_json(value)`` for a value just parsed from ``raw``; the walk is skipped
-    when the bytes show there is nothing to mask (the common reply)."""
-    if _plainly_clean(raw):
+    """``redact_json(value)`` for a value just parsed from ``raw`` (or a part of it).
+
+    The walk is skipped when it has nothing to change: no string can hold ``=`` or ``%3``
+    (a credential query parameter) because the bytes hold neither, no escape that could
+    spell one and no NUL (UTF-16 and UTF-32 spell them apart), and no key anywhere is
+    credential-named. Must follow ``_walk``'s rules.
+    """
+    if (b"=" not in raw and b"\\" not in raw and b"\x00" not in raw and (b"%" not in raw or b"%3" not in raw)
+            and _plain_keys(value)):
         return value
     return redact_json(value)
-
 
 
 def _decode(body: bytes) -> str:
