@@ -24,6 +24,7 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus, unquote_to_by
 __all__ = [
     "MASK",
     "MIN_SECRET_LENGTH",
+    "ReplyScrubber",
     "SECRET_JSON_KEYS",
     "SECRET_QUERY_PARAMS",
     "is_secret_param",
@@ -276,27 +277,43 @@ def scrub_reply(body: bytes, headers: Mapping[str, str], secrets: Iterable[str])
 
     A body that needed changing is re-encoded as UTF-8 JSON (or text, when it is not JSON).
     """
-    cached = _forms_of(tuple(s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH))
-    out_headers = dict(headers)
-    if not cached:
-        return body, out_headers
-    forms = list(cached)
-    text_pattern, bytes_pattern = _patterns(cached)
-    joined = "\n".join(headers.values())
-    if "%" in joined or "\\" in joined or text_pattern.search(joined):
-        for name, value in headers.items():
-            out_headers[name] = _redact(value, forms)
-    # no escapes and no UTF-16: a secret can only be spelled literally or percent-encoded
-    if b"\\" not in body and b"\x00" not in body and not bytes_pattern.search(body) and (
-            b"%" not in body or not bytes_pattern.search(unquote_to_bytes(body))):
-        return body, out_headers
-    text = _decode(body)
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        new = _redact(text, forms)
-        return (body if new == text else new.encode("utf-8", "replace")), out_headers
-    clean = _walk(value, forms)
-    if clean is value and text.encode("utf-8", "surrogatepass") == body:
-        return body, out_headers
-    return json.dumps(clean).encode("ascii"), out_headers
+    return ReplyScrubber(secrets)(body, dict(headers))
+
+
+class ReplyScrubber:
+    """``scrub_reply`` for one fixed set of secrets (a client's keys), their spellings worked out once."""
+
+    __slots__ = ("_forms", "_patterns")
+
+    def __repr__(self) -> str:
+        return "<ReplyScrubber>"  # the forms are the secrets
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        cached = _forms_of(tuple(s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH))
+        self._forms = list(cached)
+        self._patterns = _patterns(cached) if cached else None
+
+    def __call__(self, body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        """``scrub_reply(body, headers, secrets)``; ``headers`` is the caller's to give: changed in place."""
+        if self._patterns is None:
+            return body, headers
+        forms = self._forms
+        text_pattern, bytes_pattern = self._patterns
+        joined = "\n".join(headers.values())
+        if "%" in joined or "\\" in joined or text_pattern.search(joined):
+            for name, value in headers.items():
+                headers[name] = _redact(value, forms)
+        # no escapes and no UTF-16: a secret can only be spelled literally or percent-encoded
+        if b"\\" not in body and b"\x00" not in body and not bytes_pattern.search(body) and (
+                b"%" not in body or not bytes_pattern.search(unquote_to_bytes(body))):
+            return body, headers
+        text = _decode(body)
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            new = _redact(text, forms)
+            return (body if new == text else new.encode("utf-8", "replace")), headers
+        clean = _walk(value, forms)
+        if clean is value and text.encode("utf-8", "surrogatepass") == body:
+            return body, headers
+        return json.dumps(clean).encode("ascii"), headers
