@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._record import record
 from ._retry import PollPolicy, RetryPolicy, is_retryable_status
 from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Resolved
@@ -54,29 +54,46 @@ __all__ = [
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+_set = object.__setattr__
+
+
+@record
 class Send:
     provider: str
     request: WireRequest
     #: seconds this request may take at most (the time left in a wait); ``None``: the client's timeout
     timeout: float | None = None
 
+    def __init__(self, provider: str, request: WireRequest, timeout: float | None = None) -> None:
+        _set(self, "provider", provider)
+        _set(self, "request", request)
+        _set(self, "timeout", timeout)
 
-@dataclass(frozen=True)
+
+@record
 class Sleep:
     seconds: float
 
+    def __init__(self, seconds: float) -> None:
+        _set(self, "seconds", seconds)
 
-@dataclass(frozen=True)
+
+@record
 class Notify:
     job: Job
 
+    def __init__(self, job: Job) -> None:
+        _set(self, "job", job)
 
-@dataclass(frozen=True)
+
+@record
 class Pace:
     """Asks the driver for its ``RateLimits`` (the provider's last ``RateLimit-*`` state), or None."""
 
     provider: str
+
+    def __init__(self, provider: str) -> None:
+        _set(self, "provider", provider)
 
 
 Effect = Send | Sleep | Notify | Pace
@@ -236,7 +253,7 @@ def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any
         ), request, idempotency_key, resolved)
 
 
-@dataclass(frozen=True)
+@record
 class SubmitPlan:
     """One provider to try for a submit: its adapter, the validated request and where results go."""
 
@@ -246,6 +263,14 @@ class SubmitPlan:
     webhook_url: str | None
     #: the per-submit reference the callback URL is bound to (unsigned providers)
     callback_ref: str | None = None
+
+    def __init__(self, adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
+                 callback_ref: str | None = None) -> None:
+        _set(self, "adapter", adapter)
+        _set(self, "resolved", resolved)
+        _set(self, "envelope", envelope)
+        _set(self, "webhook_url", webhook_url)
+        _set(self, "callback_ref", callback_ref)
 
 
 def submit_any_flow(plans: Sequence[SubmitPlan], idempotency_key: str, retry: RetryPolicy,

@@ -20,13 +20,15 @@ import math
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timezone
 from email.utils import parsedate_to_datetime
+
+from ._record import record
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "INITIAL_RETRY_DELAY",
+    "LIVE_CATALOG_TTL",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "POLL_JITTER",
@@ -51,6 +53,9 @@ MAX_RETRY_AFTER = 60.0
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Poll intervals are shortened by up to this fraction (never lengthened).
 POLL_JITTER = 0.2
+#: seconds a cached live model stays fresh (``genwire.live.DEFAULT_TTL``; here so that the
+#: client's signatures name it without importing the live-catalog code)
+LIVE_CATALOG_TTL = 3600.0
 
 # Exponents above this already exceed any sane cap; it also keeps 2**n a float.
 _MAX_EXPONENT = 64
@@ -150,7 +155,7 @@ def next_delay(
     return backoff_delay(attempt, initial=initial, maximum=maximum, jitter=jitter)
 
 
-@dataclass(frozen=True)
+@record
 class RetryPolicy:
     """How many times and how long to retry one HTTP call.
 
@@ -162,13 +167,18 @@ class RetryPolicy:
     max_delay: float = MAX_RETRY_DELAY
     max_retry_after: float = MAX_RETRY_AFTER
 
-    def __post_init__(self) -> None:
-        if self.max_retries < 0:
+    def __init__(self, max_retries: int = DEFAULT_MAX_RETRIES, initial_delay: float = INITIAL_RETRY_DELAY,
+                 max_delay: float = MAX_RETRY_DELAY, max_retry_after: float = MAX_RETRY_AFTER) -> None:
+        if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        if not 0 <= self.initial_delay <= self.max_delay:
+        if not 0 <= initial_delay <= max_delay:
             raise ValueError("need 0 <= initial_delay <= max_delay")
-        if not self.max_retry_after >= 0:
+        if not max_retry_after >= 0:
             raise ValueError("max_retry_after must be >= 0")
+        object.__setattr__(self, "max_retries", max_retries)
+        object.__setattr__(self, "initial_delay", initial_delay)
+        object.__setattr__(self, "max_delay", max_delay)
+        object.__setattr__(self, "max_retry_after", max_retry_after)
 
     def should_retry(self, attempt: int, retry_after: float | None = None) -> bool:
         """Whether retry ``attempt`` is allowed: retries remain and any
@@ -189,7 +199,7 @@ class RetryPolicy:
         )
 
 
-@dataclass(frozen=True)
+@record
 class PollPolicy:
     """How often to poll a job's status.
 
@@ -204,13 +214,18 @@ class PollPolicy:
     multiplier: float = 1.5
     max_consecutive_failures: int = 5
 
-    def __post_init__(self) -> None:
-        if not 0 < self.initial_interval <= self.max_interval:
+    def __init__(self, initial_interval: float = 1.0, max_interval: float = 15.0, multiplier: float = 1.5,
+                 max_consecutive_failures: int = 5) -> None:
+        if not 0 < initial_interval <= max_interval:
             raise ValueError("need 0 < initial_interval <= max_interval")
-        if not self.multiplier >= 1:
+        if not multiplier >= 1:
             raise ValueError("multiplier must be >= 1")
-        if self.max_consecutive_failures < 1:
+        if max_consecutive_failures < 1:
             raise ValueError("max_consecutive_failures must be >= 1")
+        object.__setattr__(self, "initial_interval", initial_interval)
+        object.__setattr__(self, "max_interval", max_interval)
+        object.__setattr__(self, "multiplier", multiplier)
+        object.__setattr__(self, "max_consecutive_failures", max_consecutive_failures)
 
     def interval(self, poll_number: int, jitter: float) -> float:
         """Seconds to wait before poll ``poll_number`` (0-based).

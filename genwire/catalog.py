@@ -6,11 +6,11 @@ import copy
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._record import record
 from ._validation import ValidateFn, compile_validator, json_violations
 from .errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
 from .specs import ModelSpec, TaskSpec
@@ -37,7 +37,7 @@ def bundled_paths() -> tuple[Path, Path]:
     raise CatalogError("the bundled catalog is missing: reinstall genwire")
 
 
-@dataclass(frozen=True)
+@record
 class Resolved:
     """A request matched to one provider model and task, its input validated."""
 
@@ -45,6 +45,13 @@ class Resolved:
     task: TaskSpec
     input: dict[str, Any]
     warnings: tuple[InputWarning, ...] = ()
+
+    def __init__(self, spec: ModelSpec, task: TaskSpec, input: dict[str, Any],
+                 warnings: tuple[InputWarning, ...] = ()) -> None:
+        object.__setattr__(self, "spec", spec)
+        object.__setattr__(self, "task", task)
+        object.__setattr__(self, "input", input)
+        object.__setattr__(self, "warnings", warnings)
 
 
 class Catalog:
@@ -56,10 +63,10 @@ class Catalog:
     def __init__(self, index: Mapping[str, Any], load_schema: Callable[[str], dict[str, Any]]) -> None:
         self._index = index
         self._load_schema = load_schema
+        #: index entries by (provider, id); each becomes a ModelSpec when first looked up
+        self._entries: dict[tuple[str, str], Mapping[str, Any]] = {(e["provider"], e["id"]): e
+                                                                   for e in index["models"]}
         self._specs: dict[tuple[str, str], ModelSpec] = {}
-        for entry in index["models"]:
-            spec = ModelSpec.from_entry(entry)
-            self._specs[spec.key] = spec
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validators: dict[tuple[str, str, str], ValidateFn] = {}
         self._lock = threading.Lock()
@@ -120,6 +127,17 @@ class Catalog:
         return type(self)(index, load_schema)
 
     # -- lookup -----------------------------------------------------------------
+    def _spec(self, key: tuple[str, str]) -> ModelSpec | None:
+        spec = self._specs.get(key)
+        if spec is None and key in self._entries:
+            spec = self._specs.setdefault(key, ModelSpec.from_entry(self._entries[key]))  # one instance per model
+        return spec
+
+    def _all_specs(self) -> list[ModelSpec]:
+        specs = self._specs
+        return [specs.get(key) or specs.setdefault(key, ModelSpec.from_entry(entry))
+                for key, entry in self._entries.items()]
+
     @property
     def providers(self) -> tuple[str, ...]:
         return tuple(self._index["providers"])
@@ -136,7 +154,7 @@ class Catalog:
         family: str | None = None,
     ) -> list[ModelSpec]:
         return [
-            s for s in self._specs.values()
+            s for s in self._all_specs()
             if (provider is None or s.provider == provider)
             and (kind is None or s.kind == kind)
             and (task is None or task in s.tasks)
@@ -145,13 +163,13 @@ class Catalog:
 
     def families(self) -> dict[str, list[ModelSpec]]:
         out: dict[str, list[ModelSpec]] = {}
-        for s in self._specs.values():
+        for s in self._all_specs():
             if s.family:
                 out.setdefault(s.family, []).append(s)
         return out
 
     def get(self, provider: str, model: str) -> ModelSpec:
-        spec = self._specs.get((provider, model))
+        spec = self._spec((provider, model))
         if spec is not None:
             return spec
         if provider not in self._index["providers"]:
@@ -159,17 +177,17 @@ class Catalog:
                                 provider=provider, code="unknown_model")
         import difflib
 
-        ids = [s.id for s in self._specs.values() if s.provider == provider]
+        ids = [i for p, i in self._entries if p == provider]
         close = difflib.get_close_matches(model, ids, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise NotFoundError(f"{provider} has no model {model!r}{hint}", provider=provider, code="unknown_model")
 
     def find(self, provider: str, model: str) -> ModelSpec | None:
         """The model with this catalog id or wire model value, or None."""
-        spec = self._specs.get((provider, model))
+        spec = self._spec((provider, model))
         if spec is not None or not model:
             return spec
-        for candidate in self._specs.values():
+        for candidate in self._all_specs():
             if candidate.provider == provider and any(
                 t.model == model or (t.choice is not None and model in t.choice.values)
                 for t in candidate.tasks.values()

@@ -26,11 +26,11 @@ from ._gate import AsyncGate, SyncGate
 from ._options import check_transport
 from ._policy import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from ._redact import strip_query_secrets
+from ._retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from ._retry import PollPolicy, RetryPolicy
 from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
-from .live import DEFAULT_TTL
 from .models import Account, Estimate, GenerationRequest, Job, Media, Unsupported
 
 if TYPE_CHECKING:

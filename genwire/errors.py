@@ -31,8 +31,9 @@ so, ``retry_after`` (seconds). Errors raised after a job was accepted carry it i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ._record import record
 
 if TYPE_CHECKING:
     from .models import Job, RateLimit
@@ -143,12 +144,16 @@ class CatalogError(GenwireError):
         self.field = field
 
 
-@dataclass(frozen=True)
+@record
 class Violation:
     """One schema violation: where (a JSON path such as ``$.image_urls[0]``) and what."""
 
     path: str
     message: str
+
+    def __init__(self, path: str, message: str) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "message", message)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from ._policy import Flow, send_flow
+from ._retry import LIVE_CATALOG_TTL
 from .adapters.base import Adapter, WireRequest, WireResponse, malformed, read_json
 from .errors import CatalogError, NotFoundError
 
@@ -36,7 +37,7 @@ __all__ = ["DEFAULT_TTL", "LIVE_SOURCES", "LiveCache", "LiveCatalog", "LiveSourc
 logger = logging.getLogger("genwire")
 
 #: seconds a cached live model stays fresh
-DEFAULT_TTL = 3600.0
+DEFAULT_TTL = LIVE_CATALOG_TTL
 CACHE_FORMAT = 1
 
 

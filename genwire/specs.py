@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any
+
+from ._record import record
 
 __all__ = ["ModelChoice", "ModelSpec", "ParamSpec", "Price", "TaskSpec", "split_slot"]
 
@@ -18,7 +20,10 @@ def split_slot(wire: str) -> tuple[str, int] | None:
     return (base, int(index)) if index.isdigit() else None
 
 
-@dataclass(frozen=True, slots=True)
+_set = object.__setattr__
+
+
+@record(slots=True)
 class ParamSpec:
     """One normalized parameter of a task and how it travels on the wire."""
 
@@ -29,6 +34,15 @@ class ParamSpec:
     description: str | None = None
     #: the full catalog entry (enum, ranges, transform, wire_values, ...)
     spec: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def __init__(self, name: str, wire: str, type: str, required: bool = False, description: str | None = None,
+                 spec: Mapping[str, Any] | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "wire", wire)
+        _set(self, "type", type)
+        _set(self, "required", required)
+        _set(self, "description", description)
+        _set(self, "spec", {} if spec is None else spec)
 
     @property
     def wire_slot(self) -> tuple[str, int] | None:
@@ -49,7 +63,7 @@ class ParamSpec:
         return tuple(values) if values is not None else None
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ModelChoice:
     """A wire ``model`` value chosen by a normalized parameter (a tier); first is the default."""
 
@@ -57,8 +71,13 @@ class ModelChoice:
     values: tuple[str, ...]
     description: str | None = None
 
+    def __init__(self, param: str, values: tuple[str, ...], description: str | None = None) -> None:
+        _set(self, "param", param)
+        _set(self, "values", values)
+        _set(self, "description", description)
 
-@dataclass(frozen=True, slots=True)
+
+@record(slots=True)
 class TaskSpec:
     """One request variant of a model."""
 
@@ -76,12 +95,22 @@ class TaskSpec:
     #: every parameter name the task takes (the tier choice included)
     accepted: frozenset[str] = field(init=False)
 
-    def __post_init__(self) -> None:
-        names = set(self.params)
-        if self.choice is not None:
-            names.add(self.choice.param)
-        object.__setattr__(self, "required", frozenset(n for n, p in self.params.items() if p.required))
-        object.__setattr__(self, "accepted", frozenset(names))
+    def __init__(self, name: str, model: str | None, choice: ModelChoice | None, placement: str,
+                 fixed: Mapping[str, Any], params: Mapping[str, ParamSpec], description: str | None = None,
+                 notes: tuple[str, ...] = ()) -> None:
+        _set(self, "name", name)
+        _set(self, "model", model)
+        _set(self, "choice", choice)
+        _set(self, "placement", placement)
+        _set(self, "fixed", fixed)
+        _set(self, "params", params)
+        _set(self, "description", description)
+        _set(self, "notes", notes)
+        names = set(params)
+        if choice is not None:
+            names.add(choice.param)
+        _set(self, "required", frozenset(n for n, p in params.items() if p.required))
+        _set(self, "accepted", frozenset(names))
 
     def wire_model(self, values: Mapping[str, Any]) -> str:
         """The value of the body's model field for these (validated) values."""
@@ -91,13 +120,17 @@ class TaskSpec:
         return self.model
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Price:
     credits: float
     note: str | None = None
 
+    def __init__(self, credits: float, note: str | None = None) -> None:
+        _set(self, "credits", credits)
+        _set(self, "note", note)
 
-@dataclass(frozen=True, slots=True)
+
+@record(slots=True)
 class ModelSpec:
     """A model as one provider offers it."""
 
@@ -111,6 +144,20 @@ class ModelSpec:
     output_formats: tuple[str, ...] = ()
     price: Price | None = None
     notes: tuple[str, ...] = ()
+
+    def __init__(self, provider: str, id: str, name: str, kind: str, tasks: Mapping[str, TaskSpec],
+                 family: str | None = None, output_kind: str = "image", output_formats: tuple[str, ...] = (),
+                 price: Price | None = None, notes: tuple[str, ...] = ()) -> None:
+        _set(self, "provider", provider)
+        _set(self, "id", id)
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "tasks", tasks)
+        _set(self, "family", family)
+        _set(self, "output_kind", output_kind)
+        _set(self, "output_formats", output_formats)
+        _set(self, "price", price)
+        _set(self, "notes", notes)
 
     @property
     def key(self) -> tuple[str, str]:

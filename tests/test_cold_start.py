@@ -58,6 +58,13 @@ def test_sync_submit_loads_neither_the_compiler_nor_asyncio_nor_webhook_code() -
     assert not {"asyncio", "genwire.webhooks"} & loaded
 
 
+def test_a_clipia_submit_loads_no_other_provider_live_catalog_ledger_or_testing_code() -> None:
+    loaded = _loaded_after(SUBMIT)
+    assert "genwire.adapters.clipia" in loaded
+    assert not {"genwire.adapters.cliprise", "genwire.live", "genwire._clipia_catalog", "genwire.ledger",
+                "genwire.testing", "genwire.asgi", "genwire._drafting", "jsonschema_rs"} & loaded
+
+
 def test_explaining_invalid_input_loads_jsonschema_on_demand() -> None:
     loaded = _loaded_after("""
         import genwire

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from .._construct import trusted
 from .._json import loads
+from .._record import record
 from .._redact import redact_text
 from ..catalog import Resolved
 from ..errors import (
@@ -50,7 +51,10 @@ MAX_RAW_BODY = 2000
 _cost = trusted(Cost, "credits", "source")
 
 
-@dataclass(frozen=True)
+_set = object.__setattr__
+
+
+@record
 class WireRequest:
     """One HTTP request an adapter wants sent, relative to the provider's base URL."""
 
@@ -65,14 +69,30 @@ class WireRequest:
     #: whether resending after an unknown outcome cannot start a second job
     replay_safe: bool = True
 
+    def __init__(self, method: str, path: str, query: Mapping[str, str] | None = None,
+                 headers: Mapping[str, str] | None = None, json: Any = None, key_query_param: str | None = None,
+                 replay_safe: bool = True) -> None:
+        _set(self, "method", method)
+        _set(self, "path", path)
+        _set(self, "query", {} if query is None else query)
+        _set(self, "headers", {} if headers is None else headers)
+        _set(self, "json", json)
+        _set(self, "key_query_param", key_query_param)
+        _set(self, "replay_safe", replay_safe)
 
-@dataclass(frozen=True)
+
+@record
 class WireResponse:
     """One HTTP reply: status, headers (lower-case names) and the raw body."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        _set(self, "status", status)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
