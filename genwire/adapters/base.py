@@ -14,7 +14,6 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from .._construct import trusted
 from .._json import loads
 from .._record import record
 from .._redact import redact_text
@@ -47,9 +46,6 @@ __all__ = [
 ]
 
 MAX_RAW_BODY = 2000
-
-_cost = trusted(Cost, "credits", "source")
-
 
 _set = object.__setattr__
 
@@ -181,7 +177,7 @@ def as_credits(value: Any) -> Cost | None:
     credits = finite_number(value)
     if credits is None:
         return None
-    cost = _cost(credits=credits, source="provider")
+    cost = Cost(credits=credits, source="provider")
     if credits and len(_COSTS) < 1024:  # not 0.0, which would also answer for -0.0
         _COSTS[credits] = cost
     return cost
