@@ -43,6 +43,7 @@ def _fix(value: Any) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_SCAN = _DECODER.scan_once
 _OPENERS = (b"{", b"[")
 _WHITESPACE = " \t\n\r"  # JSON's, not str.isspace's
 
@@ -60,7 +61,9 @@ def loads(data: bytes | str) -> Any:
             pass
         else:
             try:
-                value, end = _DECODER.raw_decode(text)
+                value, end = _SCAN(text, 0)  # what JSONDecoder.raw_decode calls
+            except StopIteration:
+                raise ValueError("not a JSON document") from None
             except RecursionError:
                 raise ValueError("the document is nested too deeply") from None
             if end == len(text) or not text[end:].strip(_WHITESPACE):
