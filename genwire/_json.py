@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["loads"]
@@ -43,7 +44,7 @@ def _fix(value: Any) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
-_SCAN = _DECODER.scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _OPENERS = (b"{", b"[")
 _WHITESPACE = " \t\n\r"  # JSON's, not str.isspace's
 
