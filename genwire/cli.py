@@ -11,6 +11,11 @@
 
 Every command takes ``--json`` (machine-readable output) and ``--help``.
 
+Exit status: 0 done; 1 an error from genwire or the provider; 2 bad usage or input
+refused before any request; 3 the job ended failed or canceled; 124 ``--wait`` reached
+``--timeout`` (the job goes on; the message says how to pick it up); 130 interrupted;
+141 the reader of stdout went away.
+
 Other modules add commands with ``register``: a name, a help line, a function
 that adds the command's arguments to its ``argparse`` parser, and a function
 ``run(args, out) -> exit code``. ``EXTENSIONS`` lists the modules imported
@@ -30,12 +35,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from ._version import __version__
-from .errors import GenwireError, InvalidInputError
+from .errors import GenwireError, InvalidInputError, JobFailedError, WaitTimeoutError
 
 if TYPE_CHECKING:
     from .models import Job
 
-__all__ = ["COMMANDS", "EXTENSIONS", "Command", "CommandError", "emit_json", "main", "register"]
+__all__ = ["COMMANDS", "EXIT_CODES", "EXTENSIONS", "Command", "CommandError", "emit_json", "main", "register"]
 
 Configure = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace, TextIO], int]
@@ -54,6 +59,8 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 #: modules that register more commands when imported (skipped when absent)
 EXTENSIONS: tuple[str, ...] = ("genwire._cli_run", "genwire._cli_catalog", "genwire._cli_jobs")
+#: exit status by error kind (first match); any other GenwireError exits 1
+EXIT_CODES: tuple[tuple[type[GenwireError], int], ...] = ((JobFailedError, 3), (WaitTimeoutError, 124))
 
 
 class CommandError(Exception):
@@ -325,7 +332,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         except GenwireError as err:
             if getattr(args, "json", False):
                 emit_json({"error": _error_json(err)}, stream)
-            return _fail(f"{type(err).__name__}: {err}", 1)
+            code = next((c for kind, c in EXIT_CODES if isinstance(err, kind)), 1)
+            if isinstance(err, WaitTimeoutError) and err.job is not None:
+                _fail(f"{type(err).__name__}: {err}", code)
+                return _fail(f"the job continues: genwire status {err.job.provider} {err.job.id} --wait", code)
+            return _fail(f"{type(err).__name__}: {err}", code)
         except KeyboardInterrupt:
             return _fail("interrupted", 130)
     except BrokenPipeError:

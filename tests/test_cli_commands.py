@@ -179,13 +179,22 @@ def test_run_no_wait_then_status_follows_the_job(server: FakeServer) -> None:
     assert server.stats()["clipia"]["submits"] == 1
 
 
-def test_a_failed_job_exits_1_and_its_json_carries_the_job(server: FakeServer,
+def test_a_failed_job_exits_3_and_its_json_carries_the_job(server: FakeServer,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     server.fakes.cliprise.script_outcome("fail", message="the model refused")
     code, out = run("run", "cliprise/veo-3-fast", "--input", '{"prompt": "a fox"}', "--json", *FAST)
     error = json.loads(out)["error"]
-    assert code == 1 and error["type"] == "JobFailedError" and error["job"]["status"] == "failed"
+    assert code == 3 and error["type"] == "JobFailedError" and error["job"]["status"] == "failed"
     assert capsys.readouterr().err.startswith("genwire: JobFailedError:")
+
+
+def test_a_wait_past_its_timeout_exits_124_and_says_how_to_resume(server: FakeServer,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    server.fakes.clipia.steps = 1_000_000  # never finishes
+    code, _ = run("run", "clipia/nano-banana-2", "--input", '{"prompt": "a fox"}', "--timeout", "0.2", *FAST)
+    first, resume = capsys.readouterr().err.splitlines()
+    assert code == 124 and first.startswith("genwire: WaitTimeoutError:")
+    assert resume.startswith("genwire: the job continues: genwire status clipia ") and resume.endswith(" --wait")
 
 
 def test_balance_in_text_and_json(server: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import ASYNCIO_STRICT, run_pytest
@@ -80,3 +81,15 @@ def test_plugin_constants_are_the_fast_policies() -> None:
 
     assert isinstance(pytest_plugin.FAST_POLL, PollPolicy) and pytest_plugin.FAST_POLL.max_interval <= 0.01
     assert isinstance(pytest_plugin.FAST_RETRY, RetryPolicy) and pytest_plugin.FAST_RETRY.max_delay <= 0.01
+
+
+def test_fake_server_fixture_serves_the_fixture_fakes_on_a_loopback_socket(fake_server: Any,
+                                                                         fake_providers: Any) -> None:
+    from genwire import Client, GenerationRequest
+
+    assert fake_server.origin.startswith("http://127.0.0.1:")
+    request = GenerationRequest(provider="clipia", model="nano-banana-2", input={"prompt": "a fox"})
+    with Client(base_urls=fake_server.base_urls, api_keys=fake_server.api_keys) as client:
+        job = client.submit(request)
+    assert job.id in fake_providers.clipia.jobs
+    assert fake_server.stats()["clipia"]["submits"] == 1

@@ -11,7 +11,15 @@ Registered as the ``genwire`` pytest plugin, so once genwire is installed::
         fake_providers.cliprise.fail_next(429, retry_after=0.01)
         job = await async_genwire_client.run(...)
 
-The clients poll and back off in milliseconds. All three fixtures are plain (sync)
+``fake_server`` serves the same ``fake_providers`` over a real loopback socket, for code
+under test that makes its own HTTP calls or runs in another process::
+
+    def test_gateway(fake_server, fake_providers):
+        app = make_gateway(base_urls=fake_server.base_urls, api_keys=fake_server.api_keys)
+        ...
+        assert len(fake_providers.clipia.jobs) == 1
+
+The clients poll and back off in milliseconds. All four fixtures are plain (sync)
 fixtures: the fakes run in process, so ``async_genwire_client`` needs no event loop
 to open or close and works under any async runner (pytest-asyncio in strict or auto
 mode, anyio with asyncio or trio). Mark async tests as your runner wants
@@ -33,11 +41,12 @@ if TYPE_CHECKING:
     from .._retry import PollPolicy, RetryPolicy
     from ..client import AsyncClient, Client
     from .fakes import FakeProviders
+    from .server import FakeServer
 
     FAST_POLL: PollPolicy
     FAST_RETRY: RetryPolicy
 
-__all__ = ["FAST_POLL", "FAST_RETRY", "async_genwire_client", "fake_providers", "genwire_client"]
+__all__ = ["FAST_POLL", "FAST_RETRY", "async_genwire_client", "fake_providers", "fake_server", "genwire_client"]
 
 
 def __getattr__(name: str) -> Any:
@@ -60,6 +69,17 @@ def fake_providers() -> FakeProviders:
     from .fakes import FakeProviders
 
     return FakeProviders()
+
+
+@pytest.fixture
+def fake_server(fake_providers: FakeProviders) -> Iterator[FakeServer]:
+    """``fake_providers`` served over HTTP on a free loopback port
+    (``genwire.testing.server.FakeServer``): ``base_urls`` and ``api_keys`` are what a client
+    needs, ``stats()`` counts requests per provider. Stopped after the test."""
+    from .server import FakeServer
+
+    with FakeServer(fake_providers) as server:
+        yield server
 
 
 @pytest.fixture
