@@ -19,7 +19,8 @@ from ._logfilter import REDACTING_FILTER
 from ._options import check_options
 from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
 from ._ratelimit import RateLimits
-from ._redact import redact_text, scrub_reply, strip_query_secrets
+from ._redact import ReplyScrubber, redact_text, strip_query_secrets
+from ._requests import FixedHeaders, URLCache, build_request
 from ._retry import PollPolicy, RetryPolicy
 from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
@@ -194,6 +195,7 @@ class _ClientCore:
         _check_keys(keys)
         self.__keys = _Keys(keys)
         REDACTING_FILTER.register(self, keys.values())
+        self._scrub = ReplyScrubber(keys.values())
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
         self.base_urls = {p: _check_base_url(p, u) for p, u in urls.items()}
         #: provider preference for family requests
@@ -222,6 +224,8 @@ class _ClientCore:
         #: the last RateLimit-* state per provider; the policy waits out a used-up window
         self._rate_limits = RateLimits(clock, time.time)
         self._adapters: dict[str, Adapter] = {}
+        self._urls = URLCache()
+        self._fixed_headers: dict[str, FixedHeaders] = {}
         #: the durable job ledger submits and statuses are recorded in (``genwire.ledger``), or None
         self.ledger: Ledger | None = None
         self._owns_ledger = isinstance(ledger, str)
@@ -311,17 +315,18 @@ class _ClientCore:
 
     def _http_request(self, provider: str, wire: WireRequest, timeout: float | None = None) -> httpx.Request:
         key = self._key(provider)
-        adapter = self._adapter(provider)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
-                   **adapter.auth_headers(key), **wire.headers}
+        fixed = self._fixed_headers.get(provider)
+        if fixed is None:  # the key and the adapter never change: encoded once
+            fixed = self._fixed_headers[provider] = FixedHeaders({
+                "User-Agent": USER_AGENT, "Accept": "application/json", **self._adapter(provider).auth_headers(key)})
         base = self.base_urls[provider]
         extensions: dict[str, Any] = {}
         if wire.key_query_param:
             extensions[KEY_EXTENSION] = (wire.key_query_param, key, origin_of(base))
         if timeout is not None:
             extensions["timeout"] = self._request_timeout(timeout)
-        return httpx.Request(wire.method, base + wire.path, params=dict(wire.query) or None,
-                             headers=headers, json=wire.json, extensions=extensions)
+        return build_request(wire.method, self._urls.get(base + wire.path, wire.query), fixed, wire.headers,
+                             wire.json, extensions)
 
     def _request_timeout(self, left: float) -> dict[str, float | None]:
         """The client's httpx timeouts, none longer than ``left`` seconds (what remains of a wait)."""
@@ -333,8 +338,7 @@ class _ClientCore:
         # Scrub our keys from replies before anything reads them (in every spelling: escaped,
         # percent-encoded, UTF-16, echoed in a header), so no Job, error or log line built
         # from a reply can carry one.
-        headers = {k.lower(): v for k, v in resp.headers.items()}
-        body, headers = scrub_reply(body, headers, self.__keys.values())
+        body, headers = self._scrub(body, dict(resp.headers.items()))  # httpx gives lower-case names
         return WireResponse(resp.status_code, headers, body)
 
     # -- planning --------------------------------------------------------------------------

@@ -43,12 +43,34 @@ def _fix(value: Any) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_OPENERS = (b"{", b"[")
+_WHITESPACE = " \t\n\r"  # JSON's, not str.isspace's
 
 
 def loads(data: bytes | str) -> Any:
     """Parse JSON strictly (see the module docs); ``ValueError`` (``UnicodeDecodeError``
     included) for anything else."""
-    # what json.loads does with bytes, minus building a decoder per call
+    if isinstance(data, bytes) and data[:1] in _OPENERS and b"\\" not in data and b"\x00" not in data:
+        # The common reply: UTF-8 (no BOM, no NUL, so json.detect_encoding would say so too)
+        # and no escape, so no string can hold a surrogate: decode strictly and parse,
+        # skipping detect_encoding, the surrogate scans and JSONDecoder.decode's wrapper.
+        try:
+            text = data.decode("utf-8")  # raw surrogate bytes fail here and take the long way
+        except UnicodeDecodeError:
+            pass
+        else:
+            try:
+                value, end = _DECODER.raw_decode(text)
+            except RecursionError:
+                raise ValueError("the document is nested too deeply") from None
+            if end == len(text) or not text[end:].strip(_WHITESPACE):
+                return value
+            raise ValueError("extra data after the JSON document")
+    return _loads(data)
+
+
+def _loads(data: bytes | str) -> Any:
+    """``loads`` for any input: what json.loads does with bytes, minus building a decoder per call."""
     encoding = "utf-8" if isinstance(data, str) else json.detect_encoding(data)
     text = data if isinstance(data, str) else data.decode(encoding, "surrogatepass")
     try:

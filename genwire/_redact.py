@@ -24,6 +24,7 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus, unquote_to_by
 __all__ = [
     "MASK",
     "MIN_SECRET_LENGTH",
+    "ReplyScrubber",
     "SECRET_JSON_KEYS",
     "SECRET_QUERY_PARAMS",
     "is_secret_param",
@@ -228,28 +229,44 @@ def _walk(value: object, forms: list[str]) -> object:
     return value
 
 
-#: every name in SECRET_JSON_KEYS contains one of these (tests/test_redact_reply.py checks)
-_KEY_ANCHORS = (b"key", b"token", b"secret", b"password", b"auth")
+#: dict keys already found not credential-named (replies reuse a small vocabulary)
+_PLAIN_KEYS: set[str] = set()
+_PLAIN_KEYS_MAX = 4096
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-def _plainly_clean(raw: bytes) -> bool:
-    """Whether a JSON document, judged from its bytes, holds nothing ``redact_json`` (no
-    literal secrets) would change: nothing like a credential-named key and no ``=`` or
-    ``%3`` for a query parameter. Conservative: escapes (``\\``) or non-ASCII bytes,
-    which could spell either in disguise, answer False. Must follow ``_walk``'s rules."""
-    if not raw.isascii() or b"\\" in raw or b"=" in raw or b"%3" in raw:
-        return False
-    squashed = raw.lower().translate(None, b"-_")
-    return not any(anchor in squashed for anchor in _KEY_ANCHORS)
+def _plain_keys(value: object) -> bool:
+    """Whether a parsed JSON value holds no credential-named dict key (``_walk``'s test) at any
+    depth; anything but JSON's own types answers False."""
+    if type(value) is dict:
+        if _PLAIN_KEYS.issuperset(value) and _SCALARS.issuperset(map(type, value.values())):
+            return True  # the common flat reply, checked in C
+        for key, item in value.items():
+            if key not in _PLAIN_KEYS:
+                if type(key) is not str or _normalize(key) in SECRET_JSON_KEYS:
+                    return False
+                if len(_PLAIN_KEYS) < _PLAIN_KEYS_MAX and len(key) <= 64:
+                    _PLAIN_KEYS.add(key)
+            if type(item) not in _SCALARS and not _plain_keys(item):
+                return False
+        return True
+    if type(value) is list:
+        return all(type(item) in _SCALARS or _plain_keys(item) for item in value)
+    return type(value) in _SCALARS
 
 
 def redact_reply(value: _J, raw: bytes) -> _J:
-    """``redact_json(value)`` for a value just parsed from ``raw``; the walk is skipped
-    when the bytes show there is nothing to mask (the common reply)."""
-    if _plainly_clean(raw):
+    """``redact_json(value)`` for a value just parsed from ``raw`` (or a part of it).
+
+    The walk is skipped when it has nothing to change: no string can hold ``=`` or ``%3``
+    (a credential query parameter) because the bytes hold neither, no escape that could
+    spell one and no NUL (UTF-16 and UTF-32 spell them apart), and no key anywhere is
+    credential-named. Must follow ``_walk``'s rules.
+    """
+    if (b"=" not in raw and b"\\" not in raw and b"\x00" not in raw and (b"%" not in raw or b"%3" not in raw)
+            and _plain_keys(value)):
         return value
     return redact_json(value)
-
 
 
 def _decode(body: bytes) -> str:
@@ -265,27 +282,43 @@ def scrub_reply(body: bytes, headers: Mapping[str, str], secrets: Iterable[str])
 
     A body that needed changing is re-encoded as UTF-8 JSON (or text, when it is not JSON).
     """
-    cached = _forms_of(tuple(s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH))
-    out_headers = dict(headers)
-    if not cached:
-        return body, out_headers
-    forms = list(cached)
-    text_pattern, bytes_pattern = _patterns(cached)
-    joined = "\n".join(headers.values())
-    if "%" in joined or "\\" in joined or text_pattern.search(joined):
-        for name, value in headers.items():
-            out_headers[name] = _redact(value, forms)
-    # no escapes and no UTF-16: a secret can only be spelled literally or percent-encoded
-    if b"\\" not in body and b"\x00" not in body and not bytes_pattern.search(body) and (
-            b"%" not in body or not bytes_pattern.search(unquote_to_bytes(body))):
-        return body, out_headers
-    text = _decode(body)
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        new = _redact(text, forms)
-        return (body if new == text else new.encode("utf-8", "replace")), out_headers
-    clean = _walk(value, forms)
-    if clean is value and text.encode("utf-8", "surrogatepass") == body:
-        return body, out_headers
-    return json.dumps(clean).encode("ascii"), out_headers
+    return ReplyScrubber(secrets)(body, dict(headers))
+
+
+class ReplyScrubber:
+    """``scrub_reply`` for one fixed set of secrets (a client's keys), their spellings worked out once."""
+
+    __slots__ = ("_forms", "_patterns")
+
+    def __repr__(self) -> str:
+        return "<ReplyScrubber>"  # the forms are the secrets
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        cached = _forms_of(tuple(s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH))
+        self._forms = list(cached)
+        self._patterns = _patterns(cached) if cached else None
+
+    def __call__(self, body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        """``scrub_reply(body, headers, secrets)``; ``headers`` is the caller's to give: changed in place."""
+        if self._patterns is None:
+            return body, headers
+        forms = self._forms
+        text_pattern, bytes_pattern = self._patterns
+        joined = "\n".join(headers.values())
+        if "%" in joined or "\\" in joined or text_pattern.search(joined):
+            for name, value in headers.items():
+                headers[name] = _redact(value, forms)
+        # no escapes and no UTF-16: a secret can only be spelled literally or percent-encoded
+        if b"\\" not in body and b"\x00" not in body and not bytes_pattern.search(body) and (
+                b"%" not in body or not bytes_pattern.search(unquote_to_bytes(body))):
+            return body, headers
+        text = _decode(body)
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            new = _redact(text, forms)
+            return (body if new == text else new.encode("utf-8", "replace")), headers
+        clean = _walk(value, forms)
+        if clean is value and text.encode("utf-8", "surrogatepass") == body:
+            return body, headers
+        return json.dumps(clean).encode("ascii"), headers

@@ -49,7 +49,21 @@ def test_a_reply_with_something_to_mask_is_masked(raw: bytes) -> None:
     assert redact_reply(parsed, raw) == redact_json(parsed) != parsed
 
 
-def test_every_credential_key_name_contains_a_shortcut_anchor() -> None:
-    from genwire._redact import _KEY_ANCHORS, SECRET_JSON_KEYS
+def test_a_utf16_reply_is_not_taken_for_a_plain_one() -> None:
+    # "%3F" spelled in UTF-16 has NUL bytes between its characters
+    raw = '{"a": "https://h/p%3Ftoken%3Dv"}'.encode("utf-16-le")  # no BOM: ASCII bytes only
+    parsed = json.loads(raw)
+    assert redact_reply(parsed, raw) == redact_json(parsed) != parsed
 
-    assert all(any(anchor.decode() in name for anchor in _KEY_ANCHORS) for name in SECRET_JSON_KEYS)
+
+def test_credential_keys_are_found_at_any_depth_however_often_plain_keys_repeat() -> None:
+    plain = {"request_id": "r-1", "logs": [{"message": "m", "level": "info"}]}
+    for _ in range(3):
+        assert redact_reply(plain, json.dumps(plain).encode()) is plain
+    nested = {"request_id": "r-1", "logs": [{"message": "m", "Client-Secret": "s3cr3t"}]}
+    assert redact_reply(nested, json.dumps(nested).encode())["logs"][0]["Client-Secret"] == MASK
+
+
+def test_values_json_cannot_hold_take_the_full_walk() -> None:
+    odd = {"request_id": "r-1", "items": ({"api_key": "sk-1"},)}
+    assert redact_reply(odd, b'{"request_id": "r-1"}')["items"][0]["api_key"] == MASK

@@ -122,6 +122,14 @@ def test_client_repr_names_providers_not_keys() -> None:
         assert KEY not in repr(client) and KEY not in str(vars(client))
 
 
+def test_what_a_client_keeps_after_sending_does_not_show_its_key() -> None:
+    # the key-derived helpers (encoded auth headers, the reply scrubber) are built on first use
+    handler = leaky_cliprise([(200, [{"code": 200, "taskId": "t1"}])])
+    with Client(api_keys={"cliprise": KEY}, transport=httpx.MockTransport(handler), **FAST) as client:
+        client.submit(REQUEST)
+        assert KEY not in repr(client) and KEY not in str(vars(client))
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("client_cls", [Client, AsyncClient])
 async def test_download_redirected_to_another_origin_sends_no_credentials(client_cls: type) -> None:

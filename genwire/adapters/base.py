@@ -50,7 +50,6 @@ __all__ = [
 
 MAX_RAW_BODY = 2000
 
-
 _set = object.__setattr__
 
 
@@ -168,9 +167,23 @@ def finite_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+#: Cost is frozen, so one instance per price serves every reply quoting it
+_COSTS: dict[float, Cost] = {}
+
+
 def as_credits(value: Any) -> Cost | None:
+    """A provider-quoted price as a ``Cost``; anything but a finite number is unknown (None)."""
+    if type(value) is int or type(value) is float:
+        cost = _COSTS.get(value)
+        if cost is not None:
+            return cost
     credits = finite_number(value)
-    return None if credits is None else Cost(credits=credits, source="provider")
+    if credits is None:
+        return None
+    cost = Cost(credits=credits, source="provider")
+    if credits and len(_COSTS) < 1024:  # not 0.0, which would also answer for -0.0
+        _COSTS[credits] = cost
+    return cost
 
 
 class Adapter(Protocol):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from .._construct import trusted
 from .._redact import redact_json, redact_reply, strip_query_secrets
 from .._retry import is_retryable_status, parse_retry_after
 from .._translate import build_body
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from .._account import Account, Estimate
 
 __all__ = ["ClipiaAdapter", "ERROR_BY_CODE", "STATUS"]
+
+_submitted = trusted(Job, "provider", "model", "task", "id", "status", "queue_position", "status_url",
+                     "response_url", "cost", "warnings", "raw")
 
 STATUS: dict[str, JobStatus] = {
     "IN_QUEUE": JobStatus.QUEUED,
@@ -213,14 +217,15 @@ class ClipiaAdapter:
             job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
                       status=JobStatus.QUEUED, warnings=resolved.warnings)
             raise malformed(self.name, f"submit: unknown status {raw!r}", resp, job)
-        job = Job(
+        warnings = _warnings(body) if "warnings" in body else ()
+        # every value is checked above or by its helper: built without validating again
+        return _submitted(
             provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id, status=status,
             queue_position=_integer(body.get("queue_position")), status_url=_url(body.get("status_url")),
             response_url=_url(body.get("response_url")), cost=as_credits(body.get("cost")),
-            warnings=resolved.warnings + _warnings(body),
+            warnings=resolved.warnings + warnings if warnings else resolved.warnings,
+            raw=redact_reply(body, resp.body),
         )
-        # raw is JSON just parsed (finite numbers only): set, not walked again by validation
-        return job.model_copy(update={"raw": redact_reply(body, resp.body)})
 
     # -- status and result ----------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:

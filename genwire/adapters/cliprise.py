@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._construct import trusted
 from .._redact import redact_json, redact_reply, strip_query_secrets
 from .._retry import is_retryable_status, parse_retry_after
 from .._translate import build_body
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from .._account import Account, Estimate
 
 __all__ = ["ClipriseAdapter", "ERROR_BY_CODE", "STATUS"]
+
+_submitted = trusted(Job, "provider", "model", "task", "id", "status", "warnings", "raw")
 
 STATUS: dict[str, JobStatus] = {
     "processing": JobStatus.RUNNING,
@@ -94,10 +97,9 @@ class ClipriseAdapter:
         if not isinstance(task_id, str) or not task_id:
             err = malformed(self.name, "generate: no taskId (a task may still have been created)", resp)
             raise err
-        job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
-                  status=JobStatus.QUEUED, warnings=resolved.warnings)
-        # raw is JSON just parsed (finite numbers only): set, not walked again by validation
-        return job.model_copy(update={"raw": redact_reply(body, resp.body)})
+        # every value is checked above: built without validating again
+        return _submitted(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=task_id,
+                          status=JobStatus.QUEUED, warnings=resolved.warnings, raw=redact_reply(body, resp.body))
 
     # -- status ----------------------------------------------------------------------
     def build_status(self, job: Job) -> WireRequest:

@@ -1,0 +1,82 @@
+"""Building pydantic models from values already checked, without running validation again.
+
+Adapters build a ``Job`` from a reply they have just read and checked field by
+field (a ``str`` id, a known ``JobStatus``, an ``int`` or ``None``...). Running
+pydantic's validator over those values again costs more than the rest of the
+reply parsing. ``trusted(Model, "a", "b")`` returns a constructor taking exactly
+those fields as keyword arguments, which lays the instance out the way validation
+would (every field in declaration order, the others at their defaults,
+``model_fields_set`` the names given) and sets it the way pydantic's own
+``BaseModel.model_construct`` does. Like ``dataclasses``, it is generated once
+per shape, so Python itself checks the arguments (a missing or misspelt name is a
+``TypeError``) and a call costs about a third of validation.
+
+Exact only for values validation would keep unchanged: exact types (``float``
+for a ``float`` field, a ``tuple`` for a tuple field, model instances for nested
+models) that pass the model's field validators. ``tests/test_construct.py`` holds
+the trusted and the validated path to the same result for arbitrary such values,
+and fails if pydantic's internal layout changes; a model whose layout this module
+does not know (private attributes, ``model_post_init``, extra="allow", a root
+model, aliases, a default that is not an immutable constant) gets its validating
+constructor instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+__all__ = ["LAYOUT", "trusted"]
+
+M = TypeVar("M", bound=BaseModel)
+
+#: the instance slots ``BaseModel.model_construct`` sets; anything else means pydantic changed
+LAYOUT = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+
+# defaults validation hands out as they are (it deep-copies others)
+_CONSTANTS = (type(None), bool, int, float, str, Enum)
+
+
+def _plain(cls: type[BaseModel]) -> bool:
+    """Whether instances of ``cls`` are exactly what ``trusted`` lays out."""
+    return (tuple(BaseModel.__slots__) == LAYOUT and not cls.__pydantic_root_model__
+            and not cls.__pydantic_post_init__ and not cls.__private_attributes__
+            and cls.model_config.get("extra") != "allow"
+            and all(f.alias is None and f.validation_alias is None and f.default_factory is None
+                    and (f.is_required() or isinstance(f.default, _CONSTANTS) or f.default == ())
+                    for f in cls.__pydantic_fields__.values()))
+
+
+def trusted(cls: type[M], *names: str) -> Callable[..., M]:
+    """A constructor of ``cls`` taking exactly the fields ``names`` as keyword arguments,
+    for values that need no validation (see the module docs)."""
+    fields = cls.__pydantic_fields__
+    unknown = [n for n in names if n not in fields]
+    missing = [n for n, f in fields.items() if f.is_required() and n not in names]
+    if unknown or missing or len(set(names)) != len(names):
+        raise TypeError(f"{cls.__name__}: unknown fields {unknown}, missing {missing}, or a name given twice")
+    if not _plain(cls):
+        return cls
+    namespace: dict[str, Any] = {"_cls": cls, "_new": object.__new__, "_set": object.__setattr__}
+    entries = []
+    for name, field in fields.items():
+        if name in names:
+            entries.append(f"{name!r}: {name}")
+        else:
+            namespace[f"_default_{name}"] = field.default
+            entries.append(f"{name!r}: _default_{name}")
+    given = "{" + ", ".join(map(repr, names)) + "}" if names else "set()"
+    source = (f"def build(*, {', '.join(names)}):\n" if names else "def build():\n") + (
+        "    _instance = _new(_cls)\n"
+        f"    _set(_instance, '__dict__', {{{', '.join(entries)}}})\n"
+        f"    _set(_instance, '__pydantic_fields_set__', {given})\n"
+        "    _set(_instance, '__pydantic_extra__', None)\n"
+        "    _set(_instance, '__pydantic_private__', None)\n"
+        "    return _instance\n")
+    exec(source, namespace)  # the names are the model's own field names, checked above
+    build: Callable[..., M] = namespace["build"]
+    build.__qualname__ = f"trusted({cls.__name__})"
+    return build
