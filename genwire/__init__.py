@@ -12,6 +12,11 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._account import (
+        Account,
+        Estimate,
+        RateLimit,
+    )
     from ._retry import (
         PollPolicy,
         RetryPolicy,
@@ -54,9 +59,7 @@ if TYPE_CHECKING:
     )
     from .models import (
         TERMINAL_STATUSES,
-        Account,
         Cost,
-        Estimate,
         GenerationRequest,
         InputWarning,
         Job,
@@ -64,7 +67,6 @@ if TYPE_CHECKING:
         JobStatus,
         Media,
         MediaKind,
-        RateLimit,
     )
     from .specs import (
         ModelChoice,
@@ -76,7 +78,7 @@ if TYPE_CHECKING:
 
 #: public name -> the module that defines it
 _WHERE: dict[str, str] = {
-    "Account": ".models",
+    "Account": "._account",
     "AsyncClient": ".client",
     "AuthenticationError": ".errors",
     "Catalog": ".catalog",
@@ -84,7 +86,7 @@ _WHERE: dict[str, str] = {
     "Client": ".client",
     "ConfigurationError": ".errors",
     "Cost": ".models",
-    "Estimate": ".models",
+    "Estimate": "._account",
     "GenerationRequest": ".models",
     "GenwireError": ".errors",
     "IdempotencyConflictError": ".errors",
@@ -108,7 +110,7 @@ _WHERE: dict[str, str] = {
     "PollPolicy": "._retry",
     "Price": ".specs",
     "ProviderError": ".errors",
-    "RateLimit": ".models",
+    "RateLimit": "._account",
     "RateLimitError": ".errors",
     "Resolved": ".catalog",
     "RetryPolicy": "._retry",

@@ -36,9 +36,10 @@ from .errors import (
     UnsupportedOperationError,
     Violation,
 )
-from .models import Estimate, GenerationRequest, Job, JobStatus, Media, RateLimit, Unsupported
+from .models import GenerationRequest, Job, JobStatus, Media, Unsupported
 
 if TYPE_CHECKING:
+    from ._account import Estimate, RateLimit
     from .ledger import Ledger
     from .live import LiveCatalog
 

@@ -59,6 +59,8 @@ _set = object.__setattr__
 
 @record
 class Send:
+    """Effect: send ``request`` to ``provider``; the flow receives the ``WireResponse``."""
+
     provider: str
     request: WireRequest
     #: seconds this request may take at most (the time left in a wait); ``None``: the client's timeout
@@ -72,6 +74,8 @@ class Send:
 
 @record
 class Sleep:
+    """Effect: wait ``seconds`` (on the driver's clock)."""
+
     seconds: float
 
     def __init__(self, seconds: float) -> None:
@@ -80,6 +84,8 @@ class Sleep:
 
 @record
 class Notify:
+    """Effect: hand the caller's ``on_update`` a new state of the job."""
+
     job: Job
 
     def __init__(self, job: Job) -> None:

@@ -91,6 +91,7 @@ def record(cls: C | None = None, /, *, slots: bool = False) -> C | Callable[[C],
 
     The ``__init__`` sets every field with ``object.__setattr__`` (defaults and
     ``default_factory`` are the ``__init__``'s to apply; ``__post_init__`` is not called).
+    Give the class a docstring: without one, ``dataclass`` computes one from its signature.
     """
 
     def wrap(decorated: C) -> C:

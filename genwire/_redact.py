@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TypeVar, cast
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, unquote_to_bytes, urlsplit, urlunsplit
 
@@ -69,13 +69,18 @@ _NAMES = "|".join(
         reverse=True,
     )
 )
+
+
 # A credential parameter inside free text: plain (?apiKey=v, &token=v) or
 # percent-encoded inside another URL (%3FapiKey%3Dv%26...). Group 1 keeps the
-# name, the value up to the next separator is masked.
-_EMBEDDED = re.compile(
-    rf"((?:[?&;]|%3[fF]|%26)(?:{_NAMES})(?:=|%3[dD]))((?:(?!%26)[^&#\s\"'<>\\])*)",
-    re.IGNORECASE,
-)
+# name, the value up to the next separator is masked. Compiled on first use
+# (0.4 ms): most processes never see a string with "=" in it.
+@cache
+def _embedded() -> re.Pattern[str]:
+    return re.compile(rf"((?:[?&;]|%3[fF]|%26)(?:{_NAMES})(?:=|%3[dD]))((?:(?!%26)[^&#\s\"'<>\\])*)",
+                      re.IGNORECASE)
+
+
 _NORMALIZE = str.maketrans("", "", "-_")
 
 
@@ -159,12 +164,12 @@ def _patterns(forms: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[bytes
             re.compile(b"|".join(re.escape(f.encode("utf-8", "surrogatepass")) for f in forms)))
 
 
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\(/)")
+_ESCAPE = r"\\u([0-9a-fA-F]{4})|\\(/)"
 
 
 def _unescape(text: str) -> str:
     """``text`` with JSON escapes (``\\uXXXX``, ``\\/``) and percent-encoding decoded."""
-    text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else "/", text)
+    text = re.sub(_ESCAPE, lambda m: chr(int(m.group(1), 16)) if m.group(1) else "/", text)
     return unquote(text, errors="replace")
 
 
@@ -180,7 +185,7 @@ def _redact(text: str, forms: list[str]) -> str:
             for form in forms:
                 text = text.replace(form, MASK)
     if "=" in text or "%3" in text:
-        text = _EMBEDDED.sub(lambda m: m.group(1) + MASK, text)
+        text = _embedded().sub(lambda m: m.group(1) + MASK, text)
     return text
 
 

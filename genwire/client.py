@@ -31,9 +31,10 @@ from ._retry import PollPolicy, RetryPolicy
 from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
-from .models import Account, Estimate, GenerationRequest, Job, Media, Unsupported
+from .models import GenerationRequest, Job, Media, Unsupported
 
 if TYPE_CHECKING:
+    from ._account import Account, Estimate
     from .ledger import Ledger
     from .specs import ModelSpec
 

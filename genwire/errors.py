@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 from ._record import record
 
 if TYPE_CHECKING:
-    from .models import Job, RateLimit
+    from ._account import RateLimit
+    from .models import Job
 
 __all__ = [
     "AuthenticationError",

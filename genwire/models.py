@@ -1,6 +1,10 @@
-"""The normalized request and job model shared by every provider."""
+"""The normalized request and job model shared by every provider.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: pydantic reads real annotation objects
+at class creation faster than it evaluates strings (a first import pays for it).
+``Account``, ``Estimate`` and ``RateLimit`` live in ``genwire._account`` and load on
+first use, so a process that only submits never builds them.
+"""
 
 from datetime import datetime
 from enum import Enum
@@ -35,6 +39,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
+
+    from ._account import Account, Estimate, RateLimit
 else:
     # pydantic's JsonValue (and any Field constraint) imports pydantic.types and annotated_types,
     # a third of a cold start's pydantic cost. Every JSON value on a Job comes from genwire's
@@ -103,45 +109,6 @@ class InputWarning(BaseModel):
 
     def __str__(self) -> str:
         return self.message
-
-
-class Estimate(Cost):
-    """What a request would cost, and the warnings the provider raised about its input.
-
-    A ``Cost`` (``credits``, ``source``) with ``warnings`` added, so code written
-    when ``estimate()`` returned a plain ``Cost`` keeps working.
-    """
-
-    warnings: tuple[InputWarning, ...] = ()
-
-    @property
-    def cost(self) -> Cost:
-        return Cost(credits=self.credits, source=self.source)
-
-
-class RateLimit(BaseModel):
-    """A provider's ``RateLimit-*`` headers: requests allowed, left, and seconds until the window resets."""
-
-    model_config = _FROZEN
-
-    limit: int | None = None
-    remaining: int | None = None
-    reset: float | None = None
-
-
-class Account(BaseModel):
-    """A provider account as its API reports it: the balance in credits and recent usage."""
-
-    model_config = _FROZEN
-
-    provider: str
-    credits: float
-    account_id: str | None = None
-    #: the ``balance`` object as given (``{"credits": ...}``)
-    balance: dict[str, JsonValue] = Field(default_factory=dict)
-    #: usage over the last 30 days as given (e.g. ``requests``, ``credits_spent``)
-    usage_30d: dict[str, JsonValue] = Field(default_factory=dict)
-    raw: JsonValue = None
 
 
 class JobError(BaseModel):
@@ -246,7 +213,7 @@ class GenerationRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _names_a_target(self) -> GenerationRequest:
+    def _names_a_target(self) -> "GenerationRequest":
         if self.family is None and (self.provider is None or self.model is None):
             raise ValueError("name either provider and model, or a family")
         if self.family is not None and self.model is not None:
@@ -255,7 +222,8 @@ class GenerationRequest(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _as_genwire_error(cls, data: Any, handler: ModelWrapValidatorHandler[GenerationRequest]) -> GenerationRequest:
+    def _as_genwire_error(cls, data: Any,
+                          handler: "ModelWrapValidatorHandler[GenerationRequest]") -> "GenerationRequest":
         # a malformed request is bad input like any other: InvalidInputError, every problem with its path
         try:
             return handler(data)
@@ -267,3 +235,12 @@ class GenerationRequest(BaseModel):
 
 def _path(loc: tuple[int | str, ...]) -> str:
     return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Account", "Estimate", "RateLimit"):
+        from . import _account
+
+        value = globals()[name] = getattr(_account, name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -122,6 +122,8 @@ class TaskSpec:
 
 @record(slots=True)
 class Price:
+    """What one run of a model costs in provider credits, per the catalog."""
+
     credits: float
     note: str | None = None
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from .._json import loads
 from .._record import record
@@ -29,7 +29,10 @@ from ..errors import (
     ProviderError,
     RateLimitError,
 )
-from ..models import Account, Cost, Estimate, Job
+from ..models import Cost, Job
+
+if TYPE_CHECKING:
+    from .._account import Account, Estimate
 
 __all__ = [
     "Adapter",

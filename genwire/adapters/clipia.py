@@ -10,7 +10,7 @@ of a FAILED or CANCELED job) is read from ``GET /v1/requests/{id}`` for every en
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from .._construct import trusted
@@ -29,7 +29,7 @@ from ..errors import (
     ProviderError,
     RateLimitError,
 )
-from ..models import Account, Estimate, InputWarning, Job, JobError, JobStatus, Media
+from ..models import InputWarning, Job, JobError, JobStatus, Media
 from .base import (
     WireRequest,
     WireResponse,
@@ -42,6 +42,9 @@ from .base import (
     read_json,
     read_object,
 )
+
+if TYPE_CHECKING:
+    from .._account import Account, Estimate
 
 __all__ = ["ClipiaAdapter", "ERROR_BY_CODE", "STATUS"]
 
@@ -81,7 +84,6 @@ _OUTPUT_KEYS: tuple[tuple[str, str], ...] = (
     ("images", "image"), ("image", "image"), ("videos", "video"), ("video", "video"),
     ("audios", "audio"), ("audio", "audio"),
 )
-
 
 def _format_of(url: str, item: Mapping[str, Any]) -> str | None:
     fmt = item.get("format") or item.get("content_type")
@@ -356,6 +358,8 @@ class ClipiaAdapter:
         cost = as_credits(body.get("credits"))
         if cost is None:
             raise malformed(self.name, "estimate: no credits", resp)
+        from .._account import Estimate
+
         return Estimate(credits=cost.credits, source=cost.source, warnings=_warnings(body))
 
     def build_balance(self) -> WireRequest | None:
@@ -373,6 +377,8 @@ class ClipiaAdapter:
         if _number(credits) is None:
             raise malformed(self.name, "account: no balance.credits", resp)
         usage = body.get("usage_30d")
+        from .._account import Account
+
         return Account(provider=self.name, credits=float(credits),  # type: ignore[arg-type]
                        account_id=_text(body.get("account_id")), balance=redact_json(dict(balance)),  # type: ignore[arg-type]
                        usage_30d=redact_json(dict(usage)) if isinstance(usage, Mapping) else {},

@@ -10,7 +10,7 @@ unknown outcome. ``fileURL`` embeds the key; normalized URLs are stripped of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._construct import trusted
 from .._redact import redact_json, redact_reply, strip_query_secrets
@@ -26,8 +26,11 @@ from ..errors import (
     NotFoundError,
     RateLimitError,
 )
-from ..models import Account, Estimate, InputWarning, Job, JobError, JobStatus, Media
+from ..models import InputWarning, Job, JobError, JobStatus, Media
 from .base import WireRequest, WireResponse, error_for_status, malformed, parse_datetime, raw_text, read_json
+
+if TYPE_CHECKING:
+    from .._account import Account, Estimate
 
 __all__ = ["ClipriseAdapter", "ERROR_BY_CODE", "STATUS"]
 
