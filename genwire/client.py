@@ -46,6 +46,13 @@ logger = logging.getLogger("genwire")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 _GATE_TIMEOUT = "no request slot came free before the deadline (max_in_flight requests were in flight)"
+# httpx's read timeout bounds each read, not the reply: a reply trickled out slowly enough would
+# outlast any deadline, so inside a wait the body is read chunk by chunk against the deadline
+_TRICKLE_TIMEOUT = "the reply was still arriving at the deadline"
+
+
+def _overdue(deadline: float) -> TransportFailure | None:
+    return TransportFailure(_TRICKLE_TIMEOUT, reached=True, timeout=True) if time.monotonic() > deadline else None
 
 
 class Client(_ClientCore):
@@ -136,10 +143,21 @@ class Client(_ClientCore):
                     raise TransportFailure(_GATE_TIMEOUT, reached=False, timeout=True)
                 try:
                     left = timeout - (time.monotonic() - queued)
-                    resp = self._http.send(self._http_request(provider, request, left))
-                    body = resp.read()
+                    resp = self._http.send(self._http_request(provider, request, left), stream=True)
+                    chunks: list[bytes] = []
+                    try:
+                        for chunk in resp.iter_bytes():
+                            chunks.append(chunk)
+                            failure = _overdue(queued + timeout)
+                            if failure is not None:
+                                break
+                    finally:
+                        resp.close()
+                    body = b"".join(chunks)
                 finally:
                     self._gate.leave()
+                if failure is not None:
+                    raise failure
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
@@ -361,10 +379,21 @@ class AsyncClient(_ClientCore):
                     raise TransportFailure(_GATE_TIMEOUT, reached=False, timeout=True)
                 try:
                     left = timeout - (time.monotonic() - queued)
-                    resp = await self._http.send(self._http_request(provider, request, left))
-                    body = await resp.aread()
+                    resp = await self._http.send(self._http_request(provider, request, left), stream=True)
+                    chunks: list[bytes] = []
+                    try:
+                        async for chunk in resp.aiter_bytes():
+                            chunks.append(chunk)
+                            failure = _overdue(queued + timeout)
+                            if failure is not None:
+                                break
+                    finally:
+                        await resp.aclose()
+                    body = b"".join(chunks)
                 finally:
                     self._gate.leave()
+                if failure is not None:
+                    raise failure
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
