@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -162,6 +162,26 @@ class _Keys(dict[str, str]):
     __str__ = __repr__
 
 
+def _proxy_secrets(proxy: str | None) -> tuple[str, ...]:
+    """The password (and user:password) in a proxy URL."""
+    if proxy is None:
+        return ()
+    parsed = urlsplit(proxy)
+    try:
+        password = parsed.password
+    except ValueError:
+        return ()
+    if not password:
+        return ()
+    return (password, f"{parsed.username}:{password}", f"{quote(parsed.username or '')}:{quote(password)}")
+
+
+def _shown(proxy: str) -> str:
+    """A proxy URL as it may be shown: without its credentials."""
+    parsed = urlsplit(proxy)
+    return parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl() if "@" in parsed.netloc else proxy
+
+
 class _ClientCore:
     def __init__(
         self,
@@ -177,6 +197,7 @@ class _ClientCore:
         max_connections: int = 20,
         max_in_flight: int | None = None,
         trust_env: bool = True,
+        proxy: str | None = None,
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
@@ -184,7 +205,8 @@ class _ClientCore:
     ) -> None:
         check_options(api_keys=api_keys, catalog=catalog, base_urls=base_urls, providers=providers, retry=retry,
                       max_retries=max_retries, poll=poll, timeout=timeout, max_connections=max_connections,
-                      trust_env=trust_env, callback_token=callback_token, clock=clock, random=random)
+                      trust_env=trust_env, proxy=proxy, callback_token=callback_token, clock=clock,
+                      random=random)
         self.catalog = catalog or Catalog.default()
         keys = {}
         for p, v in KEY_ENV_VARS.items():
@@ -194,7 +216,10 @@ class _ClientCore:
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
         _check_keys(keys)
         self.__keys = _Keys(keys)
-        REDACTING_FILTER.register(self, keys.values())
+        # a proxy's password is a secret like the keys: out of logs and errors (not sent to providers,
+        # so replies are scrubbed of the keys alone)
+        self.__secrets = _Keys({**keys, **{f"proxy {i}": v for i, v in enumerate(_proxy_secrets(proxy))}})
+        REDACTING_FILTER.register(self, self.__secrets.values())
         self._scrub = ReplyScrubber(keys.values())
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
         self.base_urls = {p: _check_base_url(p, u) for p, u in urls.items()}
@@ -206,6 +231,7 @@ class _ClientCore:
         self.poll = poll or PollPolicy()
         self._timeout = timeout
         self._trust_env = trust_env
+        self.__proxy = _Keys({"proxy": proxy}) if proxy is not None else None
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         #: HTTP exchanges of this client in flight at once; more callers wait their turn, first come
         #: first served, outside the connection pool (default: ``max_connections``)
@@ -242,8 +268,16 @@ class _ClientCore:
         return f"{type(self).__name__}(providers={list(self.providers)}, keys for: {configured})"
 
     def _proxy_mounts(self, make: Callable[[str], T]) -> dict[str, T | None]:
-        """Transports for httpx's proxy mounts from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY
-        (``None``: that pattern goes direct); none without ``trust_env``."""
+        """Transports for httpx's proxy mounts: every request through ``proxy=`` when given (the
+        environment is then not read, as in httpx), else from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/
+        NO_PROXY (``None``: that pattern goes direct); none without ``trust_env``."""
+        if self.__proxy is not None:
+            proxy = self.__proxy["proxy"]
+            try:
+                return {"all://": make(proxy)}
+            except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks without socksio, a bad URL
+                raise ConfigurationError(f"cannot use proxy={_shown(proxy)!r}: {self._redact(str(exc))}",
+                                         code="invalid_proxy") from None
         if not self._trust_env:
             return {}
         from httpx._utils import get_environment_proxies  # what httpx.Client(trust_env=True) reads
@@ -299,7 +333,7 @@ class _ClientCore:
         return self._sandboxed(Job(provider=job, model="", id=job_id, status=JobStatus.QUEUED))
 
     def _redact(self, text: str) -> str:
-        return redact_text(text, self.__keys.values())
+        return redact_text(text, self.__secrets.values())
 
     def _transport_failure(self, exc: httpx.RequestError) -> TransportFailure:
         """No reply: whether the request may have arrived (anything after the connection opened)."""

@@ -76,6 +76,9 @@ class Client(_ClientCore):
       (default: ``max_connections``).
     * ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` (and
       ``SSL_CERT_FILE``) as httpx does, when no ``transport`` is given.
+    * ``proxy``: send every request through this proxy (``http://``, ``https://``, or
+      ``socks5://`` with httpx's ``socks`` extra); the proxy variables are then not read.
+      Credentials in it (``http://user:pass@host:3128``) are kept out of logs and errors.
     * ``transport``: an ``httpx`` transport to send through (tests: ``httpx.MockTransport``).
     * ``callback_token``: a secret added to callback URLs of providers that do not sign
       webhooks (``True``: generate one; read it back from ``client.callback_token``).
@@ -98,17 +101,18 @@ class Client(_ClientCore):
         max_connections: int = 20,
         max_in_flight: int | None = None,
         trust_env: bool = True,
+        proxy: str | None = None,
         transport: httpx.BaseTransport | None = None,
         callback_token: str | bool | None = None,
         ledger: Ledger | str | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        check_transport(transport, httpx.BaseTransport, "Client")
+        check_transport(transport, httpx.BaseTransport, "Client", proxy)
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
                          max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
-                         callback_token=callback_token, ledger=ledger, clock=clock, random=random)
+                         proxy=proxy, callback_token=callback_token, ledger=ledger, clock=clock, random=random)
         if transport is not None:
             default, mounts = _KeyQueryTransport(transport), {}
         else:
@@ -333,17 +337,18 @@ class AsyncClient(_ClientCore):
         max_connections: int = 20,
         max_in_flight: int | None = None,
         trust_env: bool = True,
+        proxy: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         callback_token: str | bool | None = None,
         ledger: Ledger | str | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        check_transport(transport, httpx.AsyncBaseTransport, "AsyncClient")
+        check_transport(transport, httpx.AsyncBaseTransport, "AsyncClient", proxy)
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
                          max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
-                         callback_token=callback_token, ledger=ledger, clock=clock, random=random)
+                         proxy=proxy, callback_token=callback_token, ledger=ledger, clock=clock, random=random)
         if transport is not None:
             default, mounts = _AsyncKeyQueryTransport(transport), {}
         else:
