@@ -3,6 +3,7 @@ model validation builds, in every way anyone can observe."""
 
 from __future__ import annotations
 
+import pickle
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -64,6 +65,7 @@ def test_the_trusted_path_builds_what_validation_builds(cls: type[BaseModel], va
     assert fast == checked and checked == fast
     assert observed(fast) == observed(checked)
     assert cls.model_validate_json(fast.model_dump_json()) == fast
+    assert pickle.loads(pickle.dumps(fast)) == checked
 
 
 def test_a_trusted_instance_is_frozen_like_a_validated_one() -> None:
