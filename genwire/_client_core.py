@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 import random as _random
 import time
@@ -15,6 +14,23 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._client_checks import (
+    DEFAULT_BASE_URLS,
+    DEFAULT_TIMEOUT,
+    KEY_ENV_ALIASES,
+    KEY_ENV_VARS,
+    KEY_EXTENSION,
+    SANDBOX_KEY_PREFIXES,
+    USER_AGENT,
+    Keys,
+    check_base_url,
+    check_keys,
+    check_request,
+    origin_of,
+    proxy_secrets,
+    shown_proxy,
+    under_path,
+)
 from ._logfilter import REDACTING_FILTER
 from ._options import check_options
 from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
@@ -22,7 +38,6 @@ from ._ratelimit import RateLimits
 from ._redact import ReplyScrubber, redact_text, strip_query_secrets
 from ._requests import FixedHeaders, URLCache, build_request
 from ._retry import PollPolicy, RetryPolicy
-from ._version import __version__
 from .adapters import ADAPTERS, get_adapter
 from .adapters.base import Adapter, WireRequest, WireResponse
 from .catalog import Catalog
@@ -44,123 +59,10 @@ if TYPE_CHECKING:
     from .live import LiveCatalog
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
-           "origin_of"]
+           "origin_of"]  # re-exported from _client_checks, where they live
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: request extension naming the query parameter that carries the key, added at send time
-KEY_EXTENSION = "genwire_query_key"
-
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "clipia": "https://api.clipia.ai",
-    "cliprise": "https://business.api.cliprise.app/app/cliprise",
-}
-KEY_ENV_VARS: dict[str, str] = {"clipia": "CLIPIA_KEY", "cliprise": "CLIPRISE_KEY"}
-#: further variables read when the first is unset (Clipia's quickstart and SDK use CLIPIA_API_KEY)
-KEY_ENV_ALIASES: dict[str, tuple[str, ...]] = {"clipia": ("CLIPIA_API_KEY",)}
-#: keys with this prefix run in the provider's sandbox: fixed results, cost shown but not charged
-SANDBOX_KEY_PREFIXES: dict[str, str] = {"clipia": "clipia_test_"}
-DEFAULT_TIMEOUT = 60.0
-USER_AGENT = f"genwire/{__version__}"
-
-
-def _check_base_url(provider: str, url: str) -> str:
-    """https only, except loopback hosts (local fakes and proxies)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme == "https" and host:
-        return url.rstrip("/")
-    if parts.scheme == "http":
-        if host == "localhost":
-            return url.rstrip("/")
-        try:
-            if ipaddress.ip_address(host).is_loopback:
-                return url.rstrip("/")
-        except ValueError:
-            pass
-    raise ConfigurationError(
-        f"base URL for {provider} must be https:// (http only for loopback hosts); got {redact_text(url)!r}",
-        provider=provider, code="insecure_base_url",
-    )
-
-
-def _check_keys(keys: Mapping[str, object]) -> None:
-    """Keys go into headers and URLs: printable ASCII without spaces, or a ConfigurationError
-    (never a UnicodeEncodeError whose args hold ``Bearer <key>``). The key is not quoted."""
-    for provider, key in keys.items():
-        if not isinstance(key, str) or not key.isascii() or not key.isprintable() or " " in key:
-            raise ConfigurationError(
-                f"the API key for {provider} must be a string of printable ASCII characters without spaces",
-                provider=provider, code="invalid_key")
-
-
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _webhook_url_problem(url: object) -> str | None:
-    if not isinstance(url, str):
-        return "must be a string"
-    if any(c.isspace() or not c.isprintable() for c in url):
-        return "holds whitespace or control characters"
-    try:
-        url.encode("utf-8")
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018  (raises ValueError for a bad port)
-    except (UnicodeEncodeError, ValueError):
-        return "is not a valid URL"
-    if not host:
-        return "must be an absolute URL with a host"
-    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
-        return None
-    return "must be an https:// URL (http:// only on a loopback host)"
-
-
-def _check_request(request: GenerationRequest) -> None:
-    """What the catalog's schemas do not cover: the callback URL and the idempotency key."""
-    violations = []
-    if request.webhook_url is not None:
-        problem = _webhook_url_problem(request.webhook_url)
-        if problem:
-            violations.append(Violation("$.webhook_url", problem))
-    key = request.idempotency_key
-    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH
-                            or not key.isascii() or not key.isprintable() or key != key.strip()):
-        violations.append(Violation("$.idempotency_key", f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable "
-                                                         "ASCII characters, without leading or trailing spaces"))
-    if violations:
-        raise InvalidInputError("invalid request", violations, code="invalid_request")
-
-
-def _under(path: str, base_path: str) -> bool:
-    return not base_path or path == base_path or path.startswith(base_path + "/")
-
-
-def origin_of(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) with default ports filled in: what "same origin" compares."""
-    parts = urlsplit(url)
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    return (parts.scheme, (parts.hostname or "").lower(), port)
-
-
-class _Keys(dict[str, str]):
-    """API keys by provider; prints as provider names only (vars(), pprint, debuggers)."""
-
-    def __repr__(self) -> str:
-        return f"<API keys for: {', '.join(sorted(self)) or 'none'}>"
-
-    __str__ = __repr__
-
 
 class _ClientCore:
     def __init__(
@@ -177,6 +79,7 @@ class _ClientCore:
         max_connections: int = 20,
         max_in_flight: int | None = None,
         trust_env: bool = True,
+        proxy: str | None = None,
         callback_token: str | bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
@@ -184,7 +87,8 @@ class _ClientCore:
     ) -> None:
         check_options(api_keys=api_keys, catalog=catalog, base_urls=base_urls, providers=providers, retry=retry,
                       max_retries=max_retries, poll=poll, timeout=timeout, max_connections=max_connections,
-                      trust_env=trust_env, callback_token=callback_token, clock=clock, random=random)
+                      trust_env=trust_env, proxy=proxy, callback_token=callback_token, clock=clock,
+                      random=random)
         self.catalog = catalog or Catalog.default()
         keys = {}
         for p, v in KEY_ENV_VARS.items():
@@ -192,12 +96,15 @@ class _ClientCore:
             if found:
                 keys[p] = found
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
-        _check_keys(keys)
-        self.__keys = _Keys(keys)
-        REDACTING_FILTER.register(self, keys.values())
+        check_keys(keys)
+        self.__keys = Keys(keys)
+        # a proxy's password is a secret like the keys: out of logs and errors (not sent to providers,
+        # so replies are scrubbed of the keys alone)
+        self.__secrets = Keys({**keys, **{f"proxy {i}": v for i, v in enumerate(proxy_secrets(proxy))}})
+        REDACTING_FILTER.register(self, self.__secrets.values())
         self._scrub = ReplyScrubber(keys.values())
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
-        self.base_urls = {p: _check_base_url(p, u) for p, u in urls.items()}
+        self.base_urls = {p: check_base_url(p, u) for p, u in urls.items()}
         #: provider preference for family requests
         self.providers = tuple(providers) if providers is not None else tuple(ADAPTERS)
         self.retry = retry or RetryPolicy()
@@ -206,6 +113,7 @@ class _ClientCore:
         self.poll = poll or PollPolicy()
         self._timeout = timeout
         self._trust_env = trust_env
+        self.__proxy = Keys({"proxy": proxy}) if proxy is not None else None
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         #: HTTP exchanges of this client in flight at once; more callers wait their turn, first come
         #: first served, outside the connection pool (default: ``max_connections``)
@@ -218,7 +126,7 @@ class _ClientCore:
 
             callback_token = new_callback_token()
         token = callback_token or None
-        self.__callback_token = _Keys({"callback_token": token}) if token else None
+        self.__callback_token = Keys({"callback_token": token}) if token else None
         self._clock = clock
         self._random = random
         #: the last RateLimit-* state per provider; the policy waits out a used-up window
@@ -242,8 +150,16 @@ class _ClientCore:
         return f"{type(self).__name__}(providers={list(self.providers)}, keys for: {configured})"
 
     def _proxy_mounts(self, make: Callable[[str], T]) -> dict[str, T | None]:
-        """Transports for httpx's proxy mounts from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY
-        (``None``: that pattern goes direct); none without ``trust_env``."""
+        """Transports for httpx's proxy mounts: every request through ``proxy=`` when given (the
+        environment is then not read, as in httpx), else from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/
+        NO_PROXY (``None``: that pattern goes direct); none without ``trust_env``."""
+        if self.__proxy is not None:
+            proxy = self.__proxy["proxy"]
+            try:
+                return {"all://": make(proxy)}
+            except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks without socksio, a bad URL
+                raise ConfigurationError(f"cannot use proxy={shown_proxy(proxy)!r}: {self._redact(str(exc))}",
+                                         code="invalid_proxy") from None
         if not self._trust_env:
             return {}
         from httpx._utils import get_environment_proxies  # what httpx.Client(trust_env=True) reads
@@ -299,7 +215,7 @@ class _ClientCore:
         return self._sandboxed(Job(provider=job, model="", id=job_id, status=JobStatus.QUEUED))
 
     def _redact(self, text: str) -> str:
-        return redact_text(text, self.__keys.values())
+        return redact_text(text, self.__secrets.values())
 
     def _transport_failure(self, exc: httpx.RequestError) -> TransportFailure:
         """No reply: whether the request may have arrived (anything after the connection opened)."""
@@ -380,7 +296,7 @@ class _ClientCore:
 
     def _plan_submit(self, request: GenerationRequest, idempotency_key: str | None = None) -> list[SubmitPlan]:
         """Validated plans, in the order to try; raises before the network on bad input or missing keys."""
-        _check_request(request)
+        check_request(request)
         fallback = request.family is not None
         order = [p for p in self.providers if not fallback or p in self.__keys] or list(self.providers)
         plans = []
@@ -511,7 +427,7 @@ class _ClientCore:
         origin, path = origin_of(url), urlsplit(url).path
         here = [(p, urlsplit(b).path.rstrip("/")) for p, b in self.base_urls.items()
                 if origin_of(b) == origin and p in self.__keys]
-        under = [(p, base) for p, base in here if _under(path, base)]
+        under = [(p, base) for p, base in here if under_path(path, base)]
         if under:
             return max(under, key=lambda pb: len(pb[1]))[0]
         return here[0][0] if here else None

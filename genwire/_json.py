@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["loads"]
@@ -43,14 +44,16 @@ def _fix(value: Any) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _OPENERS = (b"{", b"[")
+_BACKSLASH, _NUL = b"\\\x00"  # byte values: ``92 in data`` is a plain memchr, ``b"\\" in data`` is not
 _WHITESPACE = " \t\n\r"  # JSON's, not str.isspace's
 
 
 def loads(data: bytes | str) -> Any:
     """Parse JSON strictly (see the module docs); ``ValueError`` (``UnicodeDecodeError``
     included) for anything else."""
-    if isinstance(data, bytes) and data[:1] in _OPENERS and b"\\" not in data and b"\x00" not in data:
+    if isinstance(data, bytes) and data[:1] in _OPENERS and _BACKSLASH not in data and _NUL not in data:
         # The common reply: UTF-8 (no BOM, no NUL, so json.detect_encoding would say so too)
         # and no escape, so no string can hold a surrogate: decode strictly and parse,
         # skipping detect_encoding, the surrogate scans and JSONDecoder.decode's wrapper.
@@ -60,7 +63,9 @@ def loads(data: bytes | str) -> Any:
             pass
         else:
             try:
-                value, end = _DECODER.raw_decode(text)
+                value, end = _SCAN(text, 0)  # what JSONDecoder.raw_decode calls
+            except StopIteration:
+                raise ValueError("not a JSON document") from None
             except RecursionError:
                 raise ValueError("the document is nested too deeply") from None
             if end == len(text) or not text[end:].strip(_WHITESPACE):

@@ -77,6 +77,7 @@ def check_options(**options: Any) -> None:
         problems.append(f"max_connections must be an integer >= 1, not {connections!r}")
     if not isinstance(options["trust_env"], bool):
         problems.append(f"trust_env must be True or False, not {options['trust_env']!r}")
+    _check_proxy(problems, options["proxy"])
     token = options["callback_token"]
     if token is not None and not isinstance(token, (str, bool)):
         problems.append(f"callback_token must be a string, True or None, not {type(token).__name__}")
@@ -86,7 +87,26 @@ def check_options(**options: Any) -> None:
     _raise(problems)
 
 
-def check_transport(transport: object, expected: type, client: str) -> None:
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def _check_proxy(problems: list[str], proxy: object) -> None:
+    if proxy is None:
+        return
+    if not isinstance(proxy, str):
+        problems.append(f"proxy must be a URL string, not {type(proxy).__name__}")
+        return
+    scheme, sep, rest = proxy.partition("://")
+    host = rest.split("/", 1)[0].rpartition("@")[2]
+    if not sep or scheme.lower() not in _PROXY_SCHEMES or not host or any(c.isspace() for c in proxy):
+        shown = f"{scheme}://{host}" if sep else "(not a URL)"  # never the credentials
+        problems.append(f"proxy must be an {'/'.join(_PROXY_SCHEMES)} URL with a host, like "
+                        f"'http://proxy.internal:3128', not {shown!r}")
+
+
+def check_transport(transport: object, expected: type, client: str, proxy: object = None) -> None:
+    if transport is not None and proxy is not None:
+        _raise(["proxy= cannot apply to a given transport: configure the proxy on the transport"])
     if transport is not None and not isinstance(transport, expected):
         hint = " (an async transport: use AsyncClient)" if isinstance(transport, httpx.AsyncBaseTransport) else \
             " (a sync transport: use Client)" if isinstance(transport, httpx.BaseTransport) else ""

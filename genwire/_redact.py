@@ -233,6 +233,9 @@ def _walk(value: object, forms: list[str]) -> object:
 _PLAIN_KEYS: set[str] = set()
 _PLAIN_KEYS_MAX = 4096
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+# byte values to look for: ``61 in data`` is a memchr, where ``b"=" in data`` first tries to read
+# b"=" as an integer and pays for the failure
+_EQ, _BACKSLASH, _NUL, _PERCENT = b"=\\\x00%"
 
 
 def _plain_keys(value: object) -> bool:
@@ -263,7 +266,7 @@ def redact_reply(value: _J, raw: bytes) -> _J:
     spell one and no NUL (UTF-16 and UTF-32 spell them apart), and no key anywhere is
     credential-named. Must follow ``_walk``'s rules.
     """
-    if (b"=" not in raw and b"\\" not in raw and b"\x00" not in raw and (b"%" not in raw or b"%3" not in raw)
+    if (_EQ not in raw and _BACKSLASH not in raw and _NUL not in raw and (_PERCENT not in raw or b"%3" not in raw)
             and _plain_keys(value)):
         return value
     return redact_json(value)
@@ -309,8 +312,8 @@ class ReplyScrubber:
             for name, value in headers.items():
                 headers[name] = _redact(value, forms)
         # no escapes and no UTF-16: a secret can only be spelled literally or percent-encoded
-        if b"\\" not in body and b"\x00" not in body and not bytes_pattern.search(body) and (
-                b"%" not in body or not bytes_pattern.search(unquote_to_bytes(body))):
+        if _BACKSLASH not in body and _NUL not in body and not bytes_pattern.search(body) and (
+                _PERCENT not in body or not bytes_pattern.search(unquote_to_bytes(body))):
             return body, headers
         text = _decode(body)
         try:

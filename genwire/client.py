@@ -7,25 +7,31 @@ order) lives in ``_ClientCore`` and is shared.
 
 from __future__ import annotations
 
-import http.cookiejar
 import inspect
 import logging
 import random as _random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._client_core import DEFAULT_TIMEOUT, KEY_EXTENSION, _ClientCore, origin_of
+from ._client_checks import DEFAULT_TIMEOUT
+from ._client_core import _ClientCore
 from ._gate import AsyncGate, SyncGate
+from ._http import (
+    AsyncHTTPClient,
+    AsyncKeyQueryTransport,
+    HTTPClient,
+    KeyQueryTransport,
+    aread_by,
+    partial_file,
+    read_by,
+)
 from ._options import check_transport
 from ._policy import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
-from ._redact import strip_query_secrets
 from ._retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from ._retry import PollPolicy, RetryPolicy
 from .adapters.base import WireRequest, WireResponse
@@ -46,8 +52,6 @@ logger = logging.getLogger("genwire")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 _GATE_TIMEOUT = "no request slot came free before the deadline (max_in_flight requests were in flight)"
-
-
 class Client(_ClientCore):
     """Synchronous client. Use as a context manager; one pooled connection set per client.
 
@@ -69,6 +73,9 @@ class Client(_ClientCore):
       (default: ``max_connections``).
     * ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` (and
       ``SSL_CERT_FILE``) as httpx does, when no ``transport`` is given.
+    * ``proxy``: send every request through this proxy (``http://``, ``https://``, or
+      ``socks5://`` with httpx's ``socks`` extra); the proxy variables are then not read.
+      Credentials in it (``http://user:pass@host:3128``) are kept out of logs and errors.
     * ``transport``: an ``httpx`` transport to send through (tests: ``httpx.MockTransport``).
     * ``callback_token``: a secret added to callback URLs of providers that do not sign
       webhooks (``True``: generate one; read it back from ``client.callback_token``).
@@ -91,24 +98,25 @@ class Client(_ClientCore):
         max_connections: int = 20,
         max_in_flight: int | None = None,
         trust_env: bool = True,
+        proxy: str | None = None,
         transport: httpx.BaseTransport | None = None,
         callback_token: str | bool | None = None,
         ledger: Ledger | str | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        check_transport(transport, httpx.BaseTransport, "Client")
+        check_transport(transport, httpx.BaseTransport, "Client", proxy)
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
                          max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
-                         callback_token=callback_token, ledger=ledger, clock=clock, random=random)
+                         proxy=proxy, callback_token=callback_token, ledger=ledger, clock=clock, random=random)
         if transport is not None:
-            default, mounts = _KeyQueryTransport(transport), {}
+            default, mounts = KeyQueryTransport(transport), {}
         else:
-            default = _KeyQueryTransport(httpx.HTTPTransport(limits=self._limits, trust_env=trust_env))
-            mounts = self._proxy_mounts(lambda proxy: _KeyQueryTransport(
+            default = KeyQueryTransport(httpx.HTTPTransport(limits=self._limits, trust_env=trust_env))
+            mounts = self._proxy_mounts(lambda proxy: KeyQueryTransport(
                 httpx.HTTPTransport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
-        self._http = _HTTPClient(transport=default, mounts=mounts, timeout=self._timeout, follow_redirects=False)
+        self._http = HTTPClient(transport=default, mounts=mounts, timeout=self._timeout, follow_redirects=False)
         self._gate = SyncGate(self.max_in_flight)
 
     def __enter__(self) -> Client:
@@ -136,8 +144,8 @@ class Client(_ClientCore):
                     raise TransportFailure(_GATE_TIMEOUT, reached=False, timeout=True)
                 try:
                     left = timeout - (time.monotonic() - queued)
-                    resp = self._http.send(self._http_request(provider, request, left))
-                    body = resp.read()
+                    resp = self._http.send(self._http_request(provider, request, left), stream=True)
+                    body = read_by(resp, queued + timeout)
                 finally:
                     self._gate.leave()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
@@ -285,7 +293,7 @@ class Client(_ClientCore):
                 elif path is None:
                     return resp.read()
                 else:
-                    with _partial_file(Path(path)) as out:
+                    with partial_file(Path(path)) as out:
                         for chunk in resp.iter_bytes():
                             out.write(chunk)
                     return Path(path)
@@ -315,24 +323,25 @@ class AsyncClient(_ClientCore):
         max_connections: int = 20,
         max_in_flight: int | None = None,
         trust_env: bool = True,
+        proxy: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         callback_token: str | bool | None = None,
         ledger: Ledger | str | None = None,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        check_transport(transport, httpx.AsyncBaseTransport, "AsyncClient")
+        check_transport(transport, httpx.AsyncBaseTransport, "AsyncClient", proxy)
         super().__init__(api_keys=api_keys, base_urls=base_urls, providers=providers, catalog=catalog,
                          timeout=timeout, max_retries=max_retries, retry=retry, poll=poll,
                          max_connections=max_connections, max_in_flight=max_in_flight, trust_env=trust_env,
-                         callback_token=callback_token, ledger=ledger, clock=clock, random=random)
+                         proxy=proxy, callback_token=callback_token, ledger=ledger, clock=clock, random=random)
         if transport is not None:
-            default, mounts = _AsyncKeyQueryTransport(transport), {}
+            default, mounts = AsyncKeyQueryTransport(transport), {}
         else:
-            default = _AsyncKeyQueryTransport(httpx.AsyncHTTPTransport(limits=self._limits, trust_env=trust_env))
-            mounts = self._proxy_mounts(lambda proxy: _AsyncKeyQueryTransport(
+            default = AsyncKeyQueryTransport(httpx.AsyncHTTPTransport(limits=self._limits, trust_env=trust_env))
+            mounts = self._proxy_mounts(lambda proxy: AsyncKeyQueryTransport(
                 httpx.AsyncHTTPTransport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
-        self._http = _AsyncHTTPClient(transport=default, mounts=mounts, timeout=self._timeout,
+        self._http = AsyncHTTPClient(transport=default, mounts=mounts, timeout=self._timeout,
                                       follow_redirects=False)
         self._gate = AsyncGate(self.max_in_flight)
 
@@ -361,8 +370,8 @@ class AsyncClient(_ClientCore):
                     raise TransportFailure(_GATE_TIMEOUT, reached=False, timeout=True)
                 try:
                     left = timeout - (time.monotonic() - queued)
-                    resp = await self._http.send(self._http_request(provider, request, left))
-                    body = await resp.aread()
+                    resp = await self._http.send(self._http_request(provider, request, left), stream=True)
+                    body = await aread_by(resp, queued + timeout)
                 finally:
                     self._gate.leave()
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
@@ -477,7 +486,7 @@ class AsyncClient(_ClientCore):
                 elif path is None:
                     return await resp.aread()
                 else:
-                    with _partial_file(Path(path)) as out:
+                    with partial_file(Path(path)) as out:
                         async for chunk in resp.aiter_bytes():
                             out.write(chunk)
                     return Path(path)
@@ -495,113 +504,3 @@ def _notify(on_update: OnUpdate | None, job: Job) -> None:
             outcome.close()
         raise ConfigurationError("on_update returned an awaitable: use AsyncClient for async callbacks",
                                  code="async_callback", job=job)
-
-
-@contextmanager
-def _partial_file(target: Path) -> Iterator[BinaryIO]:
-    """Write to ``<name>.part`` and rename on success, so a failed download leaves no half file."""
-    part = target.with_name(target.name + ".part")
-    try:
-        with part.open("wb") as out:
-            yield out
-        part.replace(target)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-
-
-# -- no cookie jar ----------------------------------------------------------------------------
-
-class _NoJar(http.cookiejar.CookieJar):
-    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
-        return None
-
-
-class _NoCookies(httpx.Cookies):
-    """Never stores a cookie: provider APIs authenticate by key, and a client shared by
-    many callers must not carry one reply's cookies into the next request. It also spares
-    every reply httpx's cookie parsing (urllib request and email.Message adapters), a
-    sizeable share of a mocked round trip."""
-
-    def __init__(self) -> None:
-        super().__init__(_NoJar())
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-_NO_COOKIES = _NoCookies()
-
-
-class _HTTPClient(httpx.Client):
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NO_COOKIES
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
-
-
-class _AsyncHTTPClient(httpx.AsyncClient):
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NO_COOKIES
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
-
-
-# -- adding the key at send time ---------------------------------------------------------------
-
-def _with_key(request: httpx.Request) -> httpx.Request:
-    """A copy of the request with the API key in its query, for the wire only.
-
-    httpx logs and reports the request it was given, which never holds the key.
-    httpx carries extensions over to redirects, so the key is added only while
-    the request still goes to the provider's own origin.
-    """
-    name, key, origin = request.extensions[KEY_EXTENSION]
-    extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
-    url = request.url
-    if origin_of(str(url)) != origin:
-        # a redirect leaving the provider's origin keeps its query string: drop the key from it,
-        # in place, so neither the other origin nor httpx's log line of this request sees it
-        stripped = strip_query_secrets(str(url), (key,))
-        if stripped != str(url):
-            request.url = url = httpx.URL(stripped)
-    else:
-        if url.fragment:
-            url = url.copy_add_param(name, key)
-        else:  # append, leaving the rest of the query byte for byte (signed URLs); one parse, not three
-            url = httpx.URL(f"{url}{'&' if url.query else '?'}{urlencode({name: key})}")
-    return httpx.Request(request.method, url, headers=request.headers, stream=request.stream,
-                         extensions=extensions)
-
-
-class _KeyQueryTransport(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self._inner = inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if KEY_EXTENSION in request.extensions:
-            request = _with_key(request)
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _AsyncKeyQueryTransport(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if KEY_EXTENSION in request.extensions:
-            request = _with_key(request)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-

@@ -59,6 +59,42 @@ def hanging_server() -> Iterator[str]:
 
 
 @pytest.fixture
+def trickling_server() -> Iterator[str]:
+    """A loopback HTTP server that answers every request with headers at once, then one body
+    byte every 50 ms, never finishing: each read is quick, the reply never ends."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def trickle(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{")
+                while not stop.wait(0.05):
+                    conn.sendall(b" ")
+            except OSError:
+                return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+@pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 
@@ -87,6 +123,25 @@ async def test_wait_ends_at_its_deadline_while_a_request_hangs(client: Client | 
             await outcome
     assert time.monotonic() - started < 0.4 + MARGIN
     assert info.value.job is not None and info.value.job.id == job.id
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_wait_ends_at_its_deadline_while_a_reply_trickles_in(trickling_server: str, kind: str) -> None:
+    options: dict[str, Any] = {"api_keys": {"clipia": "clipia_live_key_1234"},
+                               "base_urls": {"clipia": trickling_server},
+                               "poll": PollPolicy(initial_interval=0.01, max_interval=0.02),
+                               "retry": RetryPolicy(initial_delay=0.01, max_delay=0.02)}
+    started = time.monotonic()
+    with pytest.raises(WaitTimeoutError) as info:
+        if kind == "sync":
+            with Client(**options) as sync:
+                sync.wait(JOB, timeout=0.4)
+        else:
+            async with AsyncClient(**options) as asynchronous:
+                await asynchronous.wait(JOB, timeout=0.4)
+    assert time.monotonic() - started < 0.4 + MARGIN
+    assert info.value.job is not None and info.value.job.id == JOB.id
 
 
 def test_every_request_inside_a_wait_is_bounded_by_the_time_left() -> None:

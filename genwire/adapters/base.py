@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from .._json import loads
 from .._record import record
@@ -46,6 +46,7 @@ __all__ = [
     "parse_datetime",
     "raw_text",
     "read_json",
+    "read_object",
 ]
 
 MAX_RAW_BODY = 2000
@@ -127,13 +128,32 @@ def read_json(resp: WireResponse, provider: str, what: str, job: Job | None = No
     deeply are refused; lone surrogates become U+FFFD (see ``genwire._json``): a
     ``Job`` holding either would not survive its own JSON round trip.
     """
-    body = resp.body
     try:
-        return loads(body)
+        return loads(resp.body)
     except (ValueError, UnicodeDecodeError):
         pass
     # raised outside the except block: no parser error (which holds the whole body) is chained
-    raise MalformedResponseError(
+    raise _not_json(provider, what, resp, job)
+
+
+_NOT_JSON = object()
+
+
+def read_object(resp: WireResponse, provider: str, what: str, job: Job | None = None) -> dict[str, Any]:
+    """``read_json`` for a reply that must be a JSON object (``malformed`` when it is another value)."""
+    try:
+        body = loads(resp.body)
+    except (ValueError, UnicodeDecodeError):
+        body = _NOT_JSON
+    if type(body) is dict:
+        return cast("dict[str, Any]", body)
+    if body is _NOT_JSON:
+        raise _not_json(provider, what, resp, job)
+    raise malformed(provider, what, resp, job)
+
+
+def _not_json(provider: str, what: str, resp: WireResponse, job: Job | None = None) -> MalformedResponseError:
+    return MalformedResponseError(
         f"{what}: the reply is not JSON", provider=provider, status=resp.status,
         code="malformed_response", body=raw_text(resp.body), job=job,
     )

@@ -40,6 +40,7 @@ from .base import (
     parse_datetime,
     raw_text,
     read_json,
+    read_object,
 )
 
 if TYPE_CHECKING:
@@ -98,7 +99,9 @@ def _number(value: Any) -> float | None:
 
 def _integer(value: Any) -> int | None:
     """A whole number (``1024`` or ``1024.0``); anything else is unknown, not an error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if type(value) is int:
+        return value
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
         return None
     if isinstance(value, float) and not value.is_integer():
         return None
@@ -191,10 +194,7 @@ class ClipiaAdapter:
         )
 
     def _body(self, resp: WireResponse, what: str, job: Job | None = None) -> dict[str, Any]:
-        body = read_json(resp, self.name, what, job)
-        if not isinstance(body, dict):
-            raise malformed(self.name, what, resp, job)
-        return body
+        return read_object(resp, self.name, what, job)
 
     def _status(self, body: Mapping[str, Any], resp: WireResponse, what: str, job: Job | None,
                 table: Mapping[str, JobStatus] = STATUS) -> JobStatus:
@@ -207,7 +207,7 @@ class ClipiaAdapter:
     def parse_submit(self, resolved: Resolved, resp: WireResponse) -> Job:
         if resp.status >= 300:
             raise self.parse_error(resp)
-        body = self._body(resp, "submit")
+        body = read_object(resp, self.name, "submit")
         request_id = body.get("request_id")
         if not isinstance(request_id, str) or not request_id:
             raise malformed(self.name, "submit: no request_id", resp)
