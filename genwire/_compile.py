@@ -33,7 +33,7 @@ __all__ = [
     "render",
 ]
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 SCHEMA_BASE = "https://genwire.dev/schemas"
 
 
@@ -350,7 +350,18 @@ def dumps(data: Any) -> str:
 
 
 def render(compiled: CompiledCatalog) -> dict[str, str]:
-    """Relative path -> file text, for everything under ``schemas/``."""
+    """Relative path -> file text, for everything under ``schemas/``.
+
+    ``index.json`` holds the index without its models, and ``model_lists`` naming one
+    ``<provider>/models.json`` per provider with that provider's entries in index order:
+    a process that uses one provider reads (and parses) only that provider's list.
+    """
     files = {path: dumps(schema) for path, schema in sorted(compiled.schemas.items())}
-    files["index.json"] = dumps(compiled.index)
+    index = compiled.index
+    lists = {provider: f"{provider}/models.json" for provider in index["providers"]}
+    by_provider: dict[str, list[Any]] = {provider: [] for provider in lists}
+    for model in index["models"]:
+        by_provider[model["provider"]].append(model)
+    files["index.json"] = dumps({**{k: v for k, v in index.items() if k != "models"}, "model_lists": lists})
+    files.update({lists[provider]: dumps(models) for provider, models in by_provider.items()})
     return files

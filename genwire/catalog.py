@@ -63,15 +63,27 @@ class Catalog:
     def __init__(self, index: Mapping[str, Any], load_schema: Callable[[str], dict[str, Any]]) -> None:
         self._index = index
         self._load_schema = load_schema
-        #: index entries by (provider, id); each becomes a ModelSpec when first looked up
+        #: index entries by (provider, id); each becomes a ModelSpec when first looked up. The
+        #: table is replaced, never changed in place, so lookups need no lock.
         self._entries: dict[tuple[str, str], Mapping[str, Any]] = {(e["provider"], e["id"]): e
-                                                                   for e in index["models"]}
+                                                                   for e in index.get("models", ())}
+        #: providers whose model lists are not read yet (the bundled catalog reads one on first use)
+        self._unread: dict[str, Callable[[], list[Mapping[str, Any]]]] = {}
         self._specs: dict[tuple[str, str], ModelSpec] = {}
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validators: dict[tuple[str, str, str], ValidateFn] = {}
         self._lock = threading.Lock()
 
     # -- construction -------------------------------------------------------------
+    @classmethod
+    def _with_model_lists(cls, head: Mapping[str, Any], lists: Mapping[str, Callable[[], list[Mapping[str, Any]]]],
+                          load_schema: Callable[[str], dict[str, Any]]) -> Catalog:
+        """A catalog whose models are read per provider, on the first lookup that needs them
+        (``head`` is the index without ``models``)."""
+        catalog = cls(head, load_schema)
+        catalog._unread = dict(lists)
+        return catalog
+
     @classmethod
     def default(cls) -> Catalog:
         """The bundled catalog (one shared instance)."""
@@ -114,7 +126,8 @@ class Catalog:
     def overlaid(self, compiled: CompiledCatalog) -> Catalog:
         """A new catalog: this one with ``compiled``'s models laid over it (same provider and id replaced)."""
         own = {(m["provider"], m["id"]) for m in compiled.index["models"]}
-        models = [m for m in self._index["models"] if (m["provider"], m["id"]) not in own]
+        self._read_all()
+        models = [m for m in self._entries.values() if (m["provider"], m["id"]) not in own]
         models += compiled.index["models"]
         providers = {**self._index["providers"], **compiled.index["providers"]}
         index = {**self._index, "providers": providers, "models": models}
@@ -127,13 +140,33 @@ class Catalog:
         return type(self)(index, load_schema)
 
     # -- lookup -----------------------------------------------------------------
+    def _read(self, provider: str) -> None:
+        with self._lock:
+            read = self._unread.get(provider)
+            if read is not None:
+                self._entries = {**self._entries, **{(e["provider"], e["id"]): e for e in read()}}
+                del self._unread[provider]
+
+    def _read_all(self) -> None:
+        if self._unread:
+            for provider in list(self._unread):
+                self._read(provider)
+            order = {p: i for i, p in enumerate(self._index["providers"])}
+            with self._lock:  # index order: providers in turn, each list as written
+                self._entries = dict(sorted(self._entries.items(), key=lambda kv: order.get(kv[0][0], len(order))))
+
     def _spec(self, key: tuple[str, str]) -> ModelSpec | None:
         spec = self._specs.get(key)
-        if spec is None and key in self._entries:
-            spec = self._specs.setdefault(key, ModelSpec.from_entry(self._entries[key]))  # one instance per model
+        if spec is None:
+            if key[0] in self._unread:
+                self._read(key[0])
+            entry = self._entries.get(key)
+            if entry is not None:
+                spec = self._specs.setdefault(key, ModelSpec.from_entry(entry))  # one instance per model
         return spec
 
     def _all_specs(self) -> list[ModelSpec]:
+        self._read_all()
         specs = self._specs
         return [specs.get(key) or specs.setdefault(key, ModelSpec.from_entry(entry))
                 for key, entry in self._entries.items()]
@@ -350,9 +383,13 @@ class Catalog:
 @cache
 def _default_catalog() -> Catalog:
     _, schemas_dir = bundled_paths()
-    index = json.loads((schemas_dir / "index.json").read_text(encoding="utf-8"))
 
     def load_schema(rel: str) -> dict[str, Any]:
         return json.loads((schemas_dir / rel).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
-    return Catalog(index, load_schema)
+    def reader(rel: str) -> Callable[[], list[Mapping[str, Any]]]:
+        return lambda: json.loads((schemas_dir / rel).read_text(encoding="utf-8"))
+
+    head = load_schema("index.json")
+    lists = head.pop("model_lists")
+    return Catalog._with_model_lists(head, {provider: reader(rel) for provider, rel in lists.items()}, load_schema)

@@ -16,7 +16,7 @@ from genwire import (
     NotFoundError,
     UnsupportedParameterError,
 )
-from genwire.catalog import bundled_paths
+from genwire.catalog import _default_catalog, bundled_paths
 
 CATALOG = Catalog.default()
 IMG = "https://example.com/in.png"
@@ -416,12 +416,26 @@ def test_load_of_a_full_copy_equals_the_default(tmp_path: Path) -> None:
 
 # -- validator caching ---------------------------------------------------------------------------------
 
-def test_validators_are_compiled_lazily() -> None:
-    _, schemas = bundled_paths()
-    import json
+def test_the_bundled_catalog_reads_a_provider_model_list_on_its_first_lookup() -> None:
+    fresh = _default_catalog.__wrapped__()
+    assert set(fresh._unread) == {"clipia", "cliprise"}
+    assert fresh.get("clipia", "nano-banana-2").provider == "clipia"
+    assert set(fresh._unread) == {"cliprise"}
+    with pytest.raises(NotFoundError, match="did you mean veo-3-fast"):
+        fresh.get("cliprise", "veo-3-fst")
+    assert fresh._unread == {}
 
-    fresh = Catalog(json.loads((schemas / "index.json").read_text(encoding="utf-8")),
-                    lambda rel: json.loads((schemas / rel).read_text(encoding="utf-8")))
+
+def test_a_catalog_read_per_provider_lists_models_in_index_order() -> None:
+    fresh = _default_catalog.__wrapped__()
+    fresh.get("cliprise", "veo-3-fast")  # the second provider read first
+    assert [m.key for m in fresh.models()] == [m.key for m in CATALOG.models()]
+    assert [m.provider for m in fresh.models()] == sorted(m.provider for m in fresh.models())
+    assert fresh.families().keys() == CATALOG.families().keys()
+
+
+def test_validators_are_compiled_lazily() -> None:
+    fresh = _default_catalog.__wrapped__()  # the bundled catalog, not the shared instance
     assert fresh._validators == {}
     fresh.validate("cliprise", "nano-banana", "text-to-image", {"prompt": "p"})
     assert list(fresh._validators) == [("cliprise", "nano-banana", "text-to-image")]

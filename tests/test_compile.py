@@ -50,7 +50,7 @@ def test_compiling_into_two_fresh_dirs_gives_identical_bytes(tmp_path: Path) -> 
         assert compiler.main(["--root", str(root)]) == 0
         trees.append(_tree(root))
     assert trees[0] == trees[1]
-    assert "schemas/index.json" in trees[0]
+    assert {"schemas/index.json", "schemas/clipia/models.json", "schemas/cliprise/models.json"} <= set(trees[0])
 
 
 def test_fresh_compile_reproduces_the_committed_schemas(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_second_compile_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFi
         pytest.param(
             "clipia/seedance-2-fast-i2v.yaml", "default: 4", "default: 8",
             # defaults live in the input schema only; the wire schema is unchanged
-            {"schemas/clipia/seedance-2-fast-i2v/image-to-video.input.json", "schemas/index.json"},
+            {"schemas/clipia/seedance-2-fast-i2v/image-to-video.input.json", "schemas/clipia/models.json"},
             id="default-touches-input-schema-only",
         ),
         pytest.param(
@@ -86,18 +86,18 @@ def test_second_compile_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFi
             # a model-level parameter reaches every task, input and wire
             {f"schemas/cliprise/veo-3-fast/{t}.{s}.json"
              for t in ("text-to-video", "frames-to-video", "reference-to-video") for s in ("input", "wire")}
-            | {"schemas/index.json"},
+            | {"schemas/cliprise/models.json"},
             id="shared-param-touches-every-task",
         ),
         pytest.param(
             "cliprise/wan-2-5.yaml", 'enum: ["16:9", "9:16", "1:1"]', 'enum: ["16:9", "9:16"]',
             {"schemas/cliprise/wan-2-5/text-to-video.input.json",
-             "schemas/cliprise/wan-2-5/text-to-video.wire.json", "schemas/index.json"},
+             "schemas/cliprise/wan-2-5/text-to-video.wire.json", "schemas/cliprise/models.json"},
             id="task-param-touches-one-task",
         ),
         pytest.param(
             "cliprise/nano-banana.yaml", "      image_urls:\n", "      image_urls:\n        wire: image_input\n",
-            {"schemas/cliprise/nano-banana/image-to-image.wire.json", "schemas/index.json"},
+            {"schemas/cliprise/nano-banana/image-to-image.wire.json", "schemas/cliprise/models.json"},
             id="wire-name-touches-wire-schema-only",
         ),
     ],
