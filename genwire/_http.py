@@ -19,12 +19,16 @@ from ._policy import TransportFailure
 from ._redact import strip_query_secrets
 from .errors import ConfigurationError
 
-__all__ = ["AsyncHTTPClient", "AsyncKeyQueryTransport", "HTTPClient", "KeyQueryTransport", "aread_by",
+__all__ = ["SPENT", "AsyncHTTPClient", "AsyncKeyQueryTransport", "HTTPClient", "KeyQueryTransport", "aread_by",
            "partial_file", "read_by"]
 
 # httpx's read timeout bounds each read, not the reply: a reply trickled out slowly enough would
 # outlast any deadline, so inside a wait the body is read chunk by chunk against the deadline
 _TRICKLE_TIMEOUT = "the reply was still arriving at the deadline"
+
+#: what a read reply's ``stream`` becomes: httpx binds each response and its stream in a reference
+#: cycle, which otherwise lives on until a garbage collection (thousands of them at fan-out)
+SPENT = httpx.ByteStream(b"")
 
 
 def read_by(resp: httpx.Response, deadline: float) -> bytes:

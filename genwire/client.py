@@ -22,6 +22,7 @@ from ._client_checks import DEFAULT_TIMEOUT
 from ._client_core import _ClientCore
 from ._gate import AsyncGate, SyncGate
 from ._http import (
+    SPENT,
     AsyncHTTPClient,
     AsyncKeyQueryTransport,
     HTTPClient,
@@ -148,6 +149,7 @@ class Client(_ClientCore):
                     body = read_by(resp, queued + timeout)
                 finally:
                     self._gate.leave()
+            resp.stream = SPENT  # the body is read: drop httpx's response <-> stream cycle now, not at GC
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
@@ -374,6 +376,7 @@ class AsyncClient(_ClientCore):
                     body = await aread_by(resp, queued + timeout)
                 finally:
                     self._gate.leave()
+            resp.stream = SPENT  # the body is read: drop httpx's response <-> stream cycle now, not at GC
             logger.debug("%s %s %s -> %d", provider, request.method, request.path, resp.status_code)
             return self._wire_response(resp, body)
         except httpx.RequestError as exc:
