@@ -47,6 +47,28 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncClient", "Client", "OnUpdate"]
 
+
+class _Finished(Exception):
+    """A flow's return value, carried out of ``AsyncClient._step``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _in_thread(call: Callable[[Any], Any], arg: Any) -> Any:
+    # StopIteration cannot cross into a Future: it comes back as a value
+    try:
+        return call(arg)
+    except StopIteration as stop:
+        return _Stopped(stop.value)
+
+
+class _Stopped:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
 OnUpdate = Callable[[Job], Any]
 
 logger = logging.getLogger("genwire")
@@ -384,8 +406,11 @@ class AsyncClient(_ClientCore):
         raise failure
 
     async def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
+        import asyncio  # here, not at module level: sync users never load it
+
+        step = self._step
         try:
-            effect = next(flow)
+            effect = await step(flow.send, None)
             while True:
                 if isinstance(effect, Send):
                     failed: TransportFailure | GenwireError | None = None
@@ -393,15 +418,13 @@ class AsyncClient(_ClientCore):
                         reply = await self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
                         failed = failure
-                    effect = flow.send(reply) if failed is None else flow.throw(failed)
+                    effect = await (step(flow.send, reply) if failed is None else step(flow.throw, failed))
                 elif isinstance(effect, Sleep):
-                    import asyncio  # here, not at module level: sync users never load it
-
                     logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
-                    effect = flow.send(None)
+                    effect = await step(flow.send, None)
                 elif isinstance(effect, Pace):
-                    effect = flow.send(self._rate_limits)
+                    effect = await step(flow.send, self._rate_limits)
                 else:
                     assert isinstance(effect, Notify)
                     logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
@@ -409,9 +432,24 @@ class AsyncClient(_ClientCore):
                         outcome = on_update(effect.job)
                         if inspect.isawaitable(outcome):
                             await outcome
-                    effect = flow.send(None)
-        except StopIteration as stop:
-            return stop.value
+                    effect = await step(flow.send, None)
+        except _Finished as done:
+            return done.value
+
+    async def _step(self, call: Callable[[Any], Any], arg: Any) -> Any:
+        """Advance a flow by one effect. With a ledger the flow writes to it between effects (a
+        database round trip, an fsync), so the step runs in a worker thread, off the event loop."""
+        try:
+            if self.ledger is None:
+                return call(arg)
+            import asyncio
+
+            outcome = await asyncio.to_thread(_in_thread, call, arg)
+        except StopIteration as stop:  # a coroutine may not let StopIteration out
+            raise _Finished(stop.value) from None
+        if isinstance(outcome, _Stopped):
+            raise _Finished(outcome.value)
+        return outcome
 
     async def submit(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
                task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
