@@ -103,7 +103,7 @@ class _NoCookies(httpx.Cookies):
 _NO_COOKIES = _NoCookies()
 
 
-class HTTPClient(httpx.Client):
+class _KeepsNoCookies:
     @property
     def cookies(self) -> httpx.Cookies:
         return _NO_COOKIES
@@ -113,14 +113,12 @@ class HTTPClient(httpx.Client):
         raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
 
 
-class AsyncHTTPClient(httpx.AsyncClient):
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NO_COOKIES
+class HTTPClient(_KeepsNoCookies, httpx.Client):
+    pass
 
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        raise ConfigurationError("genwire clients keep no cookies", code="no_cookies")
+
+class AsyncHTTPClient(_KeepsNoCookies, httpx.AsyncClient):
+    pass
 
 
 # -- adding the key at send time ---------------------------------------------------------------

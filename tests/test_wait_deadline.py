@@ -6,7 +6,8 @@ import inspect
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -30,15 +31,15 @@ JOB = Job(provider="clipia", model="nano-banana-2", task="text-to-image", id="r1
 CLIPRISE_JOB = Job(provider="cliprise", model="nano-banana", task="text-to-image", id="t1", status=JobStatus.QUEUED)
 
 
-@pytest.fixture
-def hanging_server() -> Iterator[str]:
-    """A loopback HTTP server that accepts every connection, reads the request, and never answers."""
+@contextmanager
+def _loopback(answer: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
+    """A loopback HTTP server giving every connection to ``answer`` on its own thread; its URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     listener.settimeout(0.05)
-    held: list[socket.socket] = []
     stop = threading.Event()
+    threads: list[threading.Thread] = []
 
     def serve() -> None:
         while not stop.is_set():
@@ -46,52 +47,49 @@ def hanging_server() -> Iterator[str]:
                 conn, _ = listener.accept()
             except OSError:
                 continue
-            held.append(conn)  # keep it open, say nothing
+            threads.append(threading.Thread(target=answer, args=(conn, stop), daemon=True))
+            threads[-1].start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for held in threads:
+            held.join()
+        listener.close()
+
+
+def _say_nothing(conn: socket.socket, stop: threading.Event) -> None:
+    with conn:  # hold the connection open, say nothing
+        stop.wait()
+
+
+def _trickle(conn: socket.socket, stop: threading.Event) -> None:
+    with conn:  # headers at once, then one body byte every 50 ms, never finishing
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{")
+            while not stop.wait(0.05):
+                conn.sendall(b" ")
+        except OSError:
+            return
+
+
+@pytest.fixture
+def hanging_server() -> Iterator[str]:
+    """A loopback HTTP server that accepts every connection, reads the request, and never answers."""
+    with _loopback(_say_nothing) as url:
+        yield url
 
 
 @pytest.fixture
 def trickling_server() -> Iterator[str]:
-    """A loopback HTTP server that answers every request with headers at once, then one body
-    byte every 50 ms, never finishing: each read is quick, the reply never ends."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.05)
-    stop = threading.Event()
-
-    def trickle(conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{")
-                while not stop.wait(0.05):
-                    conn.sendall(b" ")
-            except OSError:
-                return
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    listener.close()
+    """A loopback HTTP server whose replies never end: each read is quick, the reply is not."""
+    with _loopback(_trickle) as url:
+        yield url
 
 
 @pytest.fixture
