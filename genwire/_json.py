@@ -2,7 +2,9 @@
 
 ``loads`` raises ``ValueError`` for anything that is not plain JSON: ``NaN``,
 ``Infinity``, numbers that overflow to infinity, integers too long to convert
-and documents nested deeper than the parser can follow (``RecursionError``).
+and documents nested more than ``MAX_DEPTH`` deep (pydantic cannot serialize a
+``Job`` holding a deeper value, and the redaction walks would hit Python's
+recursion limit).
 Lone surrogate escapes (``"\\ud800"``) become U+FFFD, so every string read here
 can be written back as JSON (``Job.model_dump_json()`` refuses surrogates).
 """
@@ -15,7 +17,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["loads"]
+__all__ = ["MAX_DEPTH", "loads"]
+
+#: the deepest nesting read (the document itself is depth 1)
+MAX_DEPTH = 200
 
 # a \uD800-\uDFFF escape: the only way JSON text can spell a lone surrogate
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
@@ -46,7 +51,8 @@ def _fix(value: Any) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _OPENERS = (b"{", b"[")
-_BACKSLASH, _NUL = b"\\\x00"  # byte values: ``92 in data`` is a plain memchr, ``b"\\" in data`` is not
+# byte values: ``92 in data`` is a plain memchr, ``b"\\" in data`` is not
+_BACKSLASH, _NUL, _OPEN_LIST, _OPEN_OBJECT = b"\\\x00[{"
 _WHITESPACE = " \t\n\r"  # JSON's, not str.isspace's
 
 
@@ -68,10 +74,23 @@ def loads(data: bytes | str) -> Any:
                 raise ValueError("not a JSON document") from None
             except RecursionError:
                 raise ValueError("the document is nested too deeply") from None
-            if end == len(text) or not text[end:].strip(_WHITESPACE):
-                return value
-            raise ValueError("extra data after the JSON document")
+            if end != len(text) and text[end:].strip(_WHITESPACE):
+                raise ValueError("extra data after the JSON document")
+            if data.count(_OPEN_LIST) + data.count(_OPEN_OBJECT) > MAX_DEPTH:
+                _check_depth(value)
+            return value
     return _loads(data)
+
+
+def _check_depth(value: Any) -> None:
+    """``ValueError`` for a value nested more than ``MAX_DEPTH`` deep (a loop: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"the document is nested more than {MAX_DEPTH} deep")
+        inner = item.values() if type(item) is dict else item if type(item) is list else ()
+        stack.extend((sub, depth + 1) for sub in inner if type(sub) is dict or type(sub) is list)
 
 
 def _loads(data: bytes | str) -> Any:
@@ -82,6 +101,8 @@ def _loads(data: bytes | str) -> Any:
         value = _DECODER.decode(text)
     except RecursionError:
         raise ValueError("the document is nested too deeply") from None
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        _check_depth(value)  # before _fix, which recurses
     if isinstance(data, str) or encoding != "utf-8":
         suspect = _SURROGATE.search(text) is not None or "\\u" in text
     else:  # an escape, or raw surrogate bytes (0xED 0xA0-0xBF) let through by "surrogatepass"

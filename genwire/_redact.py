@@ -21,6 +21,8 @@ from functools import cache, lru_cache
 from typing import TypeVar, cast
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, unquote_to_bytes, urlsplit, urlunsplit
 
+from ._json import loads
+
 __all__ = [
     "MASK",
     "MIN_SECRET_LENGTH",
@@ -240,22 +242,26 @@ _EQ, _BACKSLASH, _NUL, _PERCENT = b"=\\\x00%"
 
 def _plain_keys(value: object) -> bool:
     """Whether a parsed JSON value holds no credential-named dict key (``_walk``'s test) at any
-    depth; anything but JSON's own types answers False."""
-    if type(value) is dict:
-        if _PLAIN_KEYS.issuperset(value) and _SCALARS.issuperset(map(type, value.values())):
-            return True  # the common flat reply, checked in C
-        for key, item in value.items():
-            if key not in _PLAIN_KEYS:
-                if type(key) is not str or _normalize(key) in SECRET_JSON_KEYS:
-                    return False
-                if len(_PLAIN_KEYS) < _PLAIN_KEYS_MAX and len(key) <= 64:
-                    _PLAIN_KEYS.add(key)
-            if type(item) not in _SCALARS and not _plain_keys(item):
-                return False
-        return True
-    if type(value) is list:
-        return all(type(item) in _SCALARS or _plain_keys(item) for item in value)
-    return type(value) in _SCALARS
+    depth; anything but JSON's own types answers False. A loop, not recursion: a reply may nest
+    as deep as the parser allows."""
+    if type(value) is dict and _PLAIN_KEYS.issuperset(value) and _SCALARS.issuperset(map(type, value.values())):
+        return True  # the common flat reply, checked in C
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            for key in item:
+                if key not in _PLAIN_KEYS:
+                    if type(key) is not str or _normalize(key) in SECRET_JSON_KEYS:
+                        return False
+                    if len(_PLAIN_KEYS) < _PLAIN_KEYS_MAX and len(key) <= 64:
+                        _PLAIN_KEYS.add(key)
+            stack.extend(v for v in item.values() if type(v) not in _SCALARS)
+        elif type(item) is list:
+            stack.extend(v for v in item if type(v) not in _SCALARS)
+        elif type(item) not in _SCALARS:
+            return False
+    return True
 
 
 def redact_reply(value: _J, raw: bytes) -> _J:
@@ -317,8 +323,8 @@ class ReplyScrubber:
             return body, headers
         text = _decode(body)
         try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):
+            value = loads(text)  # the strict reader: nothing nested too deep to walk
+        except ValueError:
             new = _redact(text, forms)
             return (body if new == text else new.encode("utf-8", "replace")), headers
         clean = _walk(value, forms)

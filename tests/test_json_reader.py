@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genwire._json import _loads, loads
+from genwire._json import MAX_DEPTH, _loads, loads
 
 # pieces of JSON text, valid and not: escapes, surrogates (escaped and raw), NaN, overflow, padding
 PIECES = ['{"a":', '[', ']', '}', '"x"', '"\\ud800"', '"\\u00e9"', '"é"', "1", "1.5", "1e999", "NaN",
@@ -50,3 +50,25 @@ def test_what_is_not_plain_json_is_a_value_error(data: bytes) -> None:
 @pytest.mark.parametrize("data", [b'{"a": "\xed\xa0\x80"}', b'{"a": "\\ud800"}', '{"a": "\\udc00"}'.encode("utf-16")])
 def test_lone_surrogates_become_replacement_characters(data: bytes) -> None:
     assert loads(data) == {"a": "\ufffd"}
+
+
+@pytest.mark.parametrize("wrap", [lambda doc: doc, lambda doc: '{"a": "\\u00e9", "b": ' + doc + "}"],
+                         ids=["plain", "escaped"])
+@pytest.mark.parametrize("as_bytes", [True, False], ids=["bytes", "str"])
+def test_nesting_deeper_than_max_depth_is_refused(wrap: Any, as_bytes: bool) -> None:
+    # pydantic cannot serialize a Job holding a deeper value; the parser alone would allow ~1000
+    def doc(depth: int) -> Any:
+        text = wrap("[" * depth + "]" * depth)
+        return text.encode() if as_bytes else text
+
+    inner = MAX_DEPTH - (0 if doc(1)[:1] in (b"[", "[") else 1)
+    assert loads(doc(inner)) is not None
+    with pytest.raises(ValueError):
+        loads(doc(inner + 1))
+    with pytest.raises(ValueError):
+        loads(doc(900))
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    text = '{"a": "' + "[{" * 300 + '"}'
+    assert loads(text.encode()) == {"a": "[{" * 300}

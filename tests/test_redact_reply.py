@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genwire._redact import MASK, redact_json, redact_reply
+from genwire._redact import MASK, redact_json, redact_reply, scrub_reply
 
 # fragments that make redaction bite, mixed with plain text, escapes and non-ASCII look-alikes
 FRAGMENTS = ["apiKey", "API-KEY", "x_api_key", "Authorization", "password", "token", "key", "=", "?", "&", "%3F",
@@ -67,3 +67,11 @@ def test_credential_keys_are_found_at_any_depth_however_often_plain_keys_repeat(
 def test_values_json_cannot_hold_take_the_full_walk() -> None:
     odd = {"request_id": "r-1", "items": ({"api_key": "sk-1"},)}
     assert redact_reply(odd, b'{"request_id": "r-1"}')["items"][0]["api_key"] == MASK
+
+
+@pytest.mark.parametrize("depth", [10, 900])
+def test_a_reply_quoting_the_key_is_scrubbed_however_deep_it_nests(depth: int) -> None:
+    key = "sk_live_abcdef123456"
+    body = (f'{{"a": "{key}", "x": ' + "[" * depth + "]" * depth + "}").encode()
+    out, headers = scrub_reply(body, {"x-echo": key}, [key])
+    assert key not in out.decode() and headers == {"x-echo": MASK}

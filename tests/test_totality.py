@@ -123,6 +123,9 @@ WHSEC = "whsec_totality_0001"
 NASTY = {
     "deep-array": b"[" * 100_000 + b"]" * 100_000,
     "deep-object": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    # parseable (under Python's recursion limit) but too deep for a Job to serialize
+    "nested-600": b'{"request_id":"r1","status":"COMPLETED","taskId":"t1","code":200,"x":' + b"[" * 600
+                  + b"]" * 600 + b"}",
     "huge-ints": (f'{{"request_id":"r1","status":"COMPLETED","cost":{BIG},"progress":{BIG},"queue_position":{BIG},'
                   f'"output":{{"images":[{{"url":"https://m/a.png","width":{BIG},"duration":{BIG}}}]}}}}').encode(),
     "huge-ints-cliprise": f'[{{"code":200,"taskId":"t1","status":"success","fileURL":"https://m/a.png",'
