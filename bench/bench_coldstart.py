@@ -37,6 +37,14 @@ SNIPPETS: dict[str, str] = {
     "import httpx": "import httpx",
     "import clipia": "import clipia",
     "import httpx + pydantic BaseModel": "import httpx; from pydantic import BaseModel",
+    # what any client whose requests are pydantic models pays before doing anything of its own:
+    # creating a model class loads pydantic.fields/types, validating builds a validator (and
+    # discovers pydantic plugins through importlib.metadata, once per process)
+    "httpx + one pydantic model validated": (
+        "import httpx\nfrom pydantic import BaseModel\n"
+        "class M(BaseModel):\n    a: str\n"
+        "M(a='x')\n"
+    ),
     "genwire catalog get": "import genwire; genwire.Catalog.default().get('clipia', 'nano-banana-2')",
     "sdk first submit": (
         "import httpx, clipia\n"
@@ -58,6 +66,7 @@ RATIOS: list[tuple[str, str, float | None]] = [
     ("genwire first submit", "sdk first submit", 1.5),
     ("import clipia", "import httpx", None),
     ("import httpx + pydantic BaseModel", "sdk first submit", None),
+    ("httpx + one pydantic model validated", "sdk first submit", None),
     ("genwire import (all public names)", "import httpx", None),
 ]
 
