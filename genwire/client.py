@@ -35,6 +35,7 @@ from ._options import check_transport
 from ._policy import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from ._retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from ._retry import PollPolicy, RetryPolicy
+from ._sockets import async_transport
 from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
@@ -362,9 +363,9 @@ class AsyncClient(_ClientCore):
         if transport is not None:
             default, mounts = AsyncKeyQueryTransport(transport), {}
         else:
-            default = AsyncKeyQueryTransport(httpx.AsyncHTTPTransport(limits=self._limits, trust_env=trust_env))
+            default = AsyncKeyQueryTransport(async_transport(limits=self._limits, trust_env=trust_env))
             mounts = self._proxy_mounts(lambda proxy: AsyncKeyQueryTransport(
-                httpx.AsyncHTTPTransport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
+                async_transport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
         self._http = AsyncHTTPClient(transport=default, mounts=mounts, timeout=self._timeout,
                                       follow_redirects=False)
         self._gate = AsyncGate(self.max_in_flight)

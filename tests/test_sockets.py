@@ -1,0 +1,52 @@
+"""``genwire._sockets``: the async transport's connections answer httpcore's pool checks from a
+socket looked up once, and still notice a connection the server closed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from genwire import AsyncClient
+from genwire._sockets import _Backend, _Stream, async_transport
+
+
+def test_the_transport_pools_through_the_caching_backend() -> None:
+    # If this fails, httpx or httpcore moved the pool's network backend: see async_transport
+    for transport in (async_transport(), async_transport(proxy="http://127.0.0.1:9")):
+        assert isinstance(transport._pool._network_backend, _Backend)  # type: ignore[attr-defined]
+    client = AsyncClient(api_keys={"clipia": "clipia_live_test0000"}, trust_env=False)
+    inner = client._http._transport._inner  # type: ignore[attr-defined]
+    assert isinstance(inner._pool._network_backend, _Backend)
+
+
+def test_a_connection_the_server_closed_is_not_reused() -> None:
+    # a server that answers once per connection with keep-alive, then hangs up: the pool must
+    # see the idle connection readable (at EOF) and open a new one for the next request
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    async def main() -> list[str]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        seen: list[str] = []
+        streams: list[object] = []
+        async with server, httpx.AsyncClient(transport=async_transport()) as client:
+            for _ in range(3):
+                resp = await client.get(f"http://127.0.0.1:{port}/")
+                seen.append(resp.text)
+                streams.append(resp.extensions["network_stream"])
+                await asyncio.sleep(0.05)  # the server's FIN arrives
+        assert all(isinstance(s, _Stream) for s in streams)
+        return seen
+
+    assert asyncio.run(main()) == ["ok", "ok", "ok"]
+    assert connections == 3
