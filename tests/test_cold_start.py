@@ -62,7 +62,8 @@ def test_a_clipia_submit_loads_no_other_provider_live_catalog_ledger_or_testing_
     loaded = _loaded_after(SUBMIT)
     assert "genwire.adapters.clipia" in loaded
     assert not {"genwire.adapters.cliprise", "genwire.live", "genwire._clipia_catalog", "genwire.ledger",
-                "genwire.testing", "genwire.asgi", "genwire._drafting", "jsonschema_rs"} & loaded
+                "genwire.testing", "genwire.asgi", "genwire._drafting", "genwire._account", "genwire._sockets",
+                "jsonschema_rs"} & loaded
 
 
 def test_explaining_invalid_input_loads_jsonschema_on_demand() -> None:
