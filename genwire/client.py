@@ -35,7 +35,6 @@ from ._options import check_transport
 from ._policy import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from ._retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from ._retry import PollPolicy, RetryPolicy
-from ._sockets import async_transport
 from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
@@ -363,6 +362,8 @@ class AsyncClient(_ClientCore):
         if transport is not None:
             default, mounts = AsyncKeyQueryTransport(transport), {}
         else:
+            from ._sockets import async_transport  # httpcore: loaded when a real transport is made
+
             default = AsyncKeyQueryTransport(async_transport(limits=self._limits, trust_env=trust_env))
             mounts = self._proxy_mounts(lambda proxy: AsyncKeyQueryTransport(
                 async_transport(proxy=proxy, limits=self._limits, trust_env=trust_env)))
