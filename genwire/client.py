@@ -362,7 +362,7 @@ class AsyncClient(_ClientCore):
         if transport is not None:
             default, mounts = AsyncKeyQueryTransport(transport), {}
         else:
-            from ._sockets import async_transport  # loads httpcore's SOCKS code: async clients only
+            from ._sockets import async_transport  # httpcore: loaded when a real transport is made
 
             default = AsyncKeyQueryTransport(async_transport(limits=self._limits, trust_env=trust_env))
             mounts = self._proxy_mounts(lambda proxy: AsyncKeyQueryTransport(
