@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import random as _random
 import time
@@ -63,6 +64,14 @@ __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSIO
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: what ``wait(on_update=...)`` and ``run(on_update=...)`` call with each new state of the job
+OnUpdate = Callable[[Job], Any]
+
+logger = logging.getLogger("genwire")
+
+DEFAULT_WAIT_TIMEOUT = 600.0
+GATE_TIMEOUT = "no request slot came free before the deadline (max_in_flight requests were in flight)"
 
 class _ClientCore:
     def __init__(
