@@ -50,6 +50,8 @@ class RedactingFilter(logging.Filter):
         with self._lock:
             if ident in self._owners:
                 self._set({k: v for k, v in self._owners.items() if k != ident})
+                if not self._owners and self._installed:
+                    self._uninstall()
 
     def _set(self, owners: dict[int, tuple[str, ...]]) -> None:
         self._owners = owners
@@ -62,6 +64,14 @@ class RedactingFilter(logging.Filter):
             if self not in logger.filters:
                 logger.addFilter(self)
         self._installed = True
+
+    def _uninstall(self) -> None:
+        # no client with secrets is left (the last was collected, or the interpreter is exiting):
+        # off the loggers, so logging no longer holds genwire's modules alive through this filter
+        for logger in list(logging.Logger.manager.loggerDict.values()):
+            if isinstance(logger, logging.Logger) and self in logger.filters:
+                logger.removeFilter(self)
+        self._installed = False
 
     def filter(self, record: logging.LogRecord) -> bool:
         forms = self._forms
