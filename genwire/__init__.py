@@ -79,7 +79,7 @@ if TYPE_CHECKING:
 #: public name -> the module that defines it
 _WHERE: dict[str, str] = {
     "Account": "._account",
-    "AsyncClient": ".client",
+    "AsyncClient": "._async_client",
     "AuthenticationError": ".errors",
     "Catalog": ".catalog",
     "CatalogError": ".errors",

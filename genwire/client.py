@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._async_client import AsyncClient
 from ._client_checks import DEFAULT_TIMEOUT
 from ._client_core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, OnUpdate, _ClientCore, logger
 from ._gate import SyncGate
@@ -33,6 +32,7 @@ from .models import GenerationRequest, Job, Media, Unsupported
 
 if TYPE_CHECKING:
     from ._account import Account, Estimate
+    from ._async_client import AsyncClient
     from .ledger import Ledger
     from .specs import ModelSpec
 
@@ -303,3 +303,13 @@ def _notify(on_update: OnUpdate | None, job: Job) -> None:
             outcome.close()
         raise ConfigurationError("on_update returned an awaitable: use AsyncClient for async callbacks",
                                  code="async_callback", job=job)
+
+
+def __getattr__(name: str) -> Any:
+    # AsyncClient loads on first use: a sync client's process never imports the asyncio driver
+    if name == "AsyncClient":
+        from ._async_client import AsyncClient
+
+        globals()[name] = AsyncClient
+        return AsyncClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -63,6 +63,7 @@ def test_a_clipia_submit_loads_no_other_provider_live_catalog_ledger_or_testing_
     assert "genwire.adapters.clipia" in loaded
     assert not {"genwire.adapters.cliprise", "genwire.live", "genwire._clipia_catalog", "genwire.ledger",
                 "genwire.testing", "genwire.asgi", "genwire._drafting", "genwire._account", "genwire._sockets",
+                "genwire._async_client",
                 "jsonschema_rs"} & loaded
 
 
