@@ -73,7 +73,7 @@ class _Forward(BaseHTTPRequestHandler):
 def _start(credentials: str | None) -> tuple[_Proxy, threading.Thread]:
     proxy = _Proxy(("127.0.0.1", 0), _Forward)
     proxy.seen, proxy.credentials = [], credentials
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     return proxy, thread
 
