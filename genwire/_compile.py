@@ -13,16 +13,18 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-
+from ._fastcheck import Check, compile_check
 from ._lint import lint_model, member
 from ._meta import MODEL_FILE_SCHEMA, PROVIDER_FILE_SCHEMA, VOCABULARY_FILE_SCHEMA
 from ._schema import input_schema, wire_schema
 from ._yaml import Loaded, YamlProblem, load_json_yaml
 from .errors import CatalogError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 __all__ = [
     "CompiledCatalog",
@@ -130,21 +132,35 @@ def _problem(file: str, model: str | None, path: str, message: str, loaded: Load
 
 def _check(schema: Mapping[str, Any], data: Any, file: str, model: str | None,
            problems: list[Problem], loaded: Loaded | None = None) -> bool:
+    # the compiled check passes a valid file in microseconds; python-jsonschema lists the
+    # errors of an invalid one (messages and paths are its own)
+    fast = _fast_check(id(schema), schema)
+    if fast is not None and fast(data):
+        return True
     found = [where for err in _validator(id(schema), schema).iter_errors(data) for where in _locate(err)]
     for path, message in sorted(found):
         problems.append(_problem(file, model, path, message, loaded))
     return not found
 
 
+# the meta-schemas are module constants: one validator and one check each, not one per file
 _VALIDATORS: dict[int, Draft202012Validator] = {}
+_FAST: dict[int, Check | None] = {}
 
 
 def _validator(key: int, schema: Mapping[str, Any]) -> Draft202012Validator:
-    # the meta-schemas are module constants: one validator each, not one per file
     validator = _VALIDATORS.get(key)
     if validator is None:
+        from jsonschema import Draft202012Validator
+
         validator = _VALIDATORS[key] = Draft202012Validator(schema)
     return validator
+
+
+def _fast_check(key: int, schema: Mapping[str, Any]) -> Check | None:
+    if key not in _FAST:
+        _FAST[key] = compile_check(schema)
+    return _FAST[key]
 
 
 def _locate(err: ValidationError) -> list[tuple[str, str]]:

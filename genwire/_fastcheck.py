@@ -7,6 +7,11 @@ answer is no, the caller asks jsonschema for the full list of violations, so
 messages and paths stay jsonschema's. A schema using any keyword outside the
 subset is not compiled (``compile_check`` returns None) and jsonschema does all
 the work; ``tests/test_fastcheck.py`` holds the two to the same answers.
+
+The catalog's meta-schemas (``_meta.py``) also use ``anyOf``, ``propertyNames``,
+``minProperties``, ``uniqueItems``, a list of types, a schema as ``additionalProperties``
+and local ``$ref``s into ``$defs`` (recursive ones too), so the compiler checks catalog
+files here as well.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ __all__ = ["Check", "compile_check"]
 
 Check = Callable[[Any], bool]
 
-_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "examples", "format"})
+_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "examples", "format", "$defs"})
 _TYPES: dict[str, Check] = {
     "string": lambda v: isinstance(v, str),
     "boolean": lambda v: isinstance(v, bool),
@@ -64,6 +69,9 @@ def _is_number(v: Any) -> bool:
 
 
 def _type(name: Any) -> Check:
+    if isinstance(name, list) and name and all(isinstance(n, str) and n in _TYPES for n in name):
+        kinds = [_TYPES[n] for n in name]
+        return lambda v: any(kind(v) for kind in kinds)
     if not isinstance(name, str) or name not in _TYPES:
         raise _Unsupported
     return _TYPES[name]
@@ -102,6 +110,24 @@ def _max_items(n: int) -> Check:
     return lambda v: not isinstance(v, list) or len(v) <= n
 
 
+def _min_properties(n: int) -> Check:
+    return lambda v: not isinstance(v, dict) or len(v) >= n
+
+
+def _unique_items(on: Any) -> Check:
+    if on is not True:
+        return lambda v: True
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, list):
+            return True
+        if all(isinstance(x, str) for x in v):
+            return len(set(v)) == len(v)
+        return not any(_same(v[i], v[j]) for i in range(len(v)) for j in range(i + 1, len(v)))
+
+    return check
+
+
 # keyword -> factory of its check; array and object keywords are compiled together below
 _KEYWORDS: dict[str, Callable[[Any], Check]] = {
     "type": _type,
@@ -114,12 +140,40 @@ _KEYWORDS: dict[str, Callable[[Any], Check]] = {
     "pattern": _pattern,
     "minItems": _min_items,
     "maxItems": _max_items,
+    "minProperties": _min_properties,
+    "uniqueItems": _unique_items,
 }
 _ARRAY = frozenset({"items", "prefixItems"})
-_OBJECT = frozenset({"properties", "required", "additionalProperties"})
+_OBJECT = frozenset({"properties", "required", "additionalProperties", "propertyNames"})
 
 
-def _compile(schema: Any) -> Check:
+class _Root:
+    """The document a schema's ``$ref``s point into; each target is compiled once, lazily,
+    so a recursive definition (an item whose items are items) compiles."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.targets: dict[str, Check] = {}
+
+    def ref(self, ref: Any) -> Check:
+        if not isinstance(ref, str) or not ref.startswith("#/$defs/") or "~" in ref or "%" in ref:
+            raise _Unsupported
+        name = ref[len("#/$defs/"):]
+        defs = self.schema.get("$defs")
+        if not isinstance(defs, Mapping) or name not in defs or "/" in name:
+            raise _Unsupported
+        targets = self.targets
+        if ref not in targets:
+            targets[ref] = _never  # a cycle met while compiling looks the target up when called
+            targets[ref] = _compile(defs[name], self)
+        return lambda v: targets[ref](v)
+
+
+def _never(v: Any) -> bool:
+    raise AssertionError("a $ref target was called before it was compiled")
+
+
+def _compile(schema: Any, root: _Root | None = None) -> Check:
     if schema is True:
         return lambda v: True
     if schema is False:
@@ -133,13 +187,25 @@ def _compile(schema: Any) -> Check:
         factory = _KEYWORDS.get(key)
         if factory is not None:
             checks.append(factory(value))
+        elif key == "anyOf":
+            if not isinstance(value, list) or not value:
+                raise _Unsupported
+            checks.append(_any_of([_compile(s, root) for s in value]))
+        elif key == "$ref":
+            if root is None:
+                raise _Unsupported
+            checks.append(root.ref(value))
         elif key not in _ANNOTATIONS and key not in _ARRAY and key not in _OBJECT:
             raise _Unsupported
     if _ARRAY.intersection(schema):
-        checks.append(_array(schema))
+        checks.append(_array(schema, root))
     if _OBJECT.intersection(schema):
-        checks.append(_object(schema))
+        checks.append(_object(schema, root))
     return _all(checks)
+
+
+def _any_of(options: list[Check]) -> Check:
+    return lambda v: any(option(v) for option in options)
 
 
 def _implied_by_enum(kind: Any, values: Any) -> bool:
@@ -169,9 +235,9 @@ def _all(checks: list[Check]) -> Check:
     return lambda v: all(check(v) for check in checks)
 
 
-def _array(schema: Mapping[str, Any]) -> Check:
-    prefix = [_compile(s) for s in schema.get("prefixItems", ())]
-    rest = _compile(schema["items"]) if "items" in schema else None
+def _array(schema: Mapping[str, Any], root: _Root | None) -> Check:
+    prefix = [_compile(s, root) for s in schema.get("prefixItems", ())]
+    rest = _compile(schema["items"], root) if "items" in schema else None
 
     def check(v: Any) -> bool:
         if not isinstance(v, list):
@@ -187,13 +253,13 @@ def _array(schema: Mapping[str, Any]) -> Check:
     return check
 
 
-def _object(schema: Mapping[str, Any]) -> Check:
-    props = {name: _compile(s) for name, s in schema.get("properties", {}).items()}
+def _object(schema: Mapping[str, Any], root: _Root | None) -> Check:
+    props = {name: _compile(s, root) for name, s in schema.get("properties", {}).items()}
     required = tuple(schema.get("required", ()))
     extra = schema.get("additionalProperties", True)
-    if extra is not False and extra is not True:
-        raise _Unsupported
     closed = extra is False
+    other = None if extra is True or extra is False else _compile(extra, root)
+    names = _compile(schema["propertyNames"], root) if "propertyNames" in schema else None
 
     def check(v: Any) -> bool:
         if not isinstance(v, dict):
@@ -210,12 +276,32 @@ def _object(schema: Mapping[str, Any]) -> Check:
                 return False
         return True
 
-    return check
+    if other is None and names is None:
+        return check  # what request schemas use: the loop on the hot path stays this short
+
+    def general(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return True
+        for name in required:
+            if name not in v:
+                return False
+        for name, item in v.items():
+            if names is not None and not names(name):
+                return False
+            sub = props.get(name)
+            if sub is None:
+                if closed or (other is not None and not other(item)):
+                    return False
+            elif not sub(item):
+                return False
+        return True
+
+    return general
 
 
 def compile_check(schema: Mapping[str, Any]) -> Check | None:
     """A fast validity check for ``schema``, or None when it uses keywords outside the subset."""
     try:
-        return _compile(schema)
+        return _compile(schema, _Root(schema))
     except _Unsupported:
         return None

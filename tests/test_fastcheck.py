@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,9 @@ from support import per_task
 
 from genwire import Catalog
 from genwire._fastcheck import compile_check
+from genwire._meta import MODEL_FILE_SCHEMA, PROVIDER_FILE_SCHEMA, VOCABULARY_FILE_SCHEMA
 from genwire._translate import build_body
+from genwire._yaml import load_json_yaml
 from genwire.testing.strategies import invalid_inputs, valid_inputs
 
 CATALOG = Catalog.default()
@@ -122,6 +125,30 @@ def test_compiled_check_agrees_with_jsonschema(kind: str, provider: str, model: 
         ({"type": "string", "enum": ["a", 1]}, 1, False),
         ({"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^a"}, "abcd", False),
         ({"type": "string", "minLength": 2, "maxLength": 3, "pattern": "^a"}, "abc", True),
+        ({"type": ["string", "null"]}, None, True),
+        ({"type": ["string", "null"]}, 0, False),
+        ({"anyOf": [{"type": "string"}, {"type": "null"}]}, 1, False),
+        ({"anyOf": [{"type": "string"}, {"type": "null"}]}, "a", True),
+        ({"type": "object", "minProperties": 1}, {}, False),
+        ({"type": "object", "minProperties": 1}, {"a": 1}, True),
+        ({"type": "array", "uniqueItems": True}, ["a", "b", "a"], False),
+        ({"type": "array", "uniqueItems": True}, [1, 1.0], False),
+        ({"type": "array", "uniqueItems": True}, [1, True], True),
+        ({"type": "array", "uniqueItems": True}, [{"a": [1]}, {"a": [1.0]}], False),
+        ({"type": "array", "uniqueItems": False}, ["a", "a"], True),
+        ({"type": "object", "propertyNames": {"pattern": "^[a-z]+$"}}, {"ok": 1, "Bad": 2}, False),
+        ({"type": "object", "propertyNames": {"pattern": "^[a-z]+$"}}, {"ok": 1}, True),
+        ({"type": "object", "properties": {"a": {}}, "additionalProperties": {"type": "string"}}, {"a": 1, "b": 1},
+         False),
+        ({"type": "object", "properties": {"a": {}}, "additionalProperties": {"type": "string"}}, {"a": 1, "b": "x"},
+         True),
+        ({"$defs": {"n": {"type": "integer"}}, "items": {"$ref": "#/$defs/n"}}, [1, "x"], False),
+        ({"$defs": {"n": {"type": "integer"}}, "items": {"$ref": "#/$defs/n"}}, [1, 2], True),
+        # a recursive definition: a tree of integers
+        ({"$defs": {"t": {"type": ["integer", "array"], "items": {"$ref": "#/$defs/t"}}}, "$ref": "#/$defs/t"},
+         [1, [2, [3, "x"]]], False),
+        ({"$defs": {"t": {"type": ["integer", "array"], "items": {"$ref": "#/$defs/t"}}}, "$ref": "#/$defs/t"},
+         [1, [2, [3, 4]]], True),
     ],
 )
 def test_compiled_check_edge_cases_match_jsonschema(schema: dict[str, Any], instance: Any, valid: bool) -> None:
@@ -131,5 +158,66 @@ def test_compiled_check_edge_cases_match_jsonschema(schema: dict[str, Any], inst
     assert Draft202012Validator(schema).is_valid(instance) is valid
 
 
-def test_schema_with_unknown_keyword_falls_back_to_jsonschema() -> None:
-    assert compile_check({"type": "object", "patternProperties": {"^x": {}}}) is None
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "patternProperties": {"^x": {}}},
+        {"$ref": "https://example.com/other.json"},
+        {"$ref": "#/$defs/missing", "$defs": {}},
+        {"type": ["string", "url"]},
+    ],
+)
+def test_schema_outside_the_subset_falls_back_to_jsonschema(schema: dict[str, Any]) -> None:
+    assert compile_check(schema) is None
+
+
+#: every catalog file with the meta-schema it is checked against at compile time
+_ROOT = Path(__file__).resolve().parent.parent / "catalog"
+CATALOG_FILES = [
+    pytest.param(path, VOCABULARY_FILE_SCHEMA if path.name == "vocabulary.yaml"
+                 else PROVIDER_FILE_SCHEMA if path.name == "_provider.yaml" else MODEL_FILE_SCHEMA,
+                 id=path.relative_to(_ROOT).as_posix())
+    for path in sorted(_ROOT.rglob("*.yaml"))
+]
+
+
+@pytest.mark.parametrize(("path", "schema"), CATALOG_FILES[:7] + CATALOG_FILES[-1:])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_compiled_meta_schema_check_agrees_with_jsonschema(path: Path, schema: dict[str, Any],
+                                                           data: st.DataObject) -> None:
+    check = compile_check(schema)
+    assert check is not None, "the catalog meta-schema left the fast subset: compiling falls back to jsonschema"
+    document = load_json_yaml(path.read_text(encoding="utf-8")).data
+    instance = data.draw(_mutations(st.just(document)) | _renamings(document) | json_values)
+    assert check(instance) == Draft202012Validator(schema).is_valid(instance)
+
+
+def _renamings(document: Any) -> st.SearchStrategy[Any]:
+    """The document with one of its objects' entries copied under another name (a parameter
+    or task named outside ``propertyNames``, a list entry repeated for ``uniqueItems``)."""
+
+    def nodes(value: Any) -> list[Any]:
+        found = [value] if isinstance(value, (dict, list)) and value else []
+        for child in value.values() if isinstance(value, dict) else value if isinstance(value, list) else []:
+            found += nodes(child)
+        return found
+
+    def rename(pair: tuple[str, int]) -> Any:
+        name, choice = pair
+        changed = copy.deepcopy(document)
+        node = nodes(changed)[choice % len(nodes(changed))]
+        if isinstance(node, list):
+            node.append(copy.deepcopy(node[choice % len(node)]))
+        else:
+            node[name] = copy.deepcopy(node[sorted(node)[choice % len(node)]])
+        return changed
+
+    return st.tuples(st.text(max_size=6), st.integers(0, 999)).map(rename)
+
+
+@pytest.mark.parametrize(("path", "schema"), CATALOG_FILES)
+def test_every_catalog_file_passes_the_compiled_meta_schema_check(path: Path, schema: dict[str, Any]) -> None:
+    check = compile_check(schema)
+    assert check is not None
+    assert check(load_json_yaml(path.read_text(encoding="utf-8")).data)
