@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._record import record
 from ._retry import PollPolicy, RetryPolicy, is_retryable_status
-from .adapters.base import Adapter, WireRequest, WireResponse
+from .adapters.base import Adapter, WireRequest, WireResponse, cost_of
 from .catalog import Resolved
 from .errors import (
     AuthenticationError,
@@ -30,7 +30,7 @@ from .errors import (
     SubmissionUncertainError,
     WaitTimeoutError,
 )
-from .models import Cost, Job, JobStatus
+from .models import Job, JobStatus
 
 if TYPE_CHECKING:
     from ._ratelimit import RateLimits
@@ -246,7 +246,7 @@ def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any
             price = resolved.spec.price
             if job.cost is None and price is not None:
                 # the provider did not say; the catalog's list price is an estimate, labelled as such
-                job = job.model_copy(update={"cost": Cost(credits=price.credits, source="catalog")})
+                job = job.model_copy(update={"cost": cost_of(price.credits, "catalog")})
             return job
         # An accepted reply we cannot read: the provider may have created a paid job.
         if request.replay_safe and replays < UNREADABLE_SUBMIT_REPLAYS:

@@ -205,6 +205,21 @@ class GenerationRequest(BaseModel):
     idempotency_key: str | None = None
     unsupported: Unsupported = "error"
 
+    if not TYPE_CHECKING:  # type checkers keep pydantic's signature, built from the fields
+        def __init__(self, /, **data: Any) -> None:
+            # A plainly valid request (exact types, nothing to coerce) is laid out as validation
+            # would lay it out; anything else is validated. Building pydantic's validator (schema
+            # generation, plugin discovery) is most of what a fresh process's first submit costs.
+            # tests/test_models.py holds both paths to the same result.
+            values = _plain_request(data)
+            if values is None:
+                super().__init__(**data)
+                return
+            _set(self, "__dict__", values)
+            _set(self, "__pydantic_fields_set__", set(data))
+            _set(self, "__pydantic_extra__", None)
+            _set(self, "__pydantic_private__", None)
+
     @field_validator("idempotency_key")
     @classmethod
     def _key_length(cls, value: str | None) -> str | None:
@@ -231,6 +246,40 @@ class GenerationRequest(BaseModel):
             violations = [Violation(_path(e["loc"]), e["msg"].removeprefix("Value error, "))
                           for e in exc.errors(include_url=False, include_input=False)]
             raise InvalidInputError("malformed GenerationRequest", violations, code="invalid_request") from None
+
+
+_set = object.__setattr__
+_REQUEST_STRINGS = ("provider", "model", "family", "task", "webhook_url", "idempotency_key")
+_REQUEST_FIELDS = frozenset((*_REQUEST_STRINGS, "input", "unsupported"))
+
+
+def _plain_request(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The field values of ``GenerationRequest(**data)``, in field order, when validation would
+    take them exactly as given (a copy of ``input``); None when anything needs validating."""
+    if not data.keys() <= _REQUEST_FIELDS:
+        return None
+    for name in _REQUEST_STRINGS:
+        value = data.get(name)
+        if value is not None and type(value) is not str:
+            return None
+    given = data.get("input")
+    if given is None:
+        if "input" in data:
+            return None
+        given = {}
+    elif type(given) is not dict or not all(type(k) is str for k in given):
+        return None
+    unsupported = data.get("unsupported", "error")
+    key = data.get("idempotency_key")
+    family, model = data.get("family"), data.get("model")
+    if (type(unsupported) is not str or unsupported not in ("error", "warn")
+            or (key is not None and not 1 <= len(key) <= 255)
+            or (family is None and (data.get("provider") is None or model is None))
+            or (family is not None and model is not None)):
+        return None
+    return {"provider": data.get("provider"), "model": model, "family": family, "task": data.get("task"),
+            "input": dict(given), "webhook_url": data.get("webhook_url"), "idempotency_key": key,
+            "unsupported": unsupported}
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -139,3 +139,61 @@ def test_generation_request_refuses_unknown_policy() -> None:
 def test_generation_request_refuses_empty_idempotency_key() -> None:
     with pytest.raises(InvalidInputError):
         GenerationRequest(provider="clipia", model="nano-banana-2", idempotency_key="")
+
+
+class _Str(str):
+    pass
+
+
+_NAMES = st.none() | st.sampled_from(["clipia", "nano-banana-2", "video", "text-to-image"]) | st.text(max_size=3)
+_VALUES = (_NAMES | st.integers() | st.builds(_Str, st.text(max_size=3)) | st.binary(max_size=3)
+           | st.just(""))
+_REQUEST_KWARGS = st.fixed_dictionaries({}, optional={
+    "provider": _VALUES, "model": _VALUES, "family": _VALUES, "task": _VALUES,
+    "input": st.none() | st.dictionaries(st.text(max_size=4) | st.binary(max_size=2), st.integers(), max_size=3)
+    | st.lists(st.integers(), max_size=2),
+    "webhook_url": _VALUES, "idempotency_key": _VALUES | st.text(min_size=250, max_size=260),
+    "unsupported": st.sampled_from(["error", "warn", "ignore", None, 1]),
+    "extra_field": st.integers(),
+})
+
+
+def _validated(kwargs: dict[str, Any]) -> GenerationRequest:
+    """``GenerationRequest(**kwargs)`` through pydantic's validation, whatever the input."""
+    from pydantic import BaseModel
+
+    request = GenerationRequest.__new__(GenerationRequest)
+    BaseModel.__init__(request, **kwargs)
+    return request
+
+
+@settings(max_examples=400, deadline=None)
+@given(_REQUEST_KWARGS)
+def test_a_request_is_what_validation_makes_of_the_same_arguments(kwargs: dict[str, Any]) -> None:
+    # plainly valid arguments skip pydantic's validator (a first submit never builds one)
+    try:
+        expected: GenerationRequest | InvalidInputError = _validated(kwargs)
+    except InvalidInputError as err:
+        expected = err
+    try:
+        made: GenerationRequest | InvalidInputError = GenerationRequest(**kwargs)
+    except InvalidInputError as err:
+        made = err
+    if isinstance(expected, InvalidInputError):
+        assert isinstance(made, InvalidInputError) and made.violations == expected.violations
+        return
+    assert isinstance(made, GenerationRequest)
+    assert made == expected and repr(made) == repr(expected)
+    assert made.model_dump_json() == expected.model_dump_json()
+    assert made.model_fields_set == expected.model_fields_set
+    assert list(made.__dict__) == list(expected.__dict__)
+    assert {k: type(v) for k, v in made.__dict__.items()} == {k: type(v) for k, v in expected.__dict__.items()}
+    if isinstance(kwargs.get("input"), dict):
+        assert made.input is not kwargs["input"]  # a copy, as validation makes
+
+
+def test_a_request_read_back_from_json_is_the_same_request() -> None:
+    request = GenerationRequest(provider="clipia", model="nano-banana-2", input={"prompt": "a fox"},
+                                idempotency_key="k-1")
+    assert GenerationRequest.model_validate_json(request.model_dump_json()) == request
+    assert GenerationRequest.model_validate(request.model_dump()) == request

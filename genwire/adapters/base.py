@@ -12,8 +12,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, cast
 
+from .._construct import trusted
 from .._json import loads
 from .._record import record
 from .._redact import redact_text
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Adapter",
+    "cost_of",
     "ERROR_BY_STATUS",
     "WireRequest",
     "WireResponse",
@@ -187,6 +189,15 @@ def finite_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# laid out without validation: building Cost's validator would be a first submit's only one
+_cost = trusted(Cost, "credits", "source")
+
+
+def cost_of(credits: float, source: Literal["provider", "catalog"]) -> Cost:
+    """``Cost(credits=credits, source=source)`` for a finite number of credits."""
+    return _cost(credits=float(credits), source=source)
+
+
 #: Cost is frozen, so one instance per price serves every reply quoting it
 _COSTS: dict[float, Cost] = {}
 
@@ -200,7 +211,7 @@ def as_credits(value: Any) -> Cost | None:
     credits = finite_number(value)
     if credits is None:
         return None
-    cost = Cost(credits=credits, source="provider")
+    cost = cost_of(credits, "provider")
     if credits and len(_COSTS) < 1024:  # not 0.0, which would also answer for -0.0
         _COSTS[credits] = cost
     return cost
