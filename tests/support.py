@@ -3,6 +3,7 @@ the representative subset of the catalog that per-model properties run by defaul
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import inspect
 import json
@@ -145,6 +146,20 @@ def run_pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
 Call = Callable[..., Any]
 
 
+async def call(client: Client | AsyncClient, name: str, *args: Any, **kwargs: Any) -> Any:
+    """``client.name(*args, **kwargs)``, awaited when the client is an ``AsyncClient``."""
+    result = getattr(client, name)(*args, **kwargs)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def close(client: Client | AsyncClient) -> None:
+    """Close a sync or an async client."""
+    if isinstance(client, AsyncClient):
+        await client.aclose()
+    else:
+        client.close()
+
+
 @asynccontextmanager
 async def clients_over(fakes: FakeProviders, mode: str, **defaults: Any) -> AsyncIterator[Callable[..., Call]]:
     """``build(**client_kwargs)`` -> ``call(method, *args)`` on a sync or async client over ``fakes``
@@ -156,17 +171,10 @@ async def clients_over(fakes: FakeProviders, mode: str, **defaults: Any) -> Asyn
         client = fakes.client(**options) if mode == "sync" else fakes.async_client(**options)
         made.append(client)
 
-        async def call(name: str, *args: Any, **kw: Any) -> Any:
-            result = getattr(client, name)(*args, **kw)
-            return await result if inspect.isawaitable(result) else result
-
-        return call
+        return functools.partial(call, client)
 
     try:
         yield build
     finally:
         for client in made:
-            if isinstance(client, AsyncClient):
-                await client.aclose()
-            else:
-                client.close()
+            await close(client)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from support import call
 
 from genwire import AsyncClient, Catalog, Client, GenerationRequest, JobStatus, PollPolicy, RetryPolicy
 from genwire.errors import WebhookVerificationError
@@ -37,11 +37,6 @@ async def setup(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Client | 
     else:
         async with fakes.async_client(**options) as aclient:
             yield aclient, fakes
-
-
-async def call(client: Client | AsyncClient, name: str, *args: Any, **kwargs: Any) -> Any:
-    result = getattr(client, name)(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
 
 
 def delivery(task_id: str, status: str = "success") -> bytes:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support import call
 
 from genwire import (
     AsyncClient,
@@ -47,11 +48,6 @@ KEYS = {"clipia": "clipia_live_fake", "cliprise": "cliprise_fake"}
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-async def call(client: Client | AsyncClient, name: str, *args: Any, **kwargs: Any) -> Any:
-    result = getattr(client, name)(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
 
 
 async def close(client: Client | AsyncClient) -> None:

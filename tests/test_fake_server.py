@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import signal
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from support import TTS_YAML
+from support import call as _call
 
 from genwire import (
     AsyncClient,
@@ -49,11 +49,6 @@ def anyio_backend() -> str:
 def server() -> Iterator[FakeServer]:
     with FakeServer() as srv:
         yield srv
-
-
-async def _call(client: Client | AsyncClient, name: str, *args: Any, **kwargs: Any) -> Any:
-    result = getattr(client, name)(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
 
 
 @pytest.fixture(params=["sync", "async"])

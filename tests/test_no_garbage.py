@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gc
-import inspect
 from collections.abc import Iterator
 
 import pytest
+from support import call, close
 
-from genwire import AsyncClient, Client, GenerationRequest
+from genwire import GenerationRequest
 from genwire.testing import FakeProviders
 
 pytestmark = pytest.mark.anyio
@@ -35,16 +35,10 @@ def gc_paused() -> Iterator[None]:
 async def test_polling_a_job_creates_no_cyclic_garbage(kind: str, gc_paused: None) -> None:
     fakes = FakeProviders()
     client = fakes.client() if kind == "sync" else fakes.async_client()
-    job = client.submit(REQUEST)
-    job = await job if inspect.isawaitable(job) else job
+    job = await call(client, "submit", REQUEST)
     gc.collect()
     for _ in range(50):
-        polled = client.status(job)
-        if inspect.isawaitable(polled):
-            await polled
+        await call(client, "status", job)
     garbage = gc.collect()
-    closing = client.close() if isinstance(client, Client) else client.aclose()
-    if inspect.isawaitable(closing):
-        await closing
-    assert isinstance(client, (Client, AsyncClient))
+    await close(client)
     assert garbage < 50, f"{garbage} objects in reference cycles after 50 polls"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import inspect
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from support import call, close
 
 from genwire import AsyncClient, Client, ConfigurationError, GenerationRequest, JobStatus, NetworkError
 from genwire._retry import PollPolicy, RetryPolicy
@@ -100,11 +100,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _run(client: Client | AsyncClient) -> Any:
-    result = client.run(REQUEST, timeout=10)
-    return await result if inspect.isawaitable(result) else result
-
-
 @pytest.mark.parametrize("kind", [Client, AsyncClient], ids=["sync", "async"])
 async def test_every_request_goes_through_the_proxy_and_the_environment_is_not_read(
         kind: type[Client] | type[AsyncClient], server: FakeServer, proxy: tuple[str, _Proxy],
@@ -114,11 +109,9 @@ async def test_every_request_goes_through_the_proxy_and_the_environment_is_not_r
     monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
     client = kind(base_urls=server.base_urls, api_keys=server.api_keys, proxy=url, **FAST)
     try:
-        job = await _run(client)
+        job = await call(client, "run", REQUEST, timeout=10)
     finally:
-        closing = client.close() if isinstance(client, Client) else client.aclose()
-        if inspect.isawaitable(closing):
-            await closing
+        await close(client)
     assert job.status is JobStatus.SUCCEEDED
     assert seen_by.seen[0] == f"POST {server.base_urls['clipia']}/v1/models/nano-banana-2"
     assert len(seen_by.seen) >= 3 and all(line.split()[1].startswith(server.origin) for line in seen_by.seen)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import time
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import Clock, drive, reply
+from support import Clock, call, drive, reply
 
 from genwire import (
     AsyncClient,
@@ -193,11 +192,6 @@ async def make(request: pytest.FixtureRequest, fakes: FakeProviders) -> AsyncIte
     yield build
     for client in made:
         await close(client)
-
-
-async def call(client: Client | AsyncClient, name: str, *args: Any, **kwargs: Any) -> Any:
-    result = getattr(client, name)(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
 
 
 async def close(client: Client | AsyncClient) -> None:

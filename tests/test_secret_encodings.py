@@ -3,7 +3,6 @@ chain, or a log record at DEBUG from any logger (issue 8, items 5-8)."""
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import threading
@@ -14,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from support import call
 
 from genwire import (
     AsyncClient,
@@ -92,11 +92,6 @@ def cliprise_handler(spelling: str) -> Callable[[httpx.Request], httpx.Response]
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-async def call(client: Client | AsyncClient, name: str, *args: Any, **kwargs: Any) -> Any:
-    result = getattr(client, name)(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -3,7 +3,6 @@ round-trips through JSON (issue 8, items 9-10)."""
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support import call
 
 from genwire import (
     AsyncClient,
@@ -43,11 +43,6 @@ def anyio_backend() -> str:
 @pytest.fixture(params=["sync", "async"])
 def flavour(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-async def call(client: Client | AsyncClient, name: str, *args: Any, **kwargs: Any) -> Any:
-    result = getattr(client, name)(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
 
 
 async def with_client(flavour: str, handler: Callable[[httpx.Request], httpx.Response], name: str,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
-from support import drive, reply
+from support import call, drive, reply
 
 from genwire import (
     AsyncClient,
@@ -152,11 +151,6 @@ async def make(request: pytest.FixtureRequest) -> AsyncIterator[tuple[MakeClient
             await client.aclose()
         else:
             client.close()
-
-
-async def call(client: Client | AsyncClient, name: str, *args: Any, **kwargs: Any) -> Any:
-    result = getattr(client, name)(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
 
 
 @pytest.mark.anyio
