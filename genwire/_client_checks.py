@@ -3,9 +3,10 @@ own fields, proxies, and where each provider lives (its default base URL and key
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from collections.abc import Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ._redact import redact_text
 from ._version import __version__
@@ -130,17 +131,21 @@ class Keys(dict[str, str]):
 
 
 def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
-    """The password (and user:password) in a proxy URL."""
+    """A proxy URL's password in every spelling a reply or a message could carry it: as written,
+    decoded, with the user name, and base64 as in ``Proxy-Authorization``."""
     if proxy is None:
         return ()
     parsed = urlsplit(proxy)
     try:
-        password = parsed.password
+        raw = parsed.password
     except ValueError:
         return ()
-    if not password:
+    if not raw:
         return ()
-    return (password, f"{parsed.username}:{password}", f"{quote(parsed.username or '')}:{quote(password)}")
+    user, password = unquote(parsed.username or ""), unquote(raw)
+    pair = f"{user}:{password}"
+    return tuple(dict.fromkeys((password, raw, pair, f"{parsed.username}:{raw}",
+                                base64.b64encode(pair.encode()).decode("ascii"))))
 
 
 def shown_proxy(proxy: str) -> str:

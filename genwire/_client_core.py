@@ -107,11 +107,10 @@ class _ClientCore:
         keys.update({p: k for p, k in (api_keys or {}).items() if k})
         check_keys(keys)
         self.__keys = Keys(keys)
-        # a proxy's password is a secret like the keys: out of logs and errors (not sent to providers,
-        # so replies are scrubbed of the keys alone)
+        # a proxy's password is a secret like the keys: out of logs, errors and replies
         self.__secrets = Keys({**keys, **{f"proxy {i}": v for i, v in enumerate(proxy_secrets(proxy))}})
         REDACTING_FILTER.register(self, self.__secrets.values())
-        self._scrub = ReplyScrubber(keys.values())
+        self._scrub = ReplyScrubber(self.__secrets.values())  # a proxy can echo its credentials
         urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
         self.base_urls = {p: check_base_url(p, u) for p, u in urls.items()}
         #: provider preference for family requests

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -96,10 +97,15 @@ def _check_proxy(problems: list[str], proxy: object) -> None:
     if not isinstance(proxy, str):
         problems.append(f"proxy must be a URL string, not {type(proxy).__name__}")
         return
-    scheme, sep, rest = proxy.partition("://")
-    host = rest.split("/", 1)[0].rpartition("@")[2]
-    if not sep or scheme.lower() not in _PROXY_SCHEMES or not host or any(c.isspace() for c in proxy):
-        shown = f"{scheme}://{host}" if sep else "(not a URL)"  # never the credentials
+    try:
+        parts = urlsplit(proxy)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts, host = urlsplit(""), None
+    if parts.scheme.lower() not in _PROXY_SCHEMES or not host or "//" not in proxy \
+            or any(c.isspace() for c in proxy):
+        shown = f"{parts.scheme}://{host}" if parts.scheme and host else "(not a proxy URL)"  # never credentials
         problems.append(f"proxy must be an {'/'.join(_PROXY_SCHEMES)} URL with a host, like "
                         f"'http://proxy.internal:3128', not {shown!r}")
 

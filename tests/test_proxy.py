@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from support import call, close
 
-from genwire import AsyncClient, Client, ConfigurationError, GenerationRequest, JobStatus, NetworkError
+from genwire import AsyncClient, Client, ConfigurationError, GenerationRequest, GenwireError, JobStatus, NetworkError
 from genwire._retry import PollPolicy, RetryPolicy
 from genwire.testing.server import FakeServer
 
@@ -30,6 +31,7 @@ class _Proxy(ThreadingHTTPServer):
     daemon_threads = True
     seen: list[str]
     credentials: str | None
+    echo: bool = False  # a hostile or careless proxy: a 502 repeating the credentials it was sent
 
 
 class _Forward(BaseHTTPRequestHandler):
@@ -49,6 +51,16 @@ class _Forward(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.server.seen.append(f"{self.command} {self.path}")
+        if self.server.echo:
+            given = self.headers.get("Proxy-Authorization", "")
+            decoded = base64.b64decode(given.removeprefix("Basic ")).decode()
+            body = f'{{"error": {{"message": "upstream refused {given} ({decoded}) at {self.path}"}}}}'.encode()
+            self.send_response(502)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         target = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-authorization", "connection")}
@@ -124,6 +136,28 @@ def test_a_proxy_password_stays_out_of_errors_and_reprs(server: FakeServer) -> N
             client.submit(REQUEST)
         shown = [str(info.value), repr(info.value), repr(client), str(vars(client))]
     assert not any(PASSWORD in text for text in shown)
+
+
+def test_a_proxy_repeating_its_credentials_in_a_reply_leaks_them_nowhere(
+        server: FakeServer, caplog: pytest.LogCaptureFixture) -> None:
+    proxy, thread = _start(f"genwire:{PASSWORD}")
+    proxy.echo = True
+    url = f"http://genwire:{PASSWORD}@127.0.0.1:{proxy.server_address[1]}"
+    encoded = base64.b64encode(f"genwire:{PASSWORD}".encode()).decode()
+    try:
+        with caplog.at_level(logging.DEBUG), pytest.raises(GenwireError) as info, \
+                Client(base_urls=server.base_urls, api_keys=server.api_keys, proxy=url, max_retries=0,
+                       **FAST) as client:
+            client.run(REQUEST, timeout=10)
+    finally:
+        proxy.shutdown()
+        thread.join()
+        proxy.server_close()
+    err = info.value
+    assert proxy.seen, "the request went through the proxy"
+    shown = [str(err), repr(err), repr(getattr(err, "body", "")), err.job.model_dump_json() if err.job else "",
+             *(r.getMessage() for r in caplog.records)]
+    assert not any(PASSWORD in text or encoded in text for text in shown)
 
 
 @pytest.mark.parametrize("bad", [12, "proxy.internal:3128", f"ftp://genwire:{PASSWORD}@proxy.internal",
