@@ -256,7 +256,7 @@ _REQUEST_FIELDS = frozenset((*_REQUEST_STRINGS, "input", "unsupported"))
 def _plain_request(data: dict[str, Any]) -> dict[str, Any] | None:
     """The field values of ``GenerationRequest(**data)``, in field order, when validation would
     take them exactly as given (a copy of ``input``); None when anything needs validating."""
-    if not data.keys() <= _REQUEST_FIELDS:
+    if not _REQUEST_FIELDS_KNOWN or not data.keys() <= _REQUEST_FIELDS:
         return None
     for name in _REQUEST_STRINGS:
         value = data.get(name)
@@ -280,6 +280,10 @@ def _plain_request(data: dict[str, Any]) -> dict[str, Any] | None:
     return {"provider": data.get("provider"), "model": model, "family": family, "task": data.get("task"),
             "input": dict(given), "webhook_url": data.get("webhook_url"), "idempotency_key": key,
             "unsupported": unsupported}
+
+
+#: a field added to GenerationRequest but not to _plain_request sends every request through validation
+_REQUEST_FIELDS_KNOWN = set(GenerationRequest.__pydantic_fields__) == _REQUEST_FIELDS
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -95,3 +95,10 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="no attribute 'Clien'"):
         genwire.Clien  # noqa: B018
+
+
+def test_a_first_submit_builds_no_pydantic_validator() -> None:
+    # building one runs pydantic's schema generation and its plugin discovery (a scan of every
+    # installed distribution's entry points): most of a fresh process's first submit
+    loaded = _loaded_after(SUBMIT)
+    assert not {"pydantic.plugin._loader", "importlib.metadata"} & loaded

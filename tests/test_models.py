@@ -197,3 +197,10 @@ def test_a_request_read_back_from_json_is_the_same_request() -> None:
                                 idempotency_key="k-1")
     assert GenerationRequest.model_validate_json(request.model_dump_json()) == request
     assert GenerationRequest.model_validate(request.model_dump()) == request
+
+
+def test_the_request_fast_path_knows_every_field() -> None:
+    # otherwise every request silently goes through validation (see GenerationRequest.__init__)
+    from genwire import models
+
+    assert models._REQUEST_FIELDS_KNOWN
