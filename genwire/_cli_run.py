@@ -16,7 +16,7 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from .cli import CommandError, emit_json, read_input, register
+from .cli import CommandError, emit_json, read_input, register, resume_hint
 
 if TYPE_CHECKING:
     from .client import Client
@@ -179,8 +179,7 @@ def _follow(client: Client, job: Job, args: argparse.Namespace, out: TextIO) -> 
             progress.update(job)
             return client.wait(job, timeout=args.timeout, on_update=progress.update)
     except KeyboardInterrupt:
-        print(f"genwire: stopped waiting; the job continues: genwire status {job.provider} {job.id} --wait",
-              file=sys.stderr)
+        print(f"genwire: stopped waiting; {resume_hint(job)}", file=sys.stderr)
         raise
 
 

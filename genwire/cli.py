@@ -40,7 +40,8 @@ from .errors import GenwireError, InvalidInputError, JobFailedError, WaitTimeout
 if TYPE_CHECKING:
     from .models import Job
 
-__all__ = ["COMMANDS", "EXIT_CODES", "EXTENSIONS", "Command", "CommandError", "emit_json", "main", "register"]
+__all__ = ["COMMANDS", "EXIT_CODES", "EXTENSIONS", "Command", "CommandError", "emit_json", "main", "register",
+           "resume_hint"]
 
 Configure = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace, TextIO], int]
@@ -309,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resume_hint(job: Job) -> str:
+    """How to pick up a job this command stopped waiting for."""
+    return f"the job continues: genwire status {job.provider} {job.id} --wait"
+
+
 def _fail(message: str, code: int) -> int:
     print(f"genwire: {message}", file=sys.stderr)
     return code
@@ -335,7 +341,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             code = next((c for kind, c in EXIT_CODES if isinstance(err, kind)), 1)
             if isinstance(err, WaitTimeoutError) and err.job is not None:
                 _fail(f"{type(err).__name__}: {err}", code)
-                return _fail(f"the job continues: genwire status {err.job.provider} {err.job.id} --wait", code)
+                return _fail(resume_hint(err.job), code)
             return _fail(f"{type(err).__name__}: {err}", code)
         except KeyboardInterrupt:
             return _fail("interrupted", 130)
