@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._record import record
-from ._validation import ValidateFn, compile_validator, json_violations
+from ._validation import Check, ValidateFn, compile_checked, is_sendable, json_violations
 from .errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
 from .specs import ModelSpec, TaskSpec
 
@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay 
     from .models import GenerationRequest, InputWarning
 
 __all__ = ["Catalog", "Resolved", "bundled_paths"]
+
+# defaults handed out as they are; any other is deep-copied for each input
+_IMMUTABLE = (str, int, float, bool, type(None))
 
 Unsupported = Literal["error", "warn"]
 
@@ -71,7 +74,8 @@ class Catalog:
         self._unread: dict[str, Callable[[], list[Mapping[str, Any]]]] = {}
         self._specs: dict[tuple[str, str], ModelSpec] = {}
         self._schemas: dict[str, dict[str, Any]] = {}
-        self._validators: dict[tuple[str, str, str], ValidateFn] = {}
+        self._validators: dict[tuple[str, str, str], tuple[Check | None, ValidateFn]] = {}
+        self._plans: dict[tuple[str, str, str], _Plan] = {}
         self._lock = threading.Lock()
 
     # -- construction -------------------------------------------------------------
@@ -257,13 +261,16 @@ class Catalog:
         return copy.deepcopy(self._schema(f"{provider}/{model}/{task}.wire.json"))
 
     def _validator(self, provider: str, model: str, task: str) -> ValidateFn:
+        return self._compiled(provider, model, task)[1]
+
+    def _compiled(self, provider: str, model: str, task: str) -> tuple[Check | None, ValidateFn]:
         key = (provider, model, task)
         fn = self._validators.get(key)
         if fn is None:
             with self._lock:
                 fn = self._validators.get(key)
                 if fn is None:
-                    fn = compile_validator(self._schema(f"{provider}/{model}/{task}.input.json"))
+                    fn = compile_checked(self._schema(f"{provider}/{model}/{task}.input.json"))
                     self._validators[key] = fn
         return fn
 
@@ -272,7 +279,12 @@ class Catalog:
         *, unsupported: Unsupported = "error",
     ) -> dict[str, Any]:
         """Return ``input`` with defaults applied, or raise ``InvalidInputError`` listing every violation."""
-        return self._check(self.get(provider, model), task, input, unsupported).input
+        plan = self._plans.get((provider, model, task))  # type: ignore[arg-type]
+        if plan is not None:
+            values = plan.fast(input)
+            if values is not None:
+                return values
+        return self._checked(self.get(provider, model), task, input, unsupported)[1]
 
     def resolve_task(self, provider: str, model: str, input: Mapping[str, Any]) -> str:
         """The task an input implies when the request names none."""
@@ -308,43 +320,70 @@ class Catalog:
 
     def _check(self, spec: ModelSpec, task: str | None, input: Mapping[str, Any],
                unsupported: Unsupported) -> Resolved:
-        if not isinstance(input, Mapping):
+        return Resolved(spec, *self._checked(spec, task, input, unsupported))
+
+    def _checked(self, spec: ModelSpec, task: str | None, input: Mapping[str, Any],
+                 unsupported: Unsupported) -> tuple[TaskSpec, dict[str, Any], tuple[InputWarning, ...]]:
+        """The task, the input with defaults applied and the warnings; ``InvalidInputError`` listing
+        every violation."""
+        plan = self._plans.get((spec.provider, spec.id, task))  # type: ignore[arg-type]
+        if plan is not None:
+            values = plan.fast(input)
+            if values is not None:
+                return plan.task, values, ()
+        if type(input) is not dict and not isinstance(input, Mapping):
             raise InvalidInputError("input must be an object", [Violation("$", "is not an object")])
-        unsendable = json_violations(input)
-        if unsendable:
-            raise InvalidInputError(f"input for {spec.provider}/{spec.id} is not JSON", unsendable,
-                                    provider=spec.provider, code="invalid_input")
-        tspec = self._infer_task(spec, input) if task is None else self.task(spec.provider, spec.id, task)
-        warnings: list[InputWarning] = []
-        extra = [k for k in input if k not in tspec.accepted]
-        if extra:
+        if not is_sendable(input):
+            unsendable = json_violations(input)
+            if unsendable:
+                raise InvalidInputError(f"input for {spec.provider}/{spec.id} is not JSON", unsendable,
+                                        provider=spec.provider, code="invalid_input")
+        if task is None:
+            tspec = self._infer_task(spec, input)
+        else:
+            found = spec.tasks.get(task)
+            tspec = found if found is not None else self.task(spec.provider, spec.id, task)
+        key = (spec.provider, spec.id, tspec.name)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(key, tspec)
+        validator, defaults = plan.validate, plan.defaults
+        warnings: tuple[InputWarning, ...] = ()
+        if not tspec.accepted.issuperset(input):
+            extra = [k for k in input if k not in tspec.accepted]
             where = f"{spec.provider}/{spec.id} {tspec.name}"
             if unsupported == "warn":
                 from .models import InputWarning
 
-                warnings = [InputWarning(code="unsupported_parameter", parameter=k,
-                                         message=f"parameter {k!r} is not taken by {where}; not sent")
-                            for k in extra]
+                warnings = tuple(InputWarning(code="unsupported_parameter", parameter=k,
+                                              message=f"parameter {k!r} is not taken by {where}; not sent")
+                                 for k in extra)
                 input = {k: v for k, v in input.items() if k in tspec.accepted}
             else:
-                violations = self._validator(spec.provider, spec.id, tspec.name)(input)
                 raise UnsupportedParameterError(
-                    f"{where} does not take {', '.join(map(repr, extra))}", violations,
+                    f"{where} does not take {', '.join(map(repr, extra))}", validator(input),
                     provider=spec.provider, code="unsupported_parameter",
                 )
-        violations = self._validator(spec.provider, spec.id, tspec.name)(input)
+        violations = validator(input)
         if violations:
             raise InvalidInputError(
                 f"invalid input for {spec.provider}/{spec.id} {tspec.name}", violations,
                 provider=spec.provider, code="invalid_input",
             )
         values = dict(input)
-        for name, p in tspec.params.items():
-            if name not in values and p.has_default:
-                values[name] = copy.deepcopy(p.default)
-        if tspec.choice is not None and tspec.choice.param not in values:
-            values[tspec.choice.param] = tspec.choice.values[0]
-        return Resolved(spec, tspec, values, tuple(warnings))
+        for name, default, mutable in defaults:
+            if name not in values:
+                values[name] = copy.deepcopy(default) if mutable else default
+        return tspec, values, warnings
+
+    def _plan(self, key: tuple[str, str, str], tspec: TaskSpec) -> _Plan:
+        items = [(name, p.default, type(p.default) not in _IMMUTABLE) for name, p in tspec.params.items()
+                 if p.has_default]
+        if tspec.choice is not None:
+            items.append((tspec.choice.param, tspec.choice.values[0], False))
+        plan = _Plan(tspec, *self._compiled(*key), tuple(items))
+        self._plans[key] = plan
+        return plan
 
     def resolve(self, request: GenerationRequest, providers: Iterable[str] | None = None) -> list[Resolved]:
         """Match a request to provider models, validating its input for each.
@@ -378,6 +417,53 @@ class Catalog:
             raise NotFoundError(f"no provider in {order} offers family {request.family!r}"
                                 f" with task {request.task!r}", code="unknown_family")
         return out
+
+
+_INF = float("inf")
+
+
+class _Plan:
+    """What ``Catalog._checked`` needs of one task, worked out once: the task, its validator,
+    the defaults it fills in as (name, default, whether to copy it) in parameter order (the tier
+    choice last), and ``fast``: the whole check for the common input in one call."""
+
+    __slots__ = ("defaults", "fast", "task", "validate")
+
+    def __init__(self, task: TaskSpec, check: Check | None, validate: ValidateFn,
+                 defaults: tuple[tuple[str, Any, bool], ...]) -> None:
+        self.task, self.validate, self.defaults = task, validate, defaults
+        self.fast = _fast_path(task.accepted, check, defaults)
+
+
+def _fast_path(accepted: frozenset[str], check: Check | None,
+               defaults: tuple[tuple[str, Any, bool], ...]) -> Callable[[Any], dict[str, Any] | None]:
+    """``_checked``'s answer for a plain dict of accepted, sendable and valid values (the input
+    with defaults applied), or None: anything else takes the full path, which explains it."""
+    if check is None:
+        return lambda input: None
+
+    def fast(input: Any) -> dict[str, Any] | None:
+        if type(input) is not dict:
+            return None
+        for key, item in input.items():  # json_violations' rules, for the values it finds nothing in
+            if key not in accepted or type(key) is not str:
+                return None
+            kind = type(item)
+            if kind is str:
+                if not item.isascii() and not is_sendable(item):
+                    return None
+            elif not (kind is int or kind is bool or item is None or (kind is float and -_INF < item < _INF)) \
+                    and not is_sendable(item, 1):
+                return None
+        if not check(input):
+            return None
+        values = input.copy()
+        for name, default, mutable in defaults:
+            if name not in values:
+                values[name] = copy.deepcopy(default) if mutable else default
+        return values
+
+    return fast
 
 
 @cache
