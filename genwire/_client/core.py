@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._policy.flows import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
+from .._policy.flows import Attempts, Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
 from .._policy.ratelimit import RateLimits
 from .._policy.retry import PollPolicy, RetryPolicy
 from .._transport.requests import FixedHeaders, URLCache, build_request
@@ -321,12 +321,13 @@ class _ClientCore:
                                      code="missing_key")
         return plans
 
-    def _submit_flow(self, request: GenerationRequest, *, record: bool = True) -> Flow[Job]:
+    def _submit_flow(self, request: GenerationRequest, *, record: bool = True,
+                     attempts: Attempts | None = None) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
         plans = self._plan_submit(request, key)
-        flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None),
-                          self._sandboxed)
+        flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None,
+                                          attempts=attempts), self._sandboxed)
         if record and self.ledger is not None:
             from ..ledger._seam import recorded_submit
 
