@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from genwire import AsyncClient, Client, ConfigurationError, GenwireError, Media
-from genwire._client_checks import DEFAULT_BASE_URLS, check_download_url, origin_of, url_origin
+from genwire._client.checks import DEFAULT_BASE_URLS, check_download_url, origin_of, url_origin
 
 KEYS = {"clipia": "clipia_live_download_key_1", "cliprise": "cliprise_download_key_2"}
 PROVIDER_ORIGINS = {origin_of(url): provider for provider, url in DEFAULT_BASE_URLS.items()}

@@ -10,10 +10,10 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from ._redact import redact_text, strip_query_secrets
-from ._version import __version__
-from .errors import ConfigurationError, InvalidInputError, Violation
-from .models import GenerationRequest
+from .._util.redact import redact_text, strip_query_secrets
+from .._version import __version__
+from ..errors import ConfigurationError, InvalidInputError, Violation
+from ..models import GenerationRequest
 
 __all__ = ["DEFAULT_BASE_URLS", "DEFAULT_TIMEOUT", "DOWNLOAD_EXTENSION", "KEY_ENV_ALIASES", "KEY_ENV_VARS",
            "KEY_EXTENSION", "MAX_IDEMPOTENCY_KEY_LENGTH", "SANDBOX_KEY_PREFIXES", "USER_AGENT", "Keys", "Origin",
