@@ -16,8 +16,8 @@ import json
 import os
 from typing import TYPE_CHECKING, TextIO
 
-from .._cli_run import _base_urls, _connection_options
 from ..cli import CommandError, register
+from ..cli._run import _base_urls, _connection_options
 
 if TYPE_CHECKING:
     from ..client import AsyncClient
@@ -69,7 +69,7 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 def _client(args: argparse.Namespace) -> AsyncClient:
-    from .._retry import PollPolicy
+    from .. import PollPolicy
     from ..catalog import Catalog
     from ..client import AsyncClient
 

@@ -19,8 +19,8 @@ import mcp.types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from .._validation import ValidateFn, compile_validator
 from .._version import __version__
+from ..catalog._validation import ValidateFn, compile_validator
 from ..errors import GenwireError, InvalidInputError
 from . import _views as views
 from ._schemas import ARGUMENTS, RESULTS

@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 
-from genwire._retry import PollPolicy
+from genwire import PollPolicy
 from genwire.mcp import GenwireTools, Guard, build_server
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
 

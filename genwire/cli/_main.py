@@ -35,11 +35,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from ._version import __version__
-from .errors import GenwireError, InvalidInputError, JobFailedError, WaitTimeoutError
+from .._version import __version__
+from ..errors import GenwireError, InvalidInputError, JobFailedError, WaitTimeoutError
 
 if TYPE_CHECKING:
-    from .models import Job
+    from ..models import Job
 
 __all__ = ["COMMANDS", "EXIT_CODES", "EXTENSIONS", "Command", "CommandError", "emit_json", "main", "register",
            "resume_hint"]
@@ -60,7 +60,7 @@ class Command:
 #: the subcommands, in the order ``--help`` lists them
 COMMANDS: dict[str, Command] = {}
 #: modules that register more commands when imported (skipped when absent)
-EXTENSIONS: tuple[str, ...] = ("genwire._cli_run", "genwire._cli_catalog", "genwire._cli_jobs",
+EXTENSIONS: tuple[str, ...] = ("genwire.cli._run", "genwire.cli._catalog", "genwire.cli._jobs",
                                "genwire.mcp._command")
 #: exit status by error kind (first match); any other GenwireError exits 1
 EXIT_CODES: tuple[tuple[type[GenwireError], int], ...] = ((JobFailedError, 3), (WaitTimeoutError, 124))
@@ -89,7 +89,7 @@ def _no_args(parser: argparse.ArgumentParser) -> None:
 # -- catalog commands ----------------------------------------------------------------------
 
 def _configure_models(p: argparse.ArgumentParser) -> None:
-    from .adapters import ADAPTERS
+    from ..adapters import ADAPTERS
 
     p.add_argument("--provider", choices=sorted(ADAPTERS), help="only this provider's models")
     p.add_argument("--kind", choices=["image", "video", "audio", "text"], help="only models with this output kind")
@@ -98,7 +98,7 @@ def _configure_models(p: argparse.ArgumentParser) -> None:
 
 
 def _models(args: argparse.Namespace, out: TextIO) -> int:
-    from .catalog import Catalog
+    from ..catalog import Catalog
 
     catalog = Catalog.default()
     if args.task is not None and not catalog.models(task=args.task):
@@ -124,7 +124,7 @@ def _configure_schema(p: argparse.ArgumentParser) -> None:
 
 
 def _schema(args: argparse.Namespace, out: TextIO) -> int:
-    from .catalog import Catalog
+    from ..catalog import Catalog
 
     catalog = Catalog.default()
     get = catalog.wire_schema if args.wire else catalog.input_schema
@@ -159,7 +159,7 @@ def _configure_validate(p: argparse.ArgumentParser) -> None:
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    from .catalog import Catalog
+    from ..catalog import Catalog
 
     data = read_input(args.input)
     catalog = Catalog.default()
@@ -177,9 +177,9 @@ def _show(job: Job, out: TextIO) -> None:
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
-    from ._retry import PollPolicy
-    from .models import GenerationRequest
-    from .testing import FakeProviders
+    from .._policy.retry import PollPolicy
+    from ..models import GenerationRequest
+    from ..testing import FakeProviders
 
     fakes = FakeProviders()
     requests = [
@@ -235,9 +235,9 @@ def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
 
-    from .catalog import Catalog
-    from .testing import FakeClipia, FakeCliprise, FakeProviders
-    from .testing.server import FakeServer
+    from ..catalog import Catalog
+    from ..testing import FakeClipia, FakeCliprise, FakeProviders
+    from ..testing.server import FakeServer
 
     if args.steps < 0:
         raise CommandError("--steps must be 0 or more")
