@@ -65,7 +65,7 @@ def row(label: str, case: tuple[str, str, str, dict[str, Any]], catalog: Any, cl
     from jsonschema import Draft202012Validator
 
     import genwire
-    from genwire._fastcheck import compile_check
+    from genwire.catalog._fastcheck import compile_check
 
     provider, model, task, good = case
     schema = catalog.input_schema(provider, model, task)
@@ -92,27 +92,27 @@ def rs_catalog() -> Any:
     import jsonschema_rs
 
     import genwire
-    import genwire.catalog as module
+    import genwire.catalog._catalog as module
 
-    original = module.compile_validator
+    original = module.compile_checked
 
     def compile_rs(schema: Any) -> Any:
-        fast, explain = jsonschema_rs.validator_for(schema).is_valid, original(schema)
-        return lambda instance: [] if fast(instance) else explain(instance)
+        fast, (_, explain) = jsonschema_rs.validator_for(schema).is_valid, original(schema)
+        return fast, lambda instance: [] if fast(instance) else explain(instance)
 
-    module.compile_validator = compile_rs  # type: ignore[assignment]
+    module.compile_checked = compile_rs
     try:
         catalog = genwire.Catalog.load(ROOT / "catalog", merge=False)
         for provider, model, task, good in CASES.values():
             catalog.validate(provider, model, task, good)  # validators built while patched
     finally:
-        module.compile_validator = original
+        module.compile_checked = original
     return catalog
 
 
 def rows(size: str) -> list[Row]:
     import genwire
-    from genwire._fastcheck import compile_check
+    from genwire.catalog._fastcheck import compile_check
 
     n, rounds = SIZES[size]
     catalog, with_rs = genwire.Catalog.default(), rs_catalog()
