@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._util.record import record
 from ..errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
 from ..specs import ModelSpec, TaskSpec
+from ._plan import TaskPlan
 from ._validation import Check, ValidateFn, compile_checked, is_sendable, json_violations
 
 if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay off the lookup path
@@ -20,9 +21,6 @@ if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay 
     from ._compile import CompiledCatalog
 
 __all__ = ["Catalog", "Resolved", "bundled_paths"]
-
-# defaults handed out as they are; any other is deep-copied for each input
-_IMMUTABLE = (str, int, float, bool, type(None))
 
 Unsupported = Literal["error", "warn"]
 
@@ -75,7 +73,7 @@ class Catalog:
         self._specs: dict[tuple[str, str], ModelSpec] = {}
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validators: dict[tuple[str, str, str], tuple[Check | None, ValidateFn]] = {}
-        self._plans: dict[tuple[str, str, str], _Plan] = {}
+        self._plans: dict[tuple[str, str, str], TaskPlan] = {}
         self._lock = threading.Lock()
 
     # -- construction -------------------------------------------------------------
@@ -376,13 +374,8 @@ class Catalog:
                 values[name] = copy.deepcopy(default) if mutable else default
         return tspec, values, warnings
 
-    def _plan(self, key: tuple[str, str, str], tspec: TaskSpec) -> _Plan:
-        items = [(name, p.default, type(p.default) not in _IMMUTABLE) for name, p in tspec.params.items()
-                 if p.has_default]
-        if tspec.choice is not None:
-            items.append((tspec.choice.param, tspec.choice.values[0], False))
-        plan = _Plan(tspec, *self._compiled(*key), tuple(items))
-        self._plans[key] = plan
+    def _plan(self, key: tuple[str, str, str], tspec: TaskSpec) -> TaskPlan:
+        plan = self._plans[key] = TaskPlan(tspec, *self._compiled(*key))
         return plan
 
     def resolve(self, request: GenerationRequest, providers: Iterable[str] | None = None) -> list[Resolved]:
@@ -417,53 +410,6 @@ class Catalog:
             raise NotFoundError(f"no provider in {order} offers family {request.family!r}"
                                 f" with task {request.task!r}", code="unknown_family")
         return out
-
-
-_INF = float("inf")
-
-
-class _Plan:
-    """What ``Catalog._checked`` needs of one task, worked out once: the task, its validator,
-    the defaults it fills in as (name, default, whether to copy it) in parameter order (the tier
-    choice last), and ``fast``: the whole check for the common input in one call."""
-
-    __slots__ = ("defaults", "fast", "task", "validate")
-
-    def __init__(self, task: TaskSpec, check: Check | None, validate: ValidateFn,
-                 defaults: tuple[tuple[str, Any, bool], ...]) -> None:
-        self.task, self.validate, self.defaults = task, validate, defaults
-        self.fast = _fast_path(task.accepted, check, defaults)
-
-
-def _fast_path(accepted: frozenset[str], check: Check | None,
-               defaults: tuple[tuple[str, Any, bool], ...]) -> Callable[[Any], dict[str, Any] | None]:
-    """``_checked``'s answer for a plain dict of accepted, sendable and valid values (the input
-    with defaults applied), or None: anything else takes the full path, which explains it."""
-    if check is None:
-        return lambda input: None
-
-    def fast(input: Any) -> dict[str, Any] | None:
-        if type(input) is not dict:
-            return None
-        for key, item in input.items():  # json_violations' rules, for the values it finds nothing in
-            if key not in accepted or type(key) is not str:
-                return None
-            kind = type(item)
-            if kind is str:
-                if not item.isascii() and not is_sendable(item):
-                    return None
-            elif not (kind is int or kind is bool or item is None or (kind is float and -_INF < item < _INF)) \
-                    and not is_sendable(item, 1):
-                return None
-        if not check(input):
-            return None
-        values = input.copy()
-        for name, default, mutable in defaults:
-            if name not in values:
-                values[name] = copy.deepcopy(default) if mutable else default
-        return values
-
-    return fast
 
 
 @cache
