@@ -8,6 +8,8 @@ import ipaddress
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
+from .._transport.http import KEY_EXTENSION
+from .._util.http import origin_of
 from .._util.redact import redact_text
 from .._version import __version__
 from ..errors import ConfigurationError, InvalidInputError, Violation
@@ -16,9 +18,6 @@ from ..models import GenerationRequest
 __all__ = ["DEFAULT_BASE_URLS", "DEFAULT_TIMEOUT", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION",
            "MAX_IDEMPOTENCY_KEY_LENGTH", "SANDBOX_KEY_PREFIXES", "USER_AGENT", "Keys", "check_base_url",
            "check_keys", "check_request", "origin_of", "proxy_secrets", "shown_proxy", "under_path"]
-
-#: request extension naming the query parameter that carries the key, added at send time
-KEY_EXTENSION = "genwire_query_key"
 
 DEFAULT_BASE_URLS: dict[str, str] = {
     "clipia": "https://api.clipia.ai",
@@ -112,13 +111,6 @@ def check_request(request: GenerationRequest) -> None:
 
 def under_path(path: str, base_path: str) -> bool:
     return not base_path or path == base_path or path.startswith(base_path + "/")
-
-
-def origin_of(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) with default ports filled in: what "same origin" compares."""
-    parts = urlsplit(url)
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    return (parts.scheme, (parts.hostname or "").lower(), port)
 
 
 class Keys(dict[str, str]):

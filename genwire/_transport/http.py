@@ -14,13 +14,16 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .._client.checks import KEY_EXTENSION, origin_of
 from .._policy.flows import TransportFailure
+from .._util.http import origin_of
 from .._util.redact import strip_query_secrets
 from ..errors import ConfigurationError
 
-__all__ = ["SPENT", "AsyncHTTPClient", "AsyncKeyQueryTransport", "HTTPClient", "KeyQueryTransport", "aread_by",
-           "partial_file", "read_by"]
+__all__ = ["KEY_EXTENSION", "SPENT", "AsyncHTTPClient", "AsyncKeyQueryTransport", "HTTPClient", "KeyQueryTransport",
+           "aread_by", "partial_file", "read_by"]
+
+#: request extension naming the query parameter that carries the key, added at send time
+KEY_EXTENSION = "genwire_query_key"
 
 # httpx's read timeout bounds each read, not the reply: a reply trickled out slowly enough would
 # outlast any deadline, so inside a wait the body is read chunk by chunk against the deadline
