@@ -8,16 +8,24 @@ import ipaddress
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
-from .._transport.http import KEY_EXTENSION
-from .._util.http import origin_of
+from .._transport.urls import (
+    DOWNLOAD_EXTENSION,
+    KEY_EXTENSION,
+    Origin,
+    check_download_url,
+    download_url_problem,
+    origin_of,
+    url_origin,
+)
 from .._util.redact import redact_text
 from .._version import __version__
 from ..errors import ConfigurationError, InvalidInputError, Violation
 from ..models import GenerationRequest
 
-__all__ = ["DEFAULT_BASE_URLS", "DEFAULT_TIMEOUT", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION",
-           "MAX_IDEMPOTENCY_KEY_LENGTH", "SANDBOX_KEY_PREFIXES", "USER_AGENT", "Keys", "check_base_url",
-           "check_keys", "check_request", "origin_of", "proxy_secrets", "shown_proxy", "under_path"]
+__all__ = ["DEFAULT_BASE_URLS", "DEFAULT_TIMEOUT", "DOWNLOAD_EXTENSION", "KEY_ENV_ALIASES", "KEY_ENV_VARS",
+           "KEY_EXTENSION", "MAX_IDEMPOTENCY_KEY_LENGTH", "SANDBOX_KEY_PREFIXES", "USER_AGENT", "Keys", "Origin",
+           "check_base_url", "check_download_url", "check_keys", "check_request", "download_url_problem",
+           "origin_of", "proxy_secrets", "shown_proxy", "under_path", "url_origin"]
 
 DEFAULT_BASE_URLS: dict[str, str] = {
     "clipia": "https://api.clipia.ai",

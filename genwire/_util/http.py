@@ -1,5 +1,5 @@
 """HTTP semantics every layer reads the same way: which statuses are transient, what a
-``Retry-After`` asks for, what "same origin" compares. Pure functions, no genwire imports."""
+``Retry-After`` asks for. Pure functions, no genwire imports."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import time
 from collections.abc import Mapping
 from datetime import timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
-__all__ = ["RETRYABLE_STATUSES", "is_retryable_status", "origin_of", "parse_retry_after"]
+__all__ = ["RETRYABLE_STATUSES", "is_retryable_status", "parse_retry_after"]
 
 #: Request timeout, throttling, and the common transient server failures. 409 is
 #: absent on purpose: Clipia's 409 is ``idempotency_key_reuse``, which a retry repeats.
@@ -66,10 +65,3 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 def is_retryable_status(status: int) -> bool:
     """Whether an HTTP status is transient: ``RETRYABLE_STATUSES`` or any 5xx."""
     return status in RETRYABLE_STATUSES or 500 <= status <= 599
-
-
-def origin_of(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) with default ports filled in: what "same origin" compares."""
-    parts = urlsplit(url)
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    return (parts.scheme, (parts.hostname or "").lower(), port)
