@@ -40,7 +40,7 @@ def test_default_catalog_lists_every_compiled_model() -> None:
 
 
 def test_providers() -> None:
-    assert set(CATALOG.providers) == {"clipia", "cliprise"}
+    assert set(CATALOG.providers) == {"clipia", "cliprise", "replicate"}
 
 
 def _keys(specs: list[ModelSpec]) -> set[tuple[str, str]]:
@@ -418,9 +418,9 @@ def test_load_of_a_full_copy_equals_the_default(tmp_path: Path) -> None:
 
 def test_the_bundled_catalog_reads_a_provider_model_list_on_its_first_lookup() -> None:
     fresh = _default_catalog.__wrapped__()
-    assert set(fresh._unread) == {"clipia", "cliprise"}
+    assert set(fresh._unread) == {"clipia", "cliprise", "replicate"}
     assert fresh.get("clipia", "nano-banana-2").provider == "clipia"
-    assert set(fresh._unread) == {"cliprise"}
+    assert set(fresh._unread) == {"cliprise", "replicate"}
     with pytest.raises(NotFoundError, match="did you mean veo-3-fast"):
         fresh.get("cliprise", "veo-3-fst")
     assert fresh._unread == {}
