@@ -9,7 +9,7 @@ import pytest
 from support import call, close
 
 from genwire import AsyncClient, Client, JobStatus
-from genwire._retry import PollPolicy
+from genwire._policy.retry import PollPolicy
 from genwire._stdwebhooks import verify_standard_webhook
 from genwire.adapters.replicate import ReplicateAdapter
 from genwire.errors import InvalidInputError

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._client_checks import DEFAULT_BASE_URLS
+from .._client.checks import DEFAULT_BASE_URLS
 from .._stdwebhooks import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_standard_webhook
 from ..catalog import Catalog
 from ..models import JobStatus
@@ -219,14 +219,15 @@ class FakeReplicate(FakeProvider):
             job.log_lines.append(f"100%|##########| {self.steps}/{self.steps}")
         super()._finish(job)
 
-    def _deliver(self, job: FakeJob) -> None:
+    def _deliver(self, job: FakeJob, url: str) -> None:
         assert isinstance(job, Prediction)
         if job.status is JobStatus.SUCCEEDED:
-            self._event(job, "output")
-        self._event(job, "completed")
+            self._event(job, "output", url)
+        self._event(job, "completed", url)
 
-    def _event(self, job: Prediction, event: str) -> None:
-        if job.webhook_url is None or event not in job.events:
+    def _event(self, job: Prediction, event: str, url: str | None = None) -> None:
+        url = url or job.webhook_url
+        if url is None or event not in job.events:
             return
         body = json.dumps(self.prediction(job), separators=(",", ":")).encode()
         msg_id = f"msg_{uuid.uuid4().hex}"
@@ -234,7 +235,7 @@ class FakeReplicate(FakeProvider):
         headers = {"Content-Type": "application/json", "User-Agent": "Replicate-Webhooks/1.0",
                    ID_HEADER: msg_id, TIMESTAMP_HEADER: str(stamp),
                    SIGNATURE_HEADER: sign_standard_webhook(msg_id, stamp, body, self.webhook_secret)}
-        self.deliveries.append(Delivery(job.webhook_url, headers, body))
+        self.deliveries.append(Delivery(url, headers, body))
 
     # -- the prediction object -------------------------------------------------------------------
     def media_path(self, job: FakeJob) -> str:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .._retry import PollPolicy, RetryPolicy
+    from .._policy.retry import PollPolicy, RetryPolicy
     from ..client import AsyncClient, Client
     from .fakes import FakeProviders
     from .server import FakeServer
@@ -58,7 +58,7 @@ def __getattr__(name: str) -> Any:
 
 @cache
 def _fast() -> tuple[PollPolicy, RetryPolicy]:
-    from .._retry import PollPolicy, RetryPolicy
+    from .._policy.retry import PollPolicy, RetryPolicy
 
     return PollPolicy(initial_interval=0.001, max_interval=0.01), RetryPolicy(initial_delay=0.001, max_delay=0.01)
 

@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from .._redact import redact_text, strip_query_secrets
+from .._util.redact import redact_text, strip_query_secrets
 from ..catalog import Catalog
 from .fakes import FakeProviders
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from genwire import Client
-from genwire._client_checks import KEY_ENV_VARS as KEY_ENV
+from genwire._client.checks import KEY_ENV_VARS as KEY_ENV
 from genwire.adapters import ADAPTERS
 from genwire.ledger import LedgerState, open_ledger
 from genwire.testing.server import FakeServer

@@ -1,0 +1,124 @@
+"""The validator seam: JSON Schema in, a function listing violations out.
+
+Everything that validates user input goes through ``compile_validator`` so the
+engine behind it can change (a faster validator of the same schemas) without
+touching callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Violation
+from ._fastcheck import compile_check
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+__all__ = ["ValidateFn", "compile_validator", "json_violations"]
+
+ValidateFn = Callable[[Any], list[Violation]]
+
+# long enums (voice ids, language codes) are summarized in messages
+_ENUM_SHOWN = 8
+
+
+def _path(err: ValidationError) -> str:
+    return err.json_path
+
+
+def _violations(err: ValidationError) -> list[Violation]:
+    base = _path(err)
+    schema = err.schema if isinstance(err.schema, Mapping) else {}
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else "?"
+        return [Violation(f"{base}.{missing}" if base != "$" else f"$.{missing}", "is required")]
+    if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
+        allowed = set(schema.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        hint = f" (accepted: {', '.join(sorted(allowed))})" if allowed else ""
+        return [Violation(f"{base}.{k}" if base != "$" else f"$.{k}", f"is not a parameter here{hint}")
+                for k in extra]
+    values = err.validator_value
+    if err.validator == "enum" and isinstance(values, list) and len(values) > _ENUM_SHOWN:
+        shown = ", ".join(repr(v) for v in values[:_ENUM_SHOWN])
+        return [Violation(base, f"{err.instance!r} is not one of the {len(values)} allowed values"
+                                f" ({shown}, ...; the input schema lists them all)")]
+    if err.validator == "pattern" and schema.get("format") == "uri":
+        return [Violation(base, f"{err.instance!r} is not an http(s) URL")]
+    return [Violation(base, err.message)]
+
+
+def compile_validator(schema: Mapping[str, Any]) -> ValidateFn:
+    """Compile ``schema`` once; the returned function lists every violation, sorted by path.
+
+    The compiled check answers the common case (valid input) fast; python-jsonschema
+    explains the rare invalid one, and is imported and built only then, so a client
+    submitting valid input never loads it.
+    """
+    check = compile_check(schema)
+    explainer: list[Any] = []
+
+    def reference() -> Any:
+        if not explainer:
+            from jsonschema import Draft202012Validator
+
+            explainer.append(Draft202012Validator(schema))
+        return explainer[0]
+
+    def validate(instance: Any) -> list[Violation]:
+        if check is not None:
+            if check(instance):
+                return []
+        elif reference().is_valid(instance):
+            return []
+        found: list[Violation] = []
+        for err in reference().iter_errors(instance):
+            found.extend(_violations(err))
+        return sorted(set(found), key=lambda v: (v.path, v.message))
+
+    return validate
+
+
+_MAX_DEPTH = 200
+
+
+def _is_lone_surrogate_free(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_violations(value: Any, path: str = "$") -> list[Violation]:
+    """What keeps ``value`` from being sent as JSON: lone surrogates in a string (keys too),
+    ``NaN``/``±inf``, and object keys that are not strings. Schemas cannot say these."""
+    found: list[Violation] = []
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if depth > _MAX_DEPTH:  # also ends a container that holds itself
+            found.append(Violation(where, f"is nested more than {_MAX_DEPTH} levels deep"))
+            continue
+        if isinstance(item, str):
+            if not _is_lone_surrogate_free(item):
+                found.append(Violation(where, "holds a lone surrogate (not valid Unicode text)"))
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                found.append(Violation(where, f"{item!r} is not a JSON number"))
+        elif isinstance(item, Mapping):
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    found.append(Violation(f"{where}[{key!r}]", "object keys must be strings"))
+                    continue
+                if not _is_lone_surrogate_free(key):
+                    found.append(Violation(where, f"the key {key.encode('utf-8', 'backslashreplace')!r} "
+                                                  "holds a lone surrogate"))
+                    continue
+                stack.append((sub, f"{where}.{key}", depth + 1))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((sub, f"{where}[{i}]", depth + 1) for i, sub in enumerate(item))
+    return sorted(found, key=lambda v: (v.path, v.message))
+
