@@ -30,8 +30,9 @@ __all__ = ["DEFAULT_BASE_URLS", "DEFAULT_TIMEOUT", "DOWNLOAD_EXTENSION", "KEY_EN
 DEFAULT_BASE_URLS: dict[str, str] = {
     "clipia": "https://api.clipia.ai",
     "cliprise": "https://business.api.cliprise.app/app/cliprise",
+    "replicate": "https://api.replicate.com",
 }
-KEY_ENV_VARS: dict[str, str] = {"clipia": "CLIPIA_KEY", "cliprise": "CLIPRISE_KEY"}
+KEY_ENV_VARS: dict[str, str] = {"clipia": "CLIPIA_KEY", "cliprise": "CLIPRISE_KEY", "replicate": "REPLICATE_API_TOKEN"}
 #: further variables read when the first is unset (Clipia's quickstart and SDK use CLIPIA_API_KEY)
 KEY_ENV_ALIASES: dict[str, tuple[str, ...]] = {"clipia": ("CLIPIA_API_KEY",)}
 #: keys with this prefix run in the provider's sandbox: fixed results, cost shown but not charged
