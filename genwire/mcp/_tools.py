@@ -252,9 +252,9 @@ class GenwireTools:
         ledger = self.client.ledger
         if ledger is None:
             return None
-        entries = await anyio.to_thread.run_sync(ledger.entries)
-        for entry in reversed(entries):
-            if entry.idempotency_key != key or entry.state.value == "rejected":
+        entries = await anyio.to_thread.run_sync(lambda: ledger.entries(idempotency_key=key, newest_first=True))
+        for entry in entries:
+            if entry.state.value == "rejected":  # certainly no job: the key may try again
                 continue
             found = _Submitted(_fingerprint(entry.request), job=entry.job)
             if entry.job is None:
@@ -324,8 +324,8 @@ class GenwireTools:
                                      code="no_ledger")
         since = _since(args.get("since"))
         state, provider, limit = args.get("state"), args.get("provider"), int(args.get("limit", 50))
-        entries = await anyio.to_thread.run_sync(lambda: ledger.entries(state=state, provider=provider))
-        chosen = [e for e in entries if since is None or e.created_at >= since][::-1][:limit]
+        chosen = await anyio.to_thread.run_sync(lambda: ledger.entries(
+            state=state, provider=provider, since=since, limit=limit, newest_first=True))
         for entry in chosen:
             if entry.job is not None:
                 for media in entry.job.outputs:
