@@ -49,13 +49,16 @@ from ..models import GenerationRequest, Job, JobStatus, Media, Unsupported
 from .checks import (
     DEFAULT_BASE_URLS,
     DEFAULT_TIMEOUT,
+    DOWNLOAD_EXTENSION,
     KEY_ENV_ALIASES,
     KEY_ENV_VARS,
     KEY_EXTENSION,
     SANDBOX_KEY_PREFIXES,
     USER_AGENT,
     Keys,
+    Origin,
     check_base_url,
+    check_download_url,
     check_keys,
     check_request,
     origin_of,
@@ -455,35 +458,24 @@ class _ClientCore:
         return require(live, models) if models is not None else live
 
     def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:
-        shown = strip_query_secrets(self._redact(str(media.url)))
-        bad: str | None = None
-        try:
-            origin = origin_of(media.url)
-            httpx.URL(media.url)
-        except (ValueError, httpx.InvalidURL) as exc:
-            bad = str(exc)
-        else:
-            if origin[0] not in ("https", "http") or not origin[1]:
-                bad = "not an absolute http(s) URL with a host"
-            elif any(c.isspace() or not c.isprintable() for c in media.url):
-                bad = "whitespace or control characters"
-        if bad is not None:
-            raise ConfigurationError(f"cannot download {shown!r}: {self._redact(bad)}", code="bad_url")
-        provider = self._provider_at(media.url)
+        url, origin = check_download_url(media.url, self._redact)  # parsed once: checked as sent
+        provider = self._provider_at(origin, url.path)
         if provider is not None:
             adapter = self.adapter(provider)
             key = self.__keys[provider]
             param = adapter.download_key_param
-            extensions = {KEY_EXTENSION: (param, key, origin)} if param else {}
+            extensions: dict[str, Any] = {DOWNLOAD_EXTENSION: True}
+            if param:
+                extensions[KEY_EXTENSION] = (param, key, origin)
             headers = {"User-Agent": USER_AGENT, **adapter.auth_headers(key)}
-            return provider, httpx.Request("GET", media.url, headers=headers, extensions=extensions)
+            return provider, httpx.Request("GET", url, headers=headers, extensions=extensions)
         # another origin (a CDN): never send credentials there
-        return None, httpx.Request("GET", media.url, headers={"User-Agent": USER_AGENT})
+        return None, httpx.Request("GET", url, headers={"User-Agent": USER_AGENT},
+                                   extensions={DOWNLOAD_EXTENSION: True})
 
-    def _provider_at(self, url: str) -> str | None:
-        """The keyed provider serving ``url``'s origin; when several share it (a local fake
-        server), the one whose base path holds the URL's path."""
-        origin, path = origin_of(url), urlsplit(url).path
+    def _provider_at(self, origin: Origin, path: str) -> str | None:
+        """The keyed provider serving ``origin``; when several share it (a local fake
+        server), the one whose base path holds ``path``."""
         here = [(p, urlsplit(b).path.rstrip("/")) for p, b in self.base_urls.items()
                 if origin_of(b) == origin and p in self.__keys]
         under = [(p, base) for p, base in here if under_path(path, base)]
