@@ -17,18 +17,34 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from genwire import Catalog
+from genwire._client.checks import KEY_ENV_VARS
 from genwire.mcp._transports import BearerToken, is_loopback
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders, FakeServer
 
 pytestmark = pytest.mark.anyio
 
-GUARD = ["--allow", "clipia/nano-banana-2,cliprise/veo-3-fast", "--poll-interval", "0.02"]
 TOKEN = "test-token-0123456789"
+PROMPT = {"prompt": "a fox"}
+
+
+def _prompt_model(provider: str) -> str:
+    """A model of ``provider`` that takes a prompt alone (data, so a new provider needs no test code)."""
+    catalog = Catalog.default()
+    for spec in catalog.models(provider=provider):
+        if any(task.required == {"prompt"} for task in spec.tasks.values()):
+            return f"{provider}/{spec.id}"
+    raise AssertionError(f"{provider} has no model taking a prompt alone")
+
+
+MODELS = {provider: _prompt_model(provider) for provider in Catalog.default().providers}
+#: the guard lets each provider's model through, nothing else
+GUARD = ["--allow", ",".join(MODELS.values()), "--poll-interval", "0.02"]
 
 
 def _env(base_urls: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
     env = {f"GENWIRE_BASE_URL_{p.upper()}": u for p, u in base_urls.items()}
-    return {**env, "CLIPIA_KEY": keys["clipia"], "CLIPRISE_KEY": keys["cliprise"]}
+    return {**env, **{KEY_ENV_VARS[p]: key for p, key in keys.items()}}
 
 
 def _data(result: Any) -> dict[str, Any]:
@@ -39,7 +55,7 @@ def _data(result: Any) -> dict[str, Any]:
 async def _exercise(client: Client, keys: dict[str, str]) -> None:
     """What an agent does: list, validate, generate on each provider, wait with progress, meet the guard."""
     models = _data(await client.call_tool("list_models", {}))
-    assert {m["provider"] for m in models["models"]} == {"clipia", "cliprise"}
+    assert {m["provider"] for m in models["models"]} == set(MODELS)
     bad = _data(await client.call_tool("validate_input", {"model": "cliprise/veo-3-fast", "input": {"prompt": 1}}))
     assert not bad["valid"] and bad["violations"][0]["path"] == "$.prompt"
     reports: list[float] = []
@@ -47,15 +63,18 @@ async def _exercise(client: Client, keys: dict[str, str]) -> None:
     async def progress(value: float, total: float | None, message: str | None) -> None:
         reports.append(value)
 
-    for model, provider in (("clipia/nano-banana-2", "clipia"), ("cliprise/veo-3-fast", "cliprise")):
-        job = _data(await client.call_tool("generate", {"model": model, "input": {"prompt": "a fox"},
+    for provider, model in MODELS.items():
+        job = _data(await client.call_tool("generate", {"model": model, "input": PROMPT,
                                                         "idempotency_key": f"e2e-{provider}"}))
         done = _data(await client.call_tool("wait_generation", {"provider": provider, "id": job["id"],
                                                                 "timeout": 20}, progress_callback=progress))
         assert done["status"] == "succeeded" and done["outputs"]
         assert not any(key in json.dumps(done) for key in keys.values())
     assert reports and reports[-1] == 100.0
-    refused = await client.call_tool("generate", {"model": "cliprise/nano-banana-2", "input": {"prompt": "a fox"}})
+    other = next(f"{s.provider}/{s.id}" for s in Catalog.default().models()
+                 if f"{s.provider}/{s.id}" not in MODELS.values() and any(
+                     t.required == {"prompt"} for t in s.tasks.values()))
+    refused = await client.call_tool("generate", {"model": other, "input": PROMPT})
     assert refused.is_error and _data(refused)["error"]["code"] == "spending_guard"
 
 
@@ -72,7 +91,7 @@ async def test_over_stdio_an_agent_lists_validates_generates_waits_and_meets_the
                                    env=_env(fake_server.base_urls, fake_server.api_keys))
     async with Client(params) as client:
         await _exercise(client, fake_server.api_keys)
-    assert {name: s["jobs"] for name, s in fake_server.fakes.stats().items()} == {"clipia": 1, "cliprise": 1}
+    assert {name: s["jobs"] for name, s in fake_server.fakes.stats().items()} == dict.fromkeys(MODELS, 1)
 
 
 @pytest.mark.slow
