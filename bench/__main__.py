@@ -33,6 +33,7 @@ BENCHES = {
     "fanout": "bench_fanout",
     "ledger": "bench_ledger",
     "webhook": "bench_webhook",
+    "mcp": "bench_mcp",
 }
 
 
