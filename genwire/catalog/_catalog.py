@@ -411,7 +411,6 @@ class Catalog:
                                 f" with task {request.task!r}", code="unknown_family")
         return out
 
-
     def plan(self, request: GenerationRequest,
              providers: Iterable[str] | None = None) -> list[tuple[Resolved, Mapping[str, Any]]]:
         """Everything a submit needs from the catalog, in one call: for each candidate (as
@@ -426,6 +425,7 @@ class Catalog:
                 envelope = envelopes[provider] = self.envelope(provider)
             out.append((resolved, envelope))
         return out
+
 
 @cache
 def _default_catalog() -> Catalog:
