@@ -17,13 +17,12 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigurationError, NotFoundError
 from ..models import GenerationRequest, Job
-from ._entries import RANK, TERMINAL_RANK, LedgerEntry, LedgerEvent, LedgerState, state_of
+from ._entries import RANK, TERMINAL_RANK, ApplyOutcome, LedgerEntry, LedgerEvent, LedgerState, state_of
 from ._schema import COLUMNS, MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -36,15 +35,6 @@ __all__ = ["ApplyOutcome", "DEFAULT_INTENT_LEASE", "Ledger", "Tx"]
 DEFAULT_INTENT_LEASE = 120.0
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM genwire_jobs"
 _OPEN = f"rank < {TERMINAL_RANK} AND state <> 'uncertain'"
-
-
-class ApplyOutcome(str, Enum):
-    """What ``Ledger.apply`` did: moved the job forward, ignored a repeat or an older
-    state, or found no job with that provider id."""
-
-    APPLIED = "applied"
-    STALE = "stale"
-    UNKNOWN = "unknown"
 
 
 class Tx(Protocol):
@@ -295,8 +285,10 @@ class Ledger(ABC):
         return _entry(found[0]) if found else None
 
     def entries(self, *, state: LedgerState | str | None = None, provider: str | None = None,
-                limit: int | None = None) -> list[LedgerEntry]:
-        """Entries, oldest first, optionally of one state or provider."""
+                limit: int | None = None, since: float | None = None, idempotency_key: str | None = None,
+                newest_first: bool = False) -> list[LedgerEntry]:
+        """Entries, oldest first (or ``newest_first``), optionally of one state, provider or idempotency
+        key, or created at or after ``since`` (Unix seconds)."""
         where: list[str] = []
         params: list[Any] = []
         if state is not None:
@@ -305,7 +297,14 @@ class Ledger(ABC):
         if provider is not None:
             where.append("provider = ?")
             params.append(provider)
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, ref"
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(float(since))
+        if idempotency_key is not None:
+            where.append("idempotency_key = ?")
+            params.append(idempotency_key)
+        order = " ORDER BY created_at DESC, ref DESC" if newest_first else " ORDER BY created_at, ref"
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + order
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
