@@ -33,7 +33,7 @@ from ..errors import (
 from ..models import Cost, Job
 
 if TYPE_CHECKING:
-    from .._account import Account, Estimate
+    from ..models._account import Account, Estimate
 
 __all__ = [
     "Adapter",

@@ -236,13 +236,14 @@ def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
     import threading
 
     from ..catalog import Catalog
-    from ..testing import FakeClipia, FakeCliprise, FakeProviders
+    from ..testing import FakeProviders
+    from ..testing.fakes import FAKES
     from ..testing.server import FakeServer
 
     if args.steps < 0:
         raise CommandError("--steps must be 0 or more")
     catalog = Catalog.load(args.catalog) if args.catalog else Catalog.default()
-    fakes = FakeProviders(FakeClipia(catalog, steps=args.steps), FakeCliprise(catalog, steps=args.steps))
+    fakes = FakeProviders(*(cls(catalog, steps=args.steps) for cls in FAKES.values()))  # type: ignore[call-arg]
 
     def log(line: str) -> None:
         try:
