@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from .._policy.retry import is_retryable_status, parse_retry_after
+from .._util.http import is_retryable_status, parse_retry_after
 from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body
@@ -38,7 +38,7 @@ from ..models import InputWarning, Job, JobError, JobStatus, Media
 from .base import WireRequest, WireResponse, error_for_status, malformed, parse_datetime, raw_text, read_json
 
 if TYPE_CHECKING:
-    from .._account import Account, Estimate
+    from ..models._account import Account, Estimate
 
 __all__ = ["MAX_SYNC_WAIT", "ReplicateAdapter", "STATUS", "WEBHOOK_EVENTS", "parse_ref", "prediction_outputs"]
 
