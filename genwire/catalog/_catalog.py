@@ -380,6 +380,21 @@ class Catalog:
         return out
 
 
+    def plan(self, request: GenerationRequest,
+             providers: Iterable[str] | None = None) -> list[tuple[Resolved, Mapping[str, Any]]]:
+        """Everything a submit needs from the catalog, in one call: for each candidate (as
+        ``resolve``: model found, task inferred, input validated, defaults applied) its
+        provider's body envelope (``envelope``)."""
+        envelopes: dict[str, Mapping[str, Any]] = {}
+        out = []
+        for resolved in self.resolve(request, providers):
+            provider = resolved.spec.provider
+            envelope = envelopes.get(provider)
+            if envelope is None:
+                envelope = envelopes[provider] = self.envelope(provider)
+            out.append((resolved, envelope))
+        return out
+
 @cache
 def _default_catalog() -> Catalog:
     _, schemas_dir = bundled_paths()
