@@ -16,6 +16,8 @@ signature, Standard Webhooks for Replicate; Cliprise's callback token); then:
 * any other signed delivery (a Clipia ``ERROR``, sent for failed and canceled jobs alike, or
   one without its payload) is completed by one poll likewise.
 
+A Cliprise callback must come on the URL bound to its submit (``Client(callback_token=...)``):
+one on another submit's URL, or with an unbound token for a job submitted bound, gets ``401``.
 Duplicates and late deliveries are answered 2xx and change nothing (the ledger applies
 each state once, forward only). A delivery for a job the ledger does not know (yet)
 is answered ``404``, so the provider delivers it again later; reconcile covers any
@@ -177,6 +179,11 @@ class WebhookApp:
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
         adapter = get_adapter(provider, self.catalog)
+        if bound is None and not adapter.signs_webhooks and self._secrets[provider] is not None \
+                and entry.job is not None and entry.job.callback_ref is not None:
+            logger.info("%s delivery for job %s carries an unbound token; it was submitted bound", provider, job.id)
+            await _answer(send, 401, {"error": "callback_mismatch"})
+            return
         if adapter.signs_webhooks and (adapter.webhook_complete(job) or self.client is None):
             try:
                 outcome = await asyncio.to_thread(self.ledger.apply, job, source="webhook")
