@@ -179,10 +179,10 @@ class _ClientCore:
                                          code="invalid_proxy") from None
         if not self._trust_env:
             return {}
-        from httpx._utils import get_environment_proxies  # what httpx.Client(trust_env=True) reads
+        from .._transport.urls import environment_proxies  # what httpx.Client(trust_env=True) reads
 
         try:
-            return {pattern: None if url is None else make(url) for pattern, url in get_environment_proxies().items()}
+            return {pattern: None if url is None else make(url) for pattern, url in environment_proxies().items()}
         except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks without socksio, a malformed URL
             raise ConfigurationError(f"cannot use the proxy set in the environment: {redact_text(str(exc))}"
                                      " (pass trust_env=False to ignore it)", code="invalid_proxy") from None
