@@ -3,8 +3,8 @@
 Each time the pool hands out a connection it asks every idle one whether the server
 has closed it (``get_extra_info("is_readable")``). Over anyio every ask rebuilds the
 stream's whole table of typed attributes (a ``getpeername`` call and a dict of
-lambdas) only to find the raw socket: at 1,000 concurrent jobs that was about a third
-of the client's CPU (``bench/bench_fanout.py``). ``async_transport`` gives the
+lambdas) only to find the raw socket: at 1,000 concurrent jobs that was a large share
+of the client's CPU (``bench/bench_fanout.py``; the figure is in bench/README.md). ``async_transport`` gives the
 transport a network backend whose streams look their socket up once and run the same
 readability check (httpcore's own function) on it. Everything else is passed through.
 """
