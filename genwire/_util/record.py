@@ -2,7 +2,7 @@
 
 ``@dataclass(frozen=True)`` writes the source of ``__init__``, ``__repr__``,
 ``__eq__``, ``__hash__``, ``__setattr__`` and ``__delattr__`` for each class and
-``exec``s it when the module is imported, dozens of times the cost of a ``@record``
+``exec``s it when the module is imported, over ten times the cost of a ``@record``
 class, and a first submit imports over a dozen of them (``bench/bench_record.py``; the
 figures, and why genwire keeps this module, are in bench/README.md). A ``@record`` class
 writes its ``__init__`` by hand (so it is compiled into the module's bytecode, like any function) and shares one
