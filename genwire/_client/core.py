@@ -20,6 +20,7 @@ from .._policy.flows import (
     SYNC_WAIT_MARGIN,
     Attempts,
     Flow,
+    Notify,
     SubmitPlan,
     TransportFailure,
     cancel_flow,
