@@ -24,7 +24,8 @@ from ..catalog import Catalog
 from ..errors import GenwireError
 from ..models import GenerationRequest, Job, Media, Unsupported
 from .checks import DEFAULT_TIMEOUT
-from .core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, Failed, _ClientCore, logger
+from .core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, _ClientCore, logger
+from .drive import Failed, steps
 from .options import check_transport
 
 if TYPE_CHECKING:
@@ -137,13 +138,13 @@ class AsyncClient(_ClientCore):
         raise failure
 
     async def drive(self, flow: Flow[T], on_update: OnUpdate | None = None) -> T:
-        """Run ``flow`` to its end (the Driver seam): ``_steps`` does all but the I/O, here."""
+        """Run ``flow`` to its end (the Driver seam): ``drive.steps`` does all but the I/O, here."""
         import asyncio  # here, not at module level: sync users never load it
 
-        steps = self._steps(flow)
+        loop = steps(flow, self._rate_limits)
         step = self._step
         try:
-            effect = await step(steps.send, None)
+            effect = await step(loop.send, None)
             while True:
                 answer: Any = None
                 if isinstance(effect, Send):
@@ -157,11 +158,11 @@ class AsyncClient(_ClientCore):
                     outcome = on_update(effect.job)
                     if inspect.isawaitable(outcome):
                         await outcome
-                effect = await step(steps.send, answer)
+                effect = await step(loop.send, answer)
         except _Finished as done:
             return done.value  # type: ignore[no-any-return]
         finally:
-            steps.close()
+            loop.close()
 
     async def _step(self, call: Callable[[Any], Any], arg: Any) -> Any:
         """Advance a flow by one effect. With a ledger the flow writes to it between effects (a
@@ -210,13 +211,13 @@ class AsyncClient(_ClientCore):
                task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
                unsupported: Unsupported = "error",
                   timeout: float = DEFAULT_WAIT_TIMEOUT, on_update: OnUpdate | None = None) -> Job:
-        job = await self.submit(self._as_request(request, input=input, task=task, webhook_url=webhook_url,
-                                   idempotency_key=idempotency_key, unsupported=unsupported))
-        if on_update is not None:
-            outcome = on_update(job)
-            if inspect.isawaitable(outcome):
-                await outcome
-        return await self.wait(job, timeout=timeout, on_update=on_update)
+        request = self._as_request(request, input=input, task=task, webhook_url=webhook_url,
+                                   idempotency_key=idempotency_key, unsupported=unsupported)
+        return await self.drive(self.run_flow(request, timeout), on_update)
+
+    async def cancel(self, job: Job | str, job_id: str | None = None) -> Job:
+        """``Client.cancel``, awaited."""
+        return await self.drive(self.cancel_flow(self._job_of(job, job_id)))
 
     async def estimate(self, request: GenerationRequest) -> Estimate:
         plan, wire = self._plan_estimate(request)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import random as _random
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -16,16 +17,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._policy.flows import (
+    SYNC_WAIT_MARGIN,
     Attempts,
     Flow,
     Notify,
-    Pace,
-    Send,
-    Sleep,
     SubmitPlan,
     TransportFailure,
+    cancel_flow,
     send_flow,
     submit_any_flow,
+    wait_flow,
 )
 from .._policy.ratelimit import RateLimits
 from .._policy.retry import PollPolicy, RetryPolicy
@@ -84,21 +85,6 @@ logger = logging.getLogger("genwire")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 GATE_TIMEOUT = "no request slot came free before the deadline (max_in_flight requests were in flight)"
-
-#: the effects a driver executes itself (I/O): everything else is answered in ``_steps``
-IO = Send | Sleep | Notify
-
-
-class Failed:
-    """A send that failed, as a driver answers it: ``_steps`` throws the error into the flow
-    outside any except block (nothing chains onto it), so an error after a job was accepted
-    carries the job."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: TransportFailure | GenwireError) -> None:
-        self.error = error
-
 
 class _ClientCore:
     def __init__(
@@ -198,10 +184,10 @@ class _ClientCore:
                                          code="invalid_proxy") from None
         if not self._trust_env:
             return {}
-        from httpx._utils import get_environment_proxies  # what httpx.Client(trust_env=True) reads
+        from .._transport.urls import environment_proxies  # what httpx.Client(trust_env=True) reads
 
         try:
-            return {pattern: None if url is None else make(url) for pattern, url in get_environment_proxies().items()}
+            return {pattern: None if url is None else make(url) for pattern, url in environment_proxies().items()}
         except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks without socksio, a malformed URL
             raise ConfigurationError(f"cannot use the proxy set in the environment: {redact_text(str(exc))}"
                                      " (pass trust_env=False to ignore it)", code="invalid_proxy") from None
@@ -210,30 +196,6 @@ class _ClientCore:
     def callback_token(self) -> str | None:
         """The token added to callback URLs of providers that do not sign webhooks."""
         return self.__callback_token["callback_token"] if self.__callback_token else None
-
-    # -- driving flows ----------------------------------------------------------------------
-    def _steps(self, flow: Flow[T]) -> Generator[IO, Any, T]:
-        """The drive loop of both drivers, but for the I/O: yields each ``Send`` (answer: the reply
-        or a ``Failed``), ``Sleep`` and ``Notify`` (answer: None) for the driver to execute, answers
-        ``Pace`` itself, and closes ``flow`` however the run ends (an error, a cancelled task)."""
-        try:
-            effect = next(flow)
-            while True:
-                if isinstance(effect, Pace):
-                    effect = flow.send(self._rate_limits)
-                    continue
-                if isinstance(effect, Sleep):
-                    logger.debug("waiting %.2fs", effect.seconds)
-                elif isinstance(effect, Notify):
-                    logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
-                elif not isinstance(effect, Send):
-                    raise TypeError(f"a flow yielded {effect!r}, which is not an effect")
-                answer = yield effect
-                effect = flow.throw(answer.error) if isinstance(answer, Failed) else flow.send(answer)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        finally:
-            flow.close()
 
     # -- lookups -------------------------------------------------------------------------
     def adapter(self, provider: str) -> Adapter:
@@ -324,10 +286,10 @@ class _ClientCore:
         token = self.callback_token
         if url is None or token is None or self.adapter(provider).signs_webhooks:
             return url, None
-        from .._callbacks import add_callback_token, bind_callback_url
+        if ref is None:  # no submit to bind to (an estimate sends no callback URL)
+            return url, None
+        from .._callbacks import bind_callback_url
 
-        if ref is None:
-            return add_callback_token(url, token), None
         return bind_callback_url(url, token, ref), ref
 
     @staticmethod
@@ -375,17 +337,48 @@ class _ClientCore:
         return plans
 
     def submit_flow(self, request: GenerationRequest, *, record: bool = True,
-                     attempts: Attempts | None = None) -> Flow[Job]:
+                     attempts: Attempts | None = None, sync_wait: float | None = None) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
         plans = self._plan_submit(request, key)
         flow = self._then(submit_any_flow(plans, key, self.retry, self.random, fallback=request.family is not None,
-                                          attempts=attempts), self._sandboxed)
+                                          attempts=attempts, sync_wait=sync_wait), self._sandboxed)
         if record and self.ledger is not None:
             from ..ledger._seam import recorded_submit
 
             flow = recorded_submit(self.ledger, request, key, plans, flow)
         return flow
+
+    def _sync_budget(self, timeout: float) -> float | None:
+        """Seconds a run's create may be held open (a provider's sync mode): what the run's
+        ``timeout`` and the client's read timeout leave once the reply's way back is allowed for."""
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout):
+            return None
+        read = httpx.Timeout(self._timeout).read
+        budget = min(float(timeout), float("inf") if read is None else read) - SYNC_WAIT_MARGIN
+        return budget if budget >= 1 else None
+
+    def run_flow(self, request: GenerationRequest, timeout: float) -> Flow[Job]:
+        """Submit, then wait: the one flow both drivers' ``run`` drive.
+
+        A provider with a sync mode is asked to hold the create while ``timeout`` allows
+        (``Prefer: wait``); what the held create took is then taken off the wait, so the
+        run ends within ``timeout`` either way. An unfinished reply is polled as usual.
+        """
+        start = self._clock()
+        budget = self._sync_budget(timeout)
+        job = yield from self.submit_flow(request, sync_wait=budget)
+        yield Notify(job)
+        if budget is not None and self.adapter(job.provider).max_sync_wait > 0:
+            timeout = max(0.0, timeout - (self._clock() - start))
+        flow = wait_flow(self.adapter(job.provider), job, timeout=timeout, poll=self.poll, retry=self.retry,
+                         clock=self._clock, random=self.random)
+        return (yield from self._recorded(flow, "wait"))
+
+    def cancel_flow(self, job: Job) -> Flow[Job]:
+        """Cancel ``job`` (recorded in the ledger, when there is one); ``UnsupportedOperationError``
+        for a provider that cannot cancel, before anything is sent."""
+        return self._recorded(cancel_flow(self.adapter(job.provider), job, self.retry, self.random), "cancel")
 
     def _recorded(self, flow: Flow[Job], source: str) -> Flow[Job]:
         """``flow`` with every status it reports applied to the ledger, when there is one."""

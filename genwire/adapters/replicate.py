@@ -124,7 +124,7 @@ class ReplicateAdapter:
     signs_webhooks: ClassVar[bool] = True
     download_key_param: ClassVar[str | None] = None
     #: how deliveries are signed (``genwire.webhooks`` holds the verifier of each scheme)
-    webhook_scheme: ClassVar[str] = "standard-webhooks"
+    webhook_scheme: ClassVar[str | None] = "standard-webhooks"
     #: seconds a create may be held open by ``Prefer: wait`` (0: the provider has no sync mode)
     max_sync_wait: ClassVar[int] = MAX_SYNC_WAIT
 
@@ -213,6 +213,9 @@ class ReplicateAdapter:
 
     def _apply(self, job: Job, body: Mapping[str, Any], resp: WireResponse | None) -> Job:
         """``job`` updated from a prediction object (a reply, or a webhook delivery)."""
+        if not job.model:  # a job known by its id alone: the prediction names the model
+            model, task = self._spec_id(body)
+            job = job.model_copy(update={"model": model, "task": job.task or task})
         raw = body.get("status")
         status = STATUS.get(raw) if isinstance(raw, str) else None
         if status is None:
@@ -269,6 +272,12 @@ class ReplicateAdapter:
         model, task = self._spec_id(payload)
         job = Job(provider=self.name, model=model, task=task, id=pid, status=JobStatus.QUEUED)
         return self._apply(job, payload, None)
+
+    @staticmethod
+    def webhook_complete(job: Job) -> bool:
+        """Always: every delivery is the whole prediction as a poll would show it. An early event
+        (start, logs, output) applies forward only, so it never undoes a later final state."""
+        return True
 
     # -- errors ------------------------------------------------------------------------------
     def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError:
