@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from .cli import CommandError, emit_json, register
+from .cli import CommandError, add_catalog_option, chosen_catalog, emit_json, register
 
 if TYPE_CHECKING:
     from .ledger import Ledger, LedgerEntry
@@ -94,7 +94,7 @@ def _base_urls(pairs: list[str]) -> dict[str, str]:
 def _reconcile(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
     from .client import Client
 
-    with Client(base_urls=_base_urls(args.base_url)) as client:
+    with Client(base_urls=_base_urls(args.base_url), catalog=chosen_catalog(args)) as client:
         report = ledger.reconcile(client, older_than=args.older_than, limit=args.limit)
     if args.json:
         emit_json(report.to_dict(), out)
@@ -146,6 +146,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=500, help="at most this many entries per run (default 500)")
     p.add_argument("--base-url", action="append", default=[], metavar="PROVIDER=URL",
                    help="talk to this base URL for a provider (repeatable)")
+    add_catalog_option(p)
     p = action("attach", "record the provider job an operator found for an uncertain submit", _attach)
     p.add_argument("ref", help="the entry's local reference")
     p.add_argument("job_id", help="the provider's job id")

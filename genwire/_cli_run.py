@@ -16,7 +16,7 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from .cli import CommandError, emit_json, read_input, register, resume_hint
+from .cli import CommandError, add_catalog_option, chosen_catalog, emit_json, read_input, register, resume_hint
 
 if TYPE_CHECKING:
     from .client import Client
@@ -39,6 +39,7 @@ def _connection_options(p: argparse.ArgumentParser) -> None:
                    help=f"send PROVIDER's requests to URL (repeatable; also {BASE_URL_ENV_PREFIX}<PROVIDER>)")
     p.add_argument("--request-timeout", type=float, default=60.0, metavar="SECONDS",
                    help="timeout of each HTTP request (default 60)")
+    add_catalog_option(p)
 
 
 def _wait_options(p: argparse.ArgumentParser, default_wait: bool) -> None:
@@ -75,7 +76,7 @@ def _client(args: argparse.Namespace) -> Client:
         if args.poll_interval <= 0:
             raise CommandError("--poll-interval must be > 0")
         poll = PollPolicy(initial_interval=args.poll_interval, max_interval=max(15.0, args.poll_interval))
-    return Client(base_urls=_base_urls(args), timeout=args.request_timeout, poll=poll)
+    return Client(base_urls=_base_urls(args), timeout=args.request_timeout, poll=poll, catalog=chosen_catalog(args))
 
 
 def _provider(name: str) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._record import record
 from ._validation import ValidateFn, compile_validator, json_violations
-from .errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
+from .errors import CatalogError, InvalidInputError, UnknownNameError, UnsupportedParameterError, Violation
 from .specs import ModelSpec, TaskSpec
 
 if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay off the lookup path
@@ -180,7 +180,7 @@ class Catalog:
         try:
             return self._index["providers"][provider]  # type: ignore[no-any-return]
         except KeyError:
-            raise NotFoundError(f"unknown provider {provider!r}", code="unknown_provider") from None
+            raise UnknownNameError(f"unknown provider {provider!r}", code="unknown_provider") from None
 
     def models(
         self, provider: str | None = None, kind: str | None = None, task: str | None = None,
@@ -206,14 +206,14 @@ class Catalog:
         if spec is not None:
             return spec
         if provider not in self._index["providers"]:
-            raise NotFoundError(f"unknown provider {provider!r}; known: {', '.join(self.providers)}",
+            raise UnknownNameError(f"unknown provider {provider!r}; known: {', '.join(self.providers)}",
                                 provider=provider, code="unknown_model")
         import difflib
 
         ids = [i for p, i in self._entries if p == provider]
         close = difflib.get_close_matches(model, ids, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise NotFoundError(f"{provider} has no model {model!r}{hint}", provider=provider, code="unknown_model")
+        raise UnknownNameError(f"{provider} has no model {model!r}{hint}", provider=provider, code="unknown_model")
 
     def find(self, provider: str, model: str) -> ModelSpec | None:
         """The model with this catalog id or wire model value, or None."""
@@ -233,7 +233,7 @@ class Catalog:
         try:
             return spec.tasks[task]
         except KeyError:
-            raise NotFoundError(
+            raise UnknownNameError(
                 f"{provider}/{model} has no task {task!r}; it offers: {', '.join(spec.tasks)}",
                 provider=provider, code="unknown_task",
             ) from None
@@ -360,7 +360,7 @@ class Catalog:
             return [self._check(spec, request.task, request.input, request.unsupported)]
         members = self.families().get(request.family)
         if not members:
-            raise NotFoundError(f"no catalog model belongs to family {request.family!r}", code="unknown_family")
+            raise UnknownNameError(f"no catalog model belongs to family {request.family!r}", code="unknown_family")
         order = list(providers) if providers is not None else list(self.providers)
         members = sorted((m for m in members if m.provider in order), key=lambda m: order.index(m.provider))
         out: list[Resolved] = []
@@ -375,7 +375,7 @@ class Catalog:
         if not out:
             if first_error is not None:
                 raise first_error
-            raise NotFoundError(f"no provider in {order} offers family {request.family!r}"
+            raise UnknownNameError(f"no provider in {order} offers family {request.family!r}"
                                 f" with task {request.task!r}", code="unknown_family")
         return out
 

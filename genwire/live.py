@@ -24,7 +24,7 @@ from urllib.parse import quote
 from ._policy import Flow, send_flow
 from ._retry import LIVE_CATALOG_TTL
 from .adapters.base import Adapter, WireRequest, WireResponse, malformed, read_json
-from .errors import CatalogError, NotFoundError
+from .errors import CatalogError, UnknownNameError
 
 if TYPE_CHECKING:
     from ._retry import RetryPolicy
@@ -106,7 +106,7 @@ def live_source(provider: str) -> LiveSource:
     try:
         return LIVE_SOURCES[provider]
     except KeyError:
-        raise NotFoundError(f"{provider} publishes no live catalog; live: {', '.join(LIVE_SOURCES)}",
+        raise UnknownNameError(f"{provider} publishes no live catalog; live: {', '.join(LIVE_SOURCES)}",
                             provider=provider, code="unsupported_operation") from None
 
 

@@ -21,7 +21,7 @@ from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ConfigurationError, NotFoundError
+from ..errors import ConfigurationError, UnknownNameError
 from ..models import GenerationRequest, Job
 from ._entries import RANK, TERMINAL_RANK, LedgerEntry, LedgerEvent, LedgerState, state_of
 from ._schema import COLUMNS, MIGRATIONS, SCHEMA_VERSION
@@ -280,7 +280,7 @@ class Ledger(ABC):
     def _require(self, ref: str) -> LedgerEntry:
         entry = self.get(ref)
         if entry is None:
-            raise NotFoundError(f"no ledger entry {ref!r}", code="not_found")
+            raise UnknownNameError(f"no ledger entry {ref!r}", code="not_found")
         return entry
 
     # -- reading -------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ when a test first asks for a fixture. This module does not import Hypothesis.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -56,11 +55,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@cache
 def _fast() -> tuple[PollPolicy, RetryPolicy]:
-    from .._retry import PollPolicy, RetryPolicy
+    from ._speed import fast_poll, fast_retry
 
-    return PollPolicy(initial_interval=0.001, max_interval=0.01), RetryPolicy(initial_delay=0.001, max_delay=0.01)
+    return fast_poll(), fast_retry()
 
 
 @pytest.fixture
@@ -75,7 +73,9 @@ def fake_providers() -> FakeProviders:
 def fake_server(fake_providers: FakeProviders) -> Iterator[FakeServer]:
     """``fake_providers`` served over HTTP on a free loopback port
     (``genwire.testing.server.FakeServer``): ``base_urls`` and ``api_keys`` are what a client
-    needs, ``stats()`` counts requests per provider. Stopped after the test."""
+    needs (``client()``/``async_client()`` hand out one at test speed), ``fakes`` are the
+    scriptable fakes behind it, ``stats()`` counts requests per provider, ``webhook_secrets``
+    sign its callbacks. Stopped after the test."""
     from .server import FakeServer
 
     with FakeServer(fake_providers) as server:
