@@ -34,7 +34,7 @@ from ._client_checks import (
 )
 from ._logfilter import REDACTING_FILTER
 from ._options import check_options
-from ._policy import Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
+from ._policy import Attempts, Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
 from ._ratelimit import RateLimits
 from ._redact import ReplyScrubber, redact_text, strip_query_secrets
 from ._requests import FixedHeaders, URLCache, build_request
@@ -321,12 +321,13 @@ class _ClientCore:
                                      code="missing_key")
         return plans
 
-    def _submit_flow(self, request: GenerationRequest, *, record: bool = True) -> Flow[Job]:
+    def _submit_flow(self, request: GenerationRequest, *, record: bool = True,
+                     attempts: Attempts | None = None) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
         plans = self._plan_submit(request, key)
-        flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None),
-                          self._sandboxed)
+        flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None,
+                                          attempts=attempts), self._sandboxed)
         if record and self.ledger is not None:
             from .ledger._seam import recorded_submit
 

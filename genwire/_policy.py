@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ._ratelimit import RateLimits
 
 __all__ = [
+    "Attempts",
     "Notify",
     "Pace",
     "Send",
@@ -119,18 +120,32 @@ _NOT_RESENT = ("; not resent automatically: {provider} has no idempotency keys, 
                "request could start a second paid job")
 
 
+class Attempts:
+    """What the attempts of one logical submit have shown so far, shared by every send of it
+    (retries, replays of an unreadable accept, every provider of a family)."""
+
+    __slots__ = ("may_have_created",)
+
+    def __init__(self, *, may_have_created: bool = False) -> None:
+        #: an attempt may have created a job (no reply after sending, a 5xx, an unreadable 2xx):
+        #: from then on no outcome but the job itself may read as "nothing was created"
+        self.may_have_created = may_have_created
+
+
 def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random: Callable[[], float],
               job: Job | None = None, *, creates_job: bool = False, deadline: float | None = None,
-              clock: Callable[[], float] | None = None) -> Flow[WireResponse]:
+              clock: Callable[[], float] | None = None, attempts: Attempts | None = None) -> Flow[WireResponse]:
     """Send one request, retrying what is safe; return a reply below 400 or raise a typed error.
 
     ``creates_job``: the request is a submit, so a failure after an attempt that may
     have been accepted (no reply, or a 5xx: a gateway timeout can follow a created
     job) is ``SubmissionUncertainError`` (never a reason to try elsewhere).
+    ``attempts``: the state of the logical submit this send is part of (earlier sends of
+    it count: a 429 after an accept that could not be read is uncertain, not a refusal).
     ``deadline`` (on ``clock``): no request may take, and no retry sleep run, past it.
     """
     attempt = 0
-    uncertain = False  # an earlier attempt may have reached the provider and been accepted
+    seen = attempts if attempts is not None else Attempts()
     limits: RateLimits | None = yield Pace(adapter.name)
     while True:
         if limits is not None:
@@ -143,8 +158,9 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
         if deadline is not None and clock is not None:
             timeout = deadline - clock()
             if timeout <= 0:
-                raise ProviderError("the deadline passed before the request was sent", provider=adapter.name,
-                                    code="deadline_exceeded", retryable=True, job=job)
+                late = ProviderError("the deadline passed before the request was sent", provider=adapter.name,
+                                     code="deadline_exceeded", retryable=True, job=job)
+                raise _uncertain(late, job) if creates_job and seen.may_have_created else late
         failure: TransportFailure | None = None
         try:
             resp: WireResponse = yield Send(adapter.name, request, timeout)
@@ -152,7 +168,8 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
             failure = exc
         # (errors are raised outside the except block, so none keeps another in __context__)
         if failure is not None:
-            uncertain = uncertain or failure.reached
+            if creates_job and failure.reached:
+                seen.may_have_created = True
             if failure.reached and not request.replay_safe:
                 raise SubmissionUncertainError(
                     f"no reply to the request ({failure}); it may have been accepted"
@@ -170,7 +187,7 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
             err = adapter.parse_error(resp, job)
             err.rate_limit = rate
             if creates_job and resp.status >= 500:
-                uncertain = True
+                seen.may_have_created = True
                 if not request.replay_safe:
                     err.message += _NOT_RESENT.format(provider=adapter.name)
                     err.retryable = False
@@ -180,17 +197,17 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
                 if is_retryable_status(resp.status):
                     err.message += _NOT_RESENT.format(provider=adapter.name)
                     err.retryable = False
-                raise _uncertain(err, job) if creates_job and uncertain else err
+                raise _uncertain(err, job) if creates_job and seen.may_have_created else err
         delay = retry.delay(attempt, err.retry_after, random()) if retry.should_retry(attempt, err.retry_after) \
             else None
         if delay is None or (deadline is not None and clock is not None and clock() + delay >= deadline):
-            raise _uncertain(err, job) if creates_job and uncertain else err
+            raise _uncertain(err, job) if creates_job and seen.may_have_created else err
         yield Sleep(delay)
         attempt += 1
 
 
 def _uncertain(err: GenwireError, job: Job | None,
-               why: str = "an earlier attempt got no reply and may have been accepted") -> SubmissionUncertainError:
+               why: str = "an earlier attempt of this submit may have been accepted") -> SubmissionUncertainError:
     """The last error of a submit that may have created a job (``submit_flow`` adds how to recover)."""
     return SubmissionUncertainError(
         f"{err.message}; {why}", provider=err.provider, status=err.status, code="outcome_unknown",
@@ -222,17 +239,31 @@ def _recoverable(err: SubmissionUncertainError, request: WireRequest, idempotenc
 
 def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
                 idempotency_key: str, retry: RetryPolicy, random: Callable[[], float], *,
-                callback_ref: str | None = None) -> Flow[Job]:
+                callback_ref: str | None = None, attempts: Attempts | None = None) -> Flow[Job]:
     """Submit once (retrying what is safe). Every failure that may have left a job behind is a
-    ``SubmissionUncertainError`` carrying ``idempotency_key``, ``provider`` and ``model``."""
+    ``SubmissionUncertainError`` carrying ``idempotency_key``, ``provider`` and ``model``.
+
+    The rule, held here for every mix of faults: once any attempt of the logical submit
+    (``attempts``, shared across a family's providers) may have created a job, it ends as
+    the job or as ``SubmissionUncertainError``; never as a refusal, never a fallback."""
     request = adapter.build_submit(resolved, envelope, webhook_url, idempotency_key)
+    seen = attempts if attempts is not None else Attempts()
+    try:
+        return (yield from _submit_attempts(adapter, resolved, request, retry, random, callback_ref, seen))
+    except SubmissionUncertainError as err:
+        raise _recoverable(err, request, idempotency_key, resolved) from None
+    except GenwireError as err:
+        if not seen.may_have_created:
+            raise
+        failed = _uncertain(err, err.job)
+    raise _recoverable(failed, request, idempotency_key, resolved)
+
+
+def _submit_attempts(adapter: Adapter, resolved: Resolved, request: WireRequest, retry: RetryPolicy,
+                     random: Callable[[], float], callback_ref: str | None, seen: Attempts) -> Flow[Job]:
     replays = 0
     while True:
-        try:
-            resp = yield from send_flow(adapter, request, retry, random, creates_job=True)
-        except SubmissionUncertainError as err:
-            _recoverable(err, request, idempotency_key, resolved)
-            raise
+        resp = yield from send_flow(adapter, request, retry, random, creates_job=True, attempts=seen)
         unreadable: MalformedResponseError | None = None
         try:
             job = adapter.parse_submit(resolved, resp)
@@ -249,14 +280,15 @@ def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any
                 job = job.model_copy(update={"cost": cost_of(price.credits, "catalog")})
             return job
         # An accepted reply we cannot read: the provider may have created a paid job.
+        seen.may_have_created = True
         if request.replay_safe and replays < UNREADABLE_SUBMIT_REPLAYS:
             replays += 1
             yield Sleep(retry.delay(replays - 1, None, random()))
             continue
-        raise _recoverable(SubmissionUncertainError(
+        raise SubmissionUncertainError(
             f"{unreadable.message}; the reply was a {resp.status}, so a job may have been created",
             provider=adapter.name, status=resp.status, code="outcome_unknown", body=unreadable.body,
-        ), request, idempotency_key, resolved)
+        )
 
 
 @record
@@ -280,16 +312,19 @@ class SubmitPlan:
 
 
 def submit_any_flow(plans: Sequence[SubmitPlan], idempotency_key: str, retry: RetryPolicy,
-                    random: Callable[[], float], *, fallback: bool) -> Flow[Job]:
+                    random: Callable[[], float], *, fallback: bool, attempts: Attempts | None = None) -> Flow[Job]:
     """Submit to the first plan that accepts; with ``fallback`` (a family request), move on
-    only after a failure that certainly created no job."""
+    only after a failure that certainly created no job. ``attempts``: what earlier sends of
+    this logical submit showed (reconcile resending a submit that may already have gone out)."""
     errors: list[GenwireError] = []
+    attempts = attempts if attempts is not None else Attempts()  # one logical submit, whichever provider takes it
     for plan in plans:
         try:
             return (yield from submit_flow(plan.adapter, plan.resolved, plan.envelope, plan.webhook_url,
-                                           idempotency_key, retry, random, callback_ref=plan.callback_ref))
+                                           idempotency_key, retry, random, callback_ref=plan.callback_ref,
+                                           attempts=attempts))
         except GenwireError as err:
-            if not (fallback and may_fall_back(err)):
+            if attempts.may_have_created or not (fallback and may_fall_back(err)):
                 raise
             errors.append(err)
     last = errors[-1]

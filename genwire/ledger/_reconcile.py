@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .._policy import refresh_flow
+from .._policy import Attempts, refresh_flow
 from ..errors import GenwireError, MalformedResponseError, SubmissionUncertainError
 from ..models import Job, JobStatus
 from ._entries import LedgerEntry, LedgerState
@@ -104,8 +104,13 @@ def _resubmit(ledger: Ledger, client: Client, entry: LedgerEntry, report: Reconc
         "task": entry.task or entry.request.task, "idempotency_key": entry.idempotency_key})
     from ._seam import fenced
 
+    replay_safe = client._adapter(entry.provider).submit_replay_safe
+    # the first submit may have gone out (a provider with idempotency keys is resent without a
+    # mark): a refusal of this resend then does not mean no job exists for the key
+    attempts = Attempts(may_have_created=entry.sent_at is not None or entry.error is not None or replay_safe)
     try:
-        job: Job = client._drive(fenced(ledger, entry.ref, client._submit_flow(request, record=False),
+        job: Job = client._drive(fenced(ledger, entry.ref, client._submit_flow(request, record=False,
+                                                                                attempts=attempts),
                                         lambda p: client._adapter(p).submit_replay_safe))
     except (SubmissionUncertainError, MalformedResponseError) as err:
         ledger.note_error(entry.ref, str(err))

@@ -129,11 +129,18 @@ class _Failure(_Script):
     code: str | None = None
     message: str | None = None
     retry_after: float | None = None
+    processed: bool = False
 
 
 @dataclass
 class _Disconnect(_Script):
     before_send: bool = True
+    reset: bool = False
+
+
+@dataclass
+class _Truncate(_Script):
+    pass
 
 
 @dataclass
@@ -222,6 +229,7 @@ class FakeProvider:
         self.jobs: dict[str, FakeJob] = {}
         self._failures: list[_Failure] = []
         self._disconnects: list[_Disconnect] = []
+        self._truncations: list[_Truncate] = []
         self._outcomes: list[_Scripted] = []
         self._validators: dict[tuple[str, str], ValidateFn] = {}
         self._lock = threading.RLock()
@@ -251,22 +259,36 @@ class FakeProvider:
 
     # -- scripting -------------------------------------------------------------------
     def fail_next(self, status: int, *, code: str | None = None, message: str | None = None,
-                  retry_after: float | None = None, times: int = 1, path: str | None = None) -> None:
+                  retry_after: float | None = None, times: int = 1, path: str | None = None,
+                  processed: bool = False) -> None:
         """Answer the next ``times`` requests (whose path below the base URL starts with
-        ``path``, if given) with this error, before any other check."""
+        ``path``, if given) with this error, before any other check; with ``processed``, after
+        handling them as usual (a gateway's 502/504 in front of a backend that did the work: a
+        submit then HAS created its job)."""
         if status < 400 or times < 1:
             raise ValueError("fail_next needs an error status (>= 400) and times >= 1")
         with self._lock:
-            self._failures.append(_Failure(times, path, status, code, message, retry_after))
+            self._failures.append(_Failure(times, path, status, code, message, retry_after, processed))
 
-    def disconnect_next(self, times: int = 1, *, before_send: bool = True, path: str | None = None) -> None:
+    def disconnect_next(self, times: int = 1, *, before_send: bool = True, path: str | None = None,
+                        reset: bool = False) -> None:
         """Drop the next ``times`` matching requests: ``httpx.ConnectError`` before the
         fake sees them, or (``before_send=False``) ``httpx.ReadTimeout`` after it has
-        processed them (a submit then HAS created its job: the outcome is unknown)."""
+        processed them (a submit then HAS created its job: the outcome is unknown);
+        ``reset=True`` with ``before_send=False``: the connection is reset mid-reply
+        (``httpx.ReadError``) instead of timing out."""
         if times < 1:
             raise ValueError("times must be >= 1")
         with self._lock:
-            self._disconnects.append(_Disconnect(times, path, before_send))
+            self._disconnects.append(_Disconnect(times, path, before_send, reset))
+
+    def truncate_next(self, times: int = 1, *, path: str | None = None) -> None:
+        """Handle the next ``times`` matching requests as usual, then cut their reply's body
+        short (status and headers kept): a 2xx whose body cannot be read."""
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._truncations.append(_Truncate(times, path))
 
     def script_outcome(self, outcome: Outcome, *, message: str | None = None, times: int = 1) -> None:
         """How the next ``times`` submitted jobs end (default: they succeed)."""
@@ -308,6 +330,8 @@ class FakeProvider:
                 raise httpx.ConnectError(f"fake {self.provider}: connection refused (scripted)", request=request)
             failure = self._take(self._failures, rel)
             if failure is not None:
+                if failure.processed:
+                    self._handle(request, path)
                 response = self._error(failure.status, failure.code, failure.message)
                 if failure.retry_after is not None:
                     response.headers["Retry-After"] = f"{failure.retry_after:g}"
@@ -315,7 +339,14 @@ class FakeProvider:
                 response = self._handle(request, path)
             self._finalize(request, response)
             if drop is not None:
+                if drop.reset:
+                    raise httpx.ReadError(f"fake {self.provider}: connection reset by peer (scripted)",
+                                          request=request)
                 raise httpx.ReadTimeout(f"fake {self.provider}: read timed out (scripted)", request=request)
+            if self._take(self._truncations, rel) is not None:
+                body = response.read()
+                headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+                response = httpx.Response(response.status_code, headers=headers, content=body[: len(body) // 2])
             return response
 
     def _relative(self, request: httpx.Request) -> list[str] | None:
