@@ -4,7 +4,7 @@
 
 "old" is the compiler as it was before the compiled check: python-jsonschema checks every
 catalog file against its meta-schema (and is imported up front). "new" is the compiler as it
-is: ``genwire._fastcheck`` passes valid files, python-jsonschema only explains invalid ones.
+is: ``genwire.catalog._fastcheck`` passes valid files, python-jsonschema only explains invalid ones.
 
 In process: interleaved rounds of ``compile_catalog`` (warm: validators built, files in the
 page cache), median per candidate, repeated in ``--runs`` fresh processes; the table quotes
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: run in a fresh interpreter from ROOT: the old path forces python-jsonschema for every file
 OLD_CHECK = (
-    "import sys, jsonschema, genwire._compile as c\n"
+    "import sys, jsonschema, genwire.catalog._compile as c\n"
     "c._fast_check = lambda key, schema: None\n"
     "from tools.compile import main\n"
     "sys.exit(main(['--check']))\n"
@@ -43,7 +43,7 @@ NEW_CHECK = "import sys\nfrom tools.compile import main\nsys.exit(main(['--check
 def _compile_batch(old: bool, whole: bool = False) -> Callable[[int], float]:
     """``compile_catalog``, or with ``whole`` what ``tools.compile --check`` does in process
     (compile, render every file, read and compare the files on disk)."""
-    import genwire._compile as c
+    import genwire.catalog._compile as c
     from tools.compile import plan
 
     fast = c._fast_check

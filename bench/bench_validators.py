@@ -55,7 +55,7 @@ def row(label: str, case: tuple[str, str, str, dict[str, Any]], catalog: Any, cl
     from jsonschema import Draft202012Validator
 
     import genwire
-    from genwire._fastcheck import compile_check
+    from genwire.catalog._fastcheck import compile_check
 
     provider, model, task, good = case
     schema = catalog.input_schema(provider, model, task)

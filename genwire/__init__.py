@@ -17,7 +17,7 @@ if TYPE_CHECKING:
         Estimate,
         RateLimit,
     )
-    from ._retry import (
+    from ._policy.retry import (
         PollPolicy,
         RetryPolicy,
     )
@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 #: public name -> the module that defines it
 _WHERE: dict[str, str] = {
     "Account": "._account",
-    "AsyncClient": "._async_client",
+    "AsyncClient": "._client.async_client",
     "AuthenticationError": ".errors",
     "Catalog": ".catalog",
     "CatalogError": ".errors",
@@ -121,13 +121,13 @@ _WHERE: dict[str, str] = {
     "NetworkTimeoutError": ".errors",
     "NotFoundError": ".errors",
     "ParamSpec": ".specs",
-    "PollPolicy": "._retry",
+    "PollPolicy": "._policy.retry",
     "Price": ".specs",
     "ProviderError": ".errors",
     "RateLimit": "._account",
     "RateLimitError": ".errors",
     "Resolved": ".catalog",
-    "RetryPolicy": "._retry",
+    "RetryPolicy": "._policy.retry",
     "SubmissionUncertainError": ".errors",
     "TERMINAL_STATUSES": ".models",
     "TaskSpec": ".specs",

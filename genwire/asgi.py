@@ -30,7 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._policy import refresh_flow
+from ._policy.flows import refresh_flow
 from .adapters import ADAPTERS
 from .errors import ConfigurationError, GenwireError, WebhookVerificationError
 from .models import Job, JobStatus

@@ -1,6 +1,6 @@
 """``Client``: the synchronous driver over the adapters and the shared policy.
 
-``Client`` and ``AsyncClient`` (the asyncio driver, in ``genwire._async_client`` and
+``Client`` and ``AsyncClient`` (the asyncio driver, in ``genwire._client.async_client`` and
 re-exported here) run the same flows from ``_policy``; only sending, sleeping and
 calling ``on_update`` differ. Everything else (keys, URLs, catalog lookups, fallback
 order) lives in ``_ClientCore`` and is shared.
@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._client_checks import DEFAULT_TIMEOUT
-from ._client_core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, OnUpdate, _ClientCore, logger
-from ._gate import SyncGate
-from ._http import SPENT, HTTPClient, KeyQueryTransport, partial_file, read_by
-from ._options import check_transport
-from ._policy import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
-from ._retry import LIVE_CATALOG_TTL as DEFAULT_TTL
-from ._retry import PollPolicy, RetryPolicy
+from ._client.checks import DEFAULT_TIMEOUT
+from ._client.core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, OnUpdate, _ClientCore, logger
+from ._client.options import check_transport
+from ._policy.flows import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
+from ._policy.retry import LIVE_CATALOG_TTL as DEFAULT_TTL
+from ._policy.retry import PollPolicy, RetryPolicy
+from ._transport.gate import SyncGate
+from ._transport.http import SPENT, HTTPClient, KeyQueryTransport, partial_file, read_by
 from .adapters.base import WireRequest, WireResponse
 from .catalog import Catalog
 from .errors import ConfigurationError, GenwireError
@@ -32,7 +32,7 @@ from .models import GenerationRequest, Job, Media, Unsupported
 
 if TYPE_CHECKING:
     from ._account import Account, Estimate
-    from ._async_client import AsyncClient
+    from ._client.async_client import AsyncClient
     from .ledger import Ledger
     from .specs import ModelSpec
 
@@ -308,7 +308,7 @@ def _notify(on_update: OnUpdate | None, job: Job) -> None:
 def __getattr__(name: str) -> Any:
     # AsyncClient loads on first use: a sync client's process never imports the asyncio driver
     if name == "AsyncClient":
-        from ._async_client import AsyncClient
+        from ._client.async_client import AsyncClient
 
         globals()[name] = AsyncClient
         return AsyncClient

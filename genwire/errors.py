@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._record import record
+from ._util.record import record
 
 if TYPE_CHECKING:
     from ._account import RateLimit

@@ -3,7 +3,7 @@
 Clipia publishes its catalog at run time (``GET /v1/models``, ``GET /v1/models/:model``).
 ``fetch_flow`` reads it through the shared request policy (``send_flow``: the same
 retries as every other call); ``compile_live`` converts each model with the code the
-maintainer importer uses (``genwire._clipia_catalog``) and compiles it with the catalog
+maintainer importer uses (``genwire.catalog._from_clipia``) and compiles it with the catalog
 compiler, so a live model is validated exactly like a bundled one. ``LiveCache`` keeps
 the fetched JSON on disk with a time to live, so a gateway starts without a round trip
 per model. Sources are looked up in ``LIVE_SOURCES`` by provider.
@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from ._policy import Flow, send_flow
-from ._retry import LIVE_CATALOG_TTL
+from ._policy.flows import Flow, send_flow
+from ._policy.retry import LIVE_CATALOG_TTL
 from .adapters.base import Adapter, WireRequest, WireResponse, malformed, read_json
 from .errors import CatalogError, UnknownNameError
 
 if TYPE_CHECKING:
-    from ._retry import RetryPolicy
+    from ._policy.retry import RetryPolicy
     from .catalog import Catalog
     from .specs import ModelSpec
 
@@ -84,7 +84,7 @@ class ClipiaLiveSource:
         return body
 
     def slug(self, entry: Mapping[str, Any]) -> str | None:
-        from ._clipia_catalog import is_generation_model
+        from .catalog._from_clipia import is_generation_model
 
         # the unified catalog lists text (LLM) models too; genwire submits generation models only
         return str(entry["slug"]) if is_generation_model(entry) else None
@@ -94,7 +94,7 @@ class ClipiaLiveSource:
         return entry.get("input_schema") is not None
 
     def to_model_data(self, entry: Mapping[str, Any]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
-        from ._clipia_catalog import clipia_to_catalog
+        from .catalog._from_clipia import clipia_to_catalog
 
         return clipia_to_catalog(entry)
 
@@ -175,7 +175,7 @@ def compile_live(provider: str, entries: Iterable[Mapping[str, Any]], base: Cata
 
     Models that do not convert or compile are left out and listed in ``problems``.
     """
-    from ._compile import compile_models
+    from .catalog._compile import compile_models
 
     raws: list[tuple[str, Any]] = []
     problems: list[str] = []

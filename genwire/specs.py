@@ -7,7 +7,7 @@ from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
-from ._record import record
+from ._util.record import record
 
 __all__ = ["ModelChoice", "ModelSpec", "ParamSpec", "Price", "TaskSpec", "split_slot"]
 

@@ -62,8 +62,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 from urllib.parse import parse_qsl, quote, unquote_plus
 
-from ._json import loads
-from ._redact import redact_text
+from ._util.json import loads
+from ._util.redact import redact_text
 from .errors import (
     ConfigurationError,
     MalformedResponseError,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from genwire import AsyncClient, Catalog, Client
-from genwire._policy import Send, Sleep
+from genwire._policy.flows import Send, Sleep
 from genwire.adapters import WireResponse
 from genwire.testing import FakeProviders
 

@@ -11,7 +11,7 @@ from types import ModuleType
 import anyio
 
 from genwire import AsyncClient, GenerationRequest
-from genwire._retry import PollPolicy
+from genwire._policy.retry import PollPolicy
 from genwire.testing.server import FakeServer
 
 

@@ -16,7 +16,7 @@ from genwire import (
     NotFoundError,
     UnsupportedParameterError,
 )
-from genwire.catalog import _default_catalog, bundled_paths
+from genwire.catalog._catalog import _default_catalog, bundled_paths
 
 CATALOG = Catalog.default()
 IMG = "https://example.com/in.png"

@@ -1,6 +1,6 @@
 """Catalog YAML: JSON values only, every mistake reported with its file and line, never a traceback.
 
-Covers the loader (genwire/_yaml.py) through ``Catalog.load``, as a maintainer meets it, on both
+Covers the loader (genwire/catalog/_yaml.py) through ``Catalog.load``, as a maintainer meets it, on both
 PyYAML parsers (the C one when present, the pure-Python one otherwise).
 """
 
@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from genwire import Catalog, CatalogError, _yaml
-from genwire._compile import compile_catalog, render
+from genwire import Catalog, CatalogError
+from genwire.catalog import _yaml
+from genwire.catalog._compile import compile_catalog, render
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -39,7 +39,7 @@ def fakes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPa
         kwargs.pop("base_urls", None)
         return fakes.client(**kwargs)
 
-    monkeypatch.setattr("genwire._cli_catalog.make_client", make_client)
+    monkeypatch.setattr("genwire.cli._catalog.make_client", make_client)
     return fakes
 
 

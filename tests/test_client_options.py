@@ -33,7 +33,7 @@ from genwire import (
     RetryPolicy,
     UnsupportedOperationError,
 )
-from genwire._retry import PollPolicy
+from genwire._policy.retry import PollPolicy
 from genwire.testing import FakeProviders
 from genwire.testing.server import FakeServer
 

@@ -31,9 +31,9 @@ from genwire import (
     RateLimitError,
     UnsupportedOperationError,
 )
-from genwire._policy import Pace, Send, Sleep, send_flow
-from genwire._ratelimit import RateLimits, parse_rate_limit
-from genwire._retry import PollPolicy, RetryPolicy
+from genwire._policy.flows import Pace, Send, Sleep, send_flow
+from genwire._policy.ratelimit import RateLimits, parse_rate_limit
+from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.adapters import get_adapter
 from genwire.testing import FakeClipia, FakeProviders
 from genwire.webhooks import parse_webhook

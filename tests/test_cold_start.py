@@ -15,8 +15,8 @@ import textwrap
 import pytest
 
 #: compile-time machinery and its dependencies: never needed to look up, validate or submit
-COMPILE_ONLY = re.compile(r"^(jsonschema|yaml|_yaml|referencing|tools)(\.|$)|^genwire\.(_compile|_meta|_lint|_schema|"
-                          r"[\w.]*import[\w]*|cli|_cli_\w+)(\.|$)")
+COMPILE_ONLY = re.compile(r"^(jsonschema|yaml|_yaml|referencing|tools)(\.|$)|^genwire\.(catalog\._(compile|meta|lint|"
+                          r"json_schema|yaml)|[\w.]*import[\w]*|cli)(\.|$)")
 
 SUBMIT = """
 import httpx, genwire
@@ -61,9 +61,9 @@ def test_sync_submit_loads_neither_the_compiler_nor_asyncio_nor_webhook_code() -
 def test_a_clipia_submit_loads_no_other_provider_live_catalog_ledger_or_testing_code() -> None:
     loaded = _loaded_after(SUBMIT)
     assert "genwire.adapters.clipia" in loaded
-    assert not {"genwire.adapters.cliprise", "genwire.live", "genwire._clipia_catalog", "genwire.ledger",
-                "genwire.testing", "genwire.asgi", "genwire._drafting", "genwire._account", "genwire._sockets",
-                "genwire._async_client",
+    assert not {"genwire.adapters.cliprise", "genwire.live", "genwire.catalog._from_clipia", "genwire.ledger",
+                "genwire.testing", "genwire.asgi", "genwire.catalog._drafting", "genwire._account",
+                "genwire._transport.sockets", "genwire._client.async_client",
                 "jsonschema_rs"} & loaded
 
 

@@ -1,4 +1,4 @@
-"""``genwire._construct.trusted``: a model built from checked values without validation is the
+"""``genwire._util.construct.trusted``: a model built from checked values without validation is the
 model validation builds, in every way anyone can observe."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from genwire._construct import LAYOUT, trusted
+from genwire._util.construct import LAYOUT, trusted
 from genwire.models import Cost, InputWarning, Job, JobError, JobStatus, Media
 
 texts = st.text(max_size=8)
@@ -93,7 +93,7 @@ def test_a_missing_unknown_or_repeated_field_is_a_type_error() -> None:
 
 def test_pydantic_still_lays_instances_out_as_the_trusted_path_does() -> None:
     # If this fails, pydantic changed how it stores an instance: read BaseModel.model_construct
-    # and update genwire/_construct.py before anything else.
+    # and update genwire/_util/construct.py before anything else.
     assert tuple(BaseModel.__slots__) == LAYOUT
     assert trusted(Job, "provider", "model", "id", "status") is not Job, "Job lost the trusted path"
     assert trusted(Cost, "credits") is not Cost, "Cost lost the trusted path"

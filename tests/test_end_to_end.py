@@ -22,7 +22,7 @@ from genwire import (
     SubmissionUncertainError,
     WaitTimeoutError,
 )
-from genwire._retry import PollPolicy, RetryPolicy
+from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.adapters import get_adapter
 from genwire.client import AsyncClient, Client
 from genwire.models import Media

@@ -26,7 +26,7 @@ from genwire import (
     NetworkError,
     SubmissionUncertainError,
 )
-from genwire._retry import PollPolicy, RetryPolicy
+from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
 from genwire.testing.server import FakeServer
 

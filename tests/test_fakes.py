@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from support import TTS_YAML
 
 from genwire import Catalog, GenerationRequest, JobStatus
-from genwire._retry import PollPolicy, RetryPolicy
-from genwire._translate import build_body
+from genwire._policy.retry import PollPolicy, RetryPolicy
+from genwire.catalog._translate import build_body
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
 from genwire.testing.strategies import requests
 from genwire.webhooks import parse_webhook

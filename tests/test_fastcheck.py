@@ -14,10 +14,10 @@ from jsonschema import Draft202012Validator
 from support import per_task
 
 from genwire import Catalog
-from genwire._fastcheck import compile_check
-from genwire._meta import MODEL_FILE_SCHEMA, PROVIDER_FILE_SCHEMA, VOCABULARY_FILE_SCHEMA
-from genwire._translate import build_body
-from genwire._yaml import load_json_yaml
+from genwire.catalog._fastcheck import compile_check
+from genwire.catalog._meta import MODEL_FILE_SCHEMA, PROVIDER_FILE_SCHEMA, VOCABULARY_FILE_SCHEMA
+from genwire.catalog._translate import build_body
+from genwire.catalog._yaml import load_json_yaml
 from genwire.testing.strategies import invalid_inputs, valid_inputs
 
 CATALOG = Catalog.default()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from genwire import AsyncClient, Client, ConfigurationError, GenerationRequest, JobStatus, PollPolicy
-from genwire._gate import AsyncGate
+from genwire._transport.gate import AsyncGate
 from genwire.testing import FakeProviders
 
 REQUEST = GenerationRequest(provider="clipia", model="nano-banana-2", input={"prompt": "a fox"})

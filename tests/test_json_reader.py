@@ -1,4 +1,4 @@
-"""``genwire._json.loads``: its shortcut for plain UTF-8 replies reads exactly what the full path reads."""
+"""``genwire._util.json.loads``: its shortcut for plain UTF-8 replies reads exactly what the full path reads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genwire._json import MAX_DEPTH, _loads, loads
+from genwire._util.json import MAX_DEPTH, _loads, loads
 
 # pieces of JSON text, valid and not: escapes, surrogates (escaped and raw), NaN, overflow, padding
 PIECES = ['{"a":', '[', ']', '}', '"x"', '"\\ud800"', '"\\u00e9"', '"é"', "1", "1.5", "1e999", "NaN",

@@ -16,7 +16,7 @@ from genwire import (
     JobStatus,
     NotFoundError,
 )
-from genwire._retry import PollPolicy, RetryPolicy
+from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.live import LiveCatalog, compile_live, drift, require
 from genwire.testing import FakeClipia, FakeProviders
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from genwire._logfilter import LOGGER_NAMES, RedactingFilter
+from genwire._util.logfilter import LOGGER_NAMES, RedactingFilter
 
 
 class _Owner:

@@ -20,7 +20,7 @@ from genwire import (
     SubmissionUncertainError,
     WaitTimeoutError,
 )
-from genwire._policy import Notify, Send, Sleep, TransportFailure, submit_flow, wait_flow
+from genwire._policy.flows import Notify, Send, Sleep, TransportFailure, submit_flow, wait_flow
 from genwire.adapters import get_adapter
 from genwire.models import Job
 

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from support import per_task
 
 from genwire import Catalog, InvalidInputError, UnsupportedParameterError
-from genwire._translate import build_body
+from genwire.catalog._translate import build_body
 from genwire.testing.strategies import invalid_inputs, valid_inputs
 
 CATALOG = Catalog.default()

@@ -16,7 +16,7 @@ import pytest
 from support import call, close
 
 from genwire import AsyncClient, Client, ConfigurationError, GenerationRequest, GenwireError, JobStatus, NetworkError
-from genwire._retry import PollPolicy, RetryPolicy
+from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.testing.server import FakeServer
 
 pytestmark = pytest.mark.anyio

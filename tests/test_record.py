@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from genwire._record import record
+from genwire._util.record import record
 
 
 @dataclass(frozen=True)

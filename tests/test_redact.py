@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genwire._redact import MASK, redact_json, redact_text, strip_query_secrets
+from genwire._util.redact import MASK, redact_json, redact_text, strip_query_secrets
 
 KEY = "ck_live_5f3a9b2c"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genwire._redact import MASK, redact_json, redact_reply, scrub_reply
+from genwire._util.redact import MASK, redact_json, redact_reply, scrub_reply
 
 # fragments that make redaction bite, mixed with plain text, escapes and non-ASCII look-alikes
 FRAGMENTS = ["apiKey", "API-KEY", "x_api_key", "Authorization", "password", "token", "key", "=", "?", "&", "%3F",

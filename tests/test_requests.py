@@ -1,4 +1,4 @@
-"""``genwire._requests``: requests built the cheap way are the requests ``httpx.Request`` builds."""
+"""``genwire._transport.requests``: requests built the cheap way are the requests ``httpx.Request`` builds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genwire._requests import FixedHeaders, URLCache, build_request
+from genwire._transport.requests import FixedHeaders, URLCache, build_request
 
 FIXED = {"User-Agent": "genwire/test", "Accept": "application/json", "Authorization": "Bearer k-123"}
 json_bodies = st.none() | st.recursive(

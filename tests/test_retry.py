@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genwire._retry import (
+from genwire._policy.retry import (
     DEFAULT_MAX_RETRIES,
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,

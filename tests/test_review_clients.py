@@ -32,7 +32,7 @@ from genwire import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
-from genwire._policy import TransportFailure, submit_flow, wait_flow
+from genwire._policy.flows import TransportFailure, submit_flow, wait_flow
 from genwire.adapters import get_adapter
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
 from genwire.webhooks import parse_webhook, sign_clipia

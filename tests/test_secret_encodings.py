@@ -28,7 +28,7 @@ from genwire import (
     PollPolicy,
     RetryPolicy,
 )
-from genwire._redact import secret_forms
+from genwire._util.redact import secret_forms
 from genwire.adapters import get_adapter
 from genwire.adapters.base import WireResponse
 

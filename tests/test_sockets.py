@@ -1,4 +1,4 @@
-"""``genwire._sockets``: the async transport's connections answer httpcore's pool checks from a
+"""``genwire._transport.sockets``: the async transport's connections answer httpcore's pool checks from a
 socket looked up once, and still notice a connection the server closed."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import asyncio
 import httpx
 
 from genwire import AsyncClient
-from genwire._sockets import _Backend, _Stream, async_transport
+from genwire._transport.sockets import _Backend, _Stream, async_transport
 
 
 def test_the_transport_pools_through_the_caching_backend() -> None:

@@ -124,7 +124,7 @@ def test_invalid_inputs_shrink_to_the_simplest_mistake() -> None:
 def test_value_of_keeps_within_the_spec(spec: dict[str, Any]) -> None:
     from jsonschema import Draft202012Validator
 
-    from genwire._schema import param_schema
+    from genwire.catalog._json_schema import param_schema
 
     validator = Draft202012Validator(param_schema(spec))
 

@@ -99,7 +99,7 @@ async def test_bad_input_is_refused_with_its_path_before_anything_is_sent(flavou
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/hook", "http://localhost/hook", "http://[::1]:9/h",
                                  "https://gw.example.com/hook?x=1"])
 def test_https_and_loopback_http_webhook_urls_are_accepted(url: str) -> None:
-    from genwire._client_checks import check_request
+    from genwire._client.checks import check_request
 
     check_request(image(webhook_url=url))
 

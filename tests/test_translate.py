@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from genwire import Catalog
-from genwire._translate import build_body
+from genwire.catalog._translate import build_body
 
 CATALOG = Catalog.default()
 IMG = "https://example.com/in.png"

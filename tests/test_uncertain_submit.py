@@ -19,7 +19,7 @@ from genwire import (
     RetryPolicy,
     SubmissionUncertainError,
 )
-from genwire._policy import Send, submit_flow
+from genwire._policy.flows import Send, submit_flow
 from genwire.adapters import get_adapter
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
 

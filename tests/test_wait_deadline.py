@@ -23,7 +23,7 @@ from genwire import (
     RetryPolicy,
     WaitTimeoutError,
 )
-from genwire._policy import Send, wait_flow
+from genwire._policy.flows import Send, wait_flow
 from genwire.adapters import get_adapter
 
 MARGIN = 0.25

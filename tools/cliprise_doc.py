@@ -423,7 +423,7 @@ def parse_document(text: str) -> list[DocModel]:
 
 def read_doc(name: str) -> list[DocModel]:
     """The models of the document at ``name`` (``-``: stdin); ``ToolError`` for a file that is not one."""
-    from ._cli import ToolError, read_text
+    from tools._cli import ToolError, read_text
 
     try:
         return parse_document(read_text(name, "document"))
@@ -528,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--enums", help="write every parsed enum here, one per line")
     ap.add_argument("--json", help="write the whole parse here as JSON")
     args = ap.parse_args(argv)
-    from ._cli import guard
+    from tools._cli import guard
 
     return guard(ap.prog, lambda: _run(args.doc, args.enums, args.json))
 

@@ -12,10 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from genwire._compile import Problem, compile_catalog, render
+from genwire.catalog._compile import Problem, compile_catalog, render
 from genwire.errors import CatalogError
-
-from .catalog_page import render_page
+from tools.catalog_page import render_page
 
 __all__ = ["expected_files", "main", "plan"]
 

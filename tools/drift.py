@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from genwire._yaml import YamlProblem, load_json_yaml
+from genwire.catalog._yaml import YamlProblem, load_json_yaml
 from genwire.errors import CatalogError
 from tools._cli import ToolError, guard
 from tools.cliprise_doc import DocModel, DocParam, DocVariant, parse_document, read_doc

@@ -2,7 +2,7 @@
 
 ``python -m tools.import_clipia [FILE|-] [--out DIR]`` reads the JSON (stdin by
 default) and writes ``DIR/<slug>.yaml``, or prints it without ``--out``. The
-conversion lives in ``genwire._clipia_catalog`` (the live catalog uses it too).
+conversion lives in ``genwire.catalog._from_clipia`` (the live catalog uses it too).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from genwire._clipia_catalog import clipia_to_catalog, param_spec, schema_entries
-from genwire._drafting import render_yaml
-
-from ._cli import ToolError, guard, read_json
+from genwire.catalog._drafting import render_yaml
+from genwire.catalog._from_clipia import clipia_to_catalog, param_spec, schema_entries
+from tools._cli import ToolError, guard, read_json
 
 __all__ = ["clipia_to_catalog", "main", "param_spec", "schema_entries"]
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from genwire._drafting import (
+from genwire.catalog._drafting import (
     AUDIO_WIRES,
     CANONICAL_SCALAR_TYPES,
     DESCRIPTIONS,

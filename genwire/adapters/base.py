@@ -14,10 +14,10 @@ from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, cast
 
-from .._construct import trusted
-from .._json import loads
-from .._record import record
-from .._redact import redact_text
+from .._util.construct import trusted
+from .._util.json import loads
+from .._util.record import record
+from .._util.redact import redact_text
 from ..catalog import Resolved
 from ..errors import (
     APIStatusError,
@@ -148,7 +148,7 @@ def read_json(resp: WireResponse, provider: str, what: str, job: Job | None = No
     """The reply body as JSON, or ``MalformedResponseError`` with the body attached.
 
     ``NaN``, ``Infinity``, numbers that overflow to it, and documents nested too
-    deeply are refused; lone surrogates become U+FFFD (see ``genwire._json``): a
+    deeply are refused; lone surrogates become U+FFFD (see ``genwire._util.json``): a
     ``Job`` holding either would not survive its own JSON round trip.
     """
     try:

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from .._construct import trusted
-from .._redact import redact_json, redact_reply, strip_query_secrets
-from .._retry import is_retryable_status, parse_retry_after
-from .._translate import build_body
+from .._policy.retry import is_retryable_status, parse_retry_after
+from .._util.construct import trusted
+from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
+from ..catalog._translate import build_body
 from ..errors import (
     AuthenticationError,
     BadRequestError,

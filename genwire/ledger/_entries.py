@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from .._redact import redact_json
+from .._util.redact import redact_json
 from ..models import GenerationRequest, Job, JobStatus
 
 __all__ = ["LedgerEntry", "LedgerEvent", "LedgerState", "RANK", "TERMINAL_STATES", "state_of"]

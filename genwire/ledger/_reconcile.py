@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .._policy import Attempts, refresh_flow
+from .._policy.flows import Attempts, refresh_flow
 from ..errors import GenwireError, MalformedResponseError, SubmissionUncertainError
 from ..models import Job, JobStatus
 from ._entries import LedgerEntry, LedgerState

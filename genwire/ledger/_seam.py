@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .._policy import Effect, Flow, Notify, Send, SubmitPlan
+from .._policy.flows import Effect, Flow, Notify, Send, SubmitPlan
 from ..errors import GenwireError, LedgerError, MalformedResponseError, SubmissionUncertainError
 from ..models import GenerationRequest, Job
 from ._ledger import Ledger

@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from .._validation import ValidateFn, compile_validator
 from ..catalog import Catalog
+from ..catalog._validation import ValidateFn, compile_validator
 from ..errors import Violation
 from ..models import JobStatus
 from ..specs import ModelSpec

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._client_core import DEFAULT_BASE_URLS
-from .._schema import to_wire_value
+from .._client.core import DEFAULT_BASE_URLS
 from ..catalog import Catalog
+from ..catalog._json_schema import to_wire_value
 from ..models import JobStatus
 from ..specs import ModelSpec
 from ..webhooks import CLIPIA_SIGNATURE_HEADER, sign_clipia

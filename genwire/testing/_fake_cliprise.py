@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .._client_core import DEFAULT_BASE_URLS
+from .._client.core import DEFAULT_BASE_URLS
 from ..catalog import Catalog
 from ..models import JobStatus
 from ._fake_base import SAMPLE_FORMAT, Delivery, FakeJob, FakeProvider, iso, sample_media

@@ -11,7 +11,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._retry import PollPolicy, RetryPolicy
+    from .._policy.retry import PollPolicy, RetryPolicy
 
 __all__ = ["fast_poll", "fast_retry"]
 
@@ -19,7 +19,7 @@ __all__ = ["fast_poll", "fast_retry"]
 @cache
 def fast_poll() -> PollPolicy:
     """Poll every 1 ms, at most every 10 ms."""
-    from .._retry import PollPolicy
+    from .._policy.retry import PollPolicy
 
     return PollPolicy(initial_interval=0.001, max_interval=0.01)
 
@@ -27,6 +27,6 @@ def fast_poll() -> PollPolicy:
 @cache
 def fast_retry() -> RetryPolicy:
     """Back off 1 ms, at most 10 ms, between retries (as many retries as the default policy)."""
-    from .._retry import RetryPolicy
+    from .._policy.retry import RetryPolicy
 
     return RetryPolicy(initial_delay=0.001, max_delay=0.01)

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._client_core import DEFAULT_BASE_URLS
+from .._client.core import DEFAULT_BASE_URLS
 from ..catalog import Catalog
 from ._fake_base import Delivery, FakeJob, FakeProvider, Outcome, RecordedRequest, sample_media, split_path
 from ._fake_clipia import DEFAULT_WEBHOOK_SECRET, FakeClipia

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .._retry import PollPolicy, RetryPolicy
+    from .._policy.retry import PollPolicy, RetryPolicy
     from ..client import AsyncClient, Client
     from .fakes import FakeProviders
     from .server import FakeServer

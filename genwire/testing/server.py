@@ -53,7 +53,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from .._redact import redact_text, strip_query_secrets
+from .._util.redact import redact_text, strip_query_secrets
 from ..catalog import Catalog
 from ._callbacks import CallbackMode, Courier
 from ._speed import fast_poll, fast_retry

@@ -17,8 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from genwire.ledger import Ledger, open_ledger
-
-from .pgserver import PostgresUnavailable, start, stop
+from tests.ledger.pgserver import PostgresUnavailable, start, stop
 
 BACKENDS = ("sqlite", "postgres")
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from genwire import AsyncClient, ConfigurationError, GenerationRequest, JobStatus
-from genwire._retry import PollPolicy, RetryPolicy
+from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.asgi import WebhookApp
 from genwire.ledger import Ledger, LedgerState
 from genwire.testing import DEFAULT_WEBHOOK_SECRET, FakeClipia, FakeProviders

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from genwire import GenerationRequest
-from genwire._retry import PollPolicy, RetryPolicy
+from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.ledger import LedgerState, open_ledger
 from genwire.testing import FakeProviders
 

@@ -19,7 +19,7 @@ from genwire import (
     JobFailedError,
     SubmissionUncertainError,
 )
-from genwire._retry import PollPolicy, RetryPolicy
+from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.ledger import Ledger, LedgerState
 from genwire.testing import FakeProviders
 

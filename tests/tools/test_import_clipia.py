@@ -11,7 +11,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from genwire._meta import MODEL_FILE_SCHEMA
+from genwire.catalog._meta import MODEL_FILE_SCHEMA
 from tools.import_clipia import clipia_to_catalog, main, schema_entries
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "clipia"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from genwire._meta import MODEL_FILE_SCHEMA
+from genwire.catalog._meta import MODEL_FILE_SCHEMA
 from tools.cliprise_doc import DocModel, parse_document
 from tools.import_cliprise import draft_model, draft_models, main, normalize_enum, normalize_name, render_yaml
 

@@ -10,14 +10,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._record import record
+from .._util.record import record
+from ..errors import CatalogError, InvalidInputError, UnknownNameError, UnsupportedParameterError, Violation
+from ..specs import ModelSpec, TaskSpec
 from ._validation import ValidateFn, compile_validator, json_violations
-from .errors import CatalogError, InvalidInputError, UnknownNameError, UnsupportedParameterError, Violation
-from .specs import ModelSpec, TaskSpec
 
 if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay off the lookup path
+    from ..models import GenerationRequest, InputWarning
     from ._compile import CompiledCatalog
-    from .models import GenerationRequest, InputWarning
 
 __all__ = ["Catalog", "Resolved", "bundled_paths"]
 
@@ -30,7 +30,7 @@ def bundled_paths() -> tuple[Path, Path]:
     A wheel carries them under ``genwire/_data``; a source checkout (editable
     install) has them at the repository root.
     """
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the genwire package
     for base in (here / "_data", here.parent):
         if (base / "schemas" / "index.json").is_file():
             return base / "catalog", base / "schemas"
@@ -320,7 +320,7 @@ class Catalog:
         if extra:
             where = f"{spec.provider}/{spec.id} {tspec.name}"
             if unsupported == "warn":
-                from .models import InputWarning
+                from ..models import InputWarning
 
                 warnings = [InputWarning(code="unsupported_parameter", parameter=k,
                                          message=f"parameter {k!r} is not taken by {where}; not sent")

@@ -12,11 +12,10 @@ import math
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._record import record
-from ._retry import PollPolicy, RetryPolicy, is_retryable_status
-from .adapters.base import Adapter, WireRequest, WireResponse, cost_of
-from .catalog import Resolved
-from .errors import (
+from .._util.record import record
+from ..adapters.base import Adapter, WireRequest, WireResponse, cost_of
+from ..catalog import Resolved
+from ..errors import (
     ConfigurationError,
     GenwireError,
     IdempotencyConflictError,
@@ -30,10 +29,11 @@ from .errors import (
     SubmissionUncertainError,
     WaitTimeoutError,
 )
-from .models import Job, JobStatus
+from ..models import Job, JobStatus
+from .retry import PollPolicy, RetryPolicy, is_retryable_status
 
 if TYPE_CHECKING:
-    from ._ratelimit import RateLimits
+    from .ratelimit import RateLimits
 
 __all__ = [
     "Attempts",

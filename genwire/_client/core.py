@@ -15,7 +15,27 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._client_checks import (
+from .._policy.flows import Attempts, Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
+from .._policy.ratelimit import RateLimits
+from .._policy.retry import PollPolicy, RetryPolicy
+from .._transport.requests import FixedHeaders, URLCache, build_request
+from .._util.logfilter import REDACTING_FILTER
+from .._util.redact import ReplyScrubber, redact_text, strip_query_secrets
+from ..adapters import ADAPTERS, get_adapter
+from ..adapters.base import Adapter, WireRequest, WireResponse
+from ..catalog import Catalog
+from ..errors import (
+    ConfigurationError,
+    GenwireError,
+    InvalidInputError,
+    NetworkError,
+    NetworkTimeoutError,
+    ProviderError,
+    UnsupportedOperationError,
+    Violation,
+)
+from ..models import GenerationRequest, Job, JobStatus, Media, Unsupported
+from .checks import (
     DEFAULT_BASE_URLS,
     DEFAULT_TIMEOUT,
     KEY_ENV_ALIASES,
@@ -32,32 +52,12 @@ from ._client_checks import (
     shown_proxy,
     under_path,
 )
-from ._logfilter import REDACTING_FILTER
-from ._options import check_options
-from ._policy import Attempts, Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
-from ._ratelimit import RateLimits
-from ._redact import ReplyScrubber, redact_text, strip_query_secrets
-from ._requests import FixedHeaders, URLCache, build_request
-from ._retry import PollPolicy, RetryPolicy
-from .adapters import ADAPTERS, get_adapter
-from .adapters.base import Adapter, WireRequest, WireResponse
-from .catalog import Catalog
-from .errors import (
-    ConfigurationError,
-    GenwireError,
-    InvalidInputError,
-    NetworkError,
-    NetworkTimeoutError,
-    ProviderError,
-    UnsupportedOperationError,
-    Violation,
-)
-from .models import GenerationRequest, Job, JobStatus, Media, Unsupported
+from .options import check_options
 
 if TYPE_CHECKING:
-    from ._account import Estimate, RateLimit
-    from .ledger import Ledger
-    from .live import LiveCatalog
+    from .._account import Estimate, RateLimit
+    from ..ledger import Ledger
+    from ..live import LiveCatalog
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
            "origin_of"]  # re-exported from _client_checks, where they live
@@ -130,7 +130,7 @@ class _ClientCore:
             raise ConfigurationError(f"max_in_flight must be a whole number >= 1; got {max_in_flight!r}",
                                      code="invalid_max_in_flight")
         if callback_token is True:
-            from .webhooks import new_callback_token  # webhook code stays off the plain client path
+            from ..webhooks import new_callback_token  # webhook code stays off the plain client path
 
             callback_token = new_callback_token()
         token = callback_token or None
@@ -146,7 +146,7 @@ class _ClientCore:
         self.ledger: Ledger | None = None
         self._owns_ledger = isinstance(ledger, str)
         if ledger is not None:
-            from .ledger import Ledger, open_ledger
+            from ..ledger import Ledger, open_ledger
 
             if not isinstance(ledger, (str, Ledger)):
                 raise ConfigurationError(f"ledger must be a Ledger or a ledger URL, not {type(ledger).__name__}",
@@ -271,7 +271,7 @@ class _ClientCore:
         token = self.callback_token
         if url is None or token is None or self._adapter(provider).signs_webhooks:
             return url, None
-        from .webhooks import add_callback_token, bind_callback_url
+        from ..webhooks import add_callback_token, bind_callback_url
 
         if ref is None:
             return add_callback_token(url, token), None
@@ -329,7 +329,7 @@ class _ClientCore:
         flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None,
                                           attempts=attempts), self._sandboxed)
         if record and self.ledger is not None:
-            from .ledger._seam import recorded_submit
+            from ..ledger._seam import recorded_submit
 
             flow = recorded_submit(self.ledger, request, key, plans, flow)
         return flow
@@ -338,7 +338,7 @@ class _ClientCore:
         """``flow`` with every status it reports applied to the ledger, when there is one."""
         if self.ledger is None:
             return flow
-        from .ledger._seam import recorded_updates
+        from ..ledger._seam import recorded_updates
 
         return recorded_updates(self.ledger, flow, source)
 
@@ -379,7 +379,7 @@ class _ClientCore:
     def _live_entries_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
                            ttl: float) -> Flow[list[dict[str, Any]]]:
         """The provider's published model JSON, fetched or read from the disk cache."""
-        from .live import LiveCache, fetch_flow, live_source
+        from ..live import LiveCache, fetch_flow, live_source
 
         source = live_source(provider)
         adapter = self._adapter(provider)
@@ -396,7 +396,7 @@ class _ClientCore:
     def _live_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
                    ttl: float) -> Flow[LiveCatalog]:
         """Fetch (or read from the disk cache) and compile a provider's live models."""
-        from .live import compile_live, require
+        from ..live import compile_live, require
 
         if isinstance(models, str):
             models = [models]

@@ -43,7 +43,7 @@ _RESOLUTION = re.compile(r"^\d+[pPkK]$")
 @cache
 def _renames() -> dict[str, str]:
     """Wire name -> canonical name: the vocabulary's aliases (from the compiled index), then our own."""
-    from .catalog import Catalog
+    from ._catalog import Catalog
 
     vocab = Catalog.default()._index["vocabulary"]
     aliases = {alias: name for name, spec in vocab["params"].items() for alias in spec.get("aliases", ())

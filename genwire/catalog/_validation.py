@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Violation
 from ._fastcheck import compile_check
-from .errors import Violation
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

@@ -36,12 +36,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from ._version import __version__
-from .errors import GenwireError, InvalidInputError, JobFailedError, WaitTimeoutError
+from .._version import __version__
+from ..errors import GenwireError, InvalidInputError, JobFailedError, WaitTimeoutError
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
-    from .models import Job
+    from ..catalog import Catalog
+    from ..models import Job
 
 __all__ = ["CATALOG_ENV", "COMMANDS", "EXIT_CODES", "EXTENSIONS", "Command", "CommandError", "add_catalog_option",
            "catalog_of", "chosen_catalog", "emit_json", "main", "register", "resume_hint"]
@@ -62,7 +62,7 @@ class Command:
 #: the subcommands, in the order ``--help`` lists them
 COMMANDS: dict[str, Command] = {}
 #: modules that register more commands when imported (skipped when absent)
-EXTENSIONS: tuple[str, ...] = ("genwire._cli_run", "genwire._cli_catalog", "genwire._cli_jobs")
+EXTENSIONS: tuple[str, ...] = ("genwire.cli._run", "genwire.cli._catalog", "genwire.cli._jobs")
 #: exit status by error kind (first match); any other GenwireError exits 1
 EXIT_CODES: tuple[tuple[type[GenwireError], int], ...] = ((JobFailedError, 3), (WaitTimeoutError, 124))
 
@@ -99,14 +99,14 @@ def add_catalog_option(p: argparse.ArgumentParser) -> None:
 
 def catalog_of(args: argparse.Namespace) -> Catalog:
     """The catalog ``--catalog`` or ``GENWIRE_CATALOG`` names, else the bundled one."""
-    from .catalog import Catalog
+    from ..catalog import Catalog
 
     return chosen_catalog(args) or Catalog.default()
 
 
 def chosen_catalog(args: argparse.Namespace) -> Catalog | None:
     """The catalog ``--catalog`` or ``GENWIRE_CATALOG`` names (laid over the bundled one), or None."""
-    from .catalog import Catalog
+    from ..catalog import Catalog
 
     path = getattr(args, "catalog", None) or os.environ.get(CATALOG_ENV)
     return Catalog.load(path) if path else None
@@ -115,7 +115,7 @@ def chosen_catalog(args: argparse.Namespace) -> Catalog | None:
 # -- catalog commands ----------------------------------------------------------------------
 
 def _configure_models(p: argparse.ArgumentParser) -> None:
-    from .adapters import ADAPTERS
+    from ..adapters import ADAPTERS
 
     p.add_argument("--provider", choices=sorted(ADAPTERS), help="only this provider's models")
     p.add_argument("--kind", choices=["image", "video", "audio", "text"], help="only models with this output kind")
@@ -218,9 +218,9 @@ def _show(job: Job, out: TextIO) -> None:
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
-    from ._retry import PollPolicy
-    from .models import GenerationRequest
-    from .testing import FakeProviders
+    from .._policy.retry import PollPolicy
+    from ..models import GenerationRequest
+    from ..testing import FakeProviders
 
     fakes = FakeProviders()
     requests = [
@@ -278,8 +278,8 @@ def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
 
-    from .testing import FakeClipia, FakeCliprise, FakeProviders
-    from .testing.server import FakeServer
+    from ..testing import FakeClipia, FakeCliprise, FakeProviders
+    from ..testing.server import FakeServer
 
     if args.steps < 0:
         raise CommandError("--steps must be 0 or more")

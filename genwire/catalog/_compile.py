@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import CatalogError
 from ._fastcheck import Check, compile_check
+from ._json_schema import input_schema, wire_schema
 from ._lint import lint_model, member
 from ._meta import MODEL_FILE_SCHEMA, PROVIDER_FILE_SCHEMA, VOCABULARY_FILE_SCHEMA
-from ._schema import input_schema, wire_schema
 from ._yaml import Loaded, YamlProblem, load_json_yaml
-from .errors import CatalogError
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator

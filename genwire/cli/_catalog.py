@@ -14,17 +14,17 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .cli import COMMANDS, CommandError, chosen_catalog, emit_json, register
+from ._main import COMMANDS, CommandError, chosen_catalog, emit_json, register
 
 if TYPE_CHECKING:
-    from .client import Client
+    from ..client import Client
 
 __all__ = ["make_client"]
 
 
 def make_client(**kwargs: Any) -> Client:
     """The client the commands use (tests swap in one wired to the fakes)."""
-    from .client import Client
+    from ..client import Client
 
     return Client(**kwargs)
 
@@ -36,7 +36,7 @@ def _live_options(p: argparse.ArgumentParser) -> None:
 
 
 def _client(args: argparse.Namespace, provider: str) -> Client:
-    from .live import LIVE_SOURCES
+    from ..live import LIVE_SOURCES
 
     if provider not in LIVE_SOURCES:
         raise CommandError(f"{provider} publishes no live catalog (live: {', '.join(LIVE_SOURCES)})")
@@ -62,8 +62,8 @@ def _models(args: argparse.Namespace, out: TextIO) -> int:
         if args.drift:
             raise CommandError("--drift needs --remote PROVIDER")
         return _local.run(args, out)
-    from .catalog import Catalog
-    from .live import compile_live, drift
+    from ..catalog import Catalog
+    from ..live import compile_live, drift
 
     with _client(args, args.remote) as client:
         entries = client._drive(client._live_entries_flow(args.remote, None, args.cache_dir, args.ttl))
@@ -108,8 +108,8 @@ def _configure_catalog(p: argparse.ArgumentParser) -> None:
 
 
 def _catalog(args: argparse.Namespace, out: TextIO) -> int:
-    from ._drafting import render_yaml
-    from .live import compile_live, model_data
+    from ..catalog._drafting import render_yaml
+    from ..live import compile_live, model_data
 
     with _client(args, args.provider) as client:
         entries = client._drive(client._live_entries_flow(args.provider, args.model, args.cache_dir, args.ttl))

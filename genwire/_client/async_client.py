@@ -13,23 +13,23 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._client_checks import DEFAULT_TIMEOUT
-from ._client_core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, OnUpdate, _ClientCore, logger
-from ._gate import AsyncGate
-from ._http import SPENT, AsyncHTTPClient, AsyncKeyQueryTransport, aread_by, partial_file
-from ._options import check_transport
-from ._policy import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
-from ._retry import LIVE_CATALOG_TTL as DEFAULT_TTL
-from ._retry import PollPolicy, RetryPolicy
-from .adapters.base import WireRequest, WireResponse
-from .catalog import Catalog
-from .errors import GenwireError
-from .models import GenerationRequest, Job, Media, Unsupported
+from .._policy.flows import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
+from .._policy.retry import LIVE_CATALOG_TTL as DEFAULT_TTL
+from .._policy.retry import PollPolicy, RetryPolicy
+from .._transport.gate import AsyncGate
+from .._transport.http import SPENT, AsyncHTTPClient, AsyncKeyQueryTransport, aread_by, partial_file
+from ..adapters.base import WireRequest, WireResponse
+from ..catalog import Catalog
+from ..errors import GenwireError
+from ..models import GenerationRequest, Job, Media, Unsupported
+from .checks import DEFAULT_TIMEOUT
+from .core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, OnUpdate, _ClientCore, logger
+from .options import check_transport
 
 if TYPE_CHECKING:
-    from ._account import Account, Estimate
-    from .ledger import Ledger
-    from .specs import ModelSpec
+    from .._account import Account, Estimate
+    from ..ledger import Ledger
+    from ..specs import ModelSpec
 
 __all__ = ["AsyncClient"]
 
@@ -88,7 +88,7 @@ class AsyncClient(_ClientCore):
         if transport is not None:
             default, mounts = AsyncKeyQueryTransport(transport), {}
         else:
-            from ._sockets import async_transport  # httpcore: loaded when a real transport is made
+            from .._transport.sockets import async_transport  # httpcore: loaded when a real transport is made
 
             default = AsyncKeyQueryTransport(async_transport(limits=self._limits, trust_env=trust_env))
             mounts = self._proxy_mounts(lambda proxy: AsyncKeyQueryTransport(

@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ._client_checks import KEY_EXTENSION, origin_of
-from ._policy import TransportFailure
-from ._redact import strip_query_secrets
-from .errors import ConfigurationError
+from .._client.checks import KEY_EXTENSION, origin_of
+from .._policy.flows import TransportFailure
+from .._util.redact import strip_query_secrets
+from ..errors import ConfigurationError
 
 __all__ = ["SPENT", "AsyncHTTPClient", "AsyncKeyQueryTransport", "HTTPClient", "KeyQueryTransport", "aread_by",
            "partial_file", "read_by"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..specs import split_slot
 from ._translate import _wire_scalar, to_wire_value
-from .specs import split_slot
 
 __all__ = ["URL_PATTERN", "example_input", "input_schema", "param_schema", "to_wire_value", "wire_schema"]
 

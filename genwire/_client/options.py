@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 __all__ = ["check_options", "check_transport"]
 
@@ -23,7 +23,7 @@ def _number(value: object) -> bool:
 
 
 def _providers() -> list[str]:
-    from .adapters import ADAPTERS
+    from ..adapters import ADAPTERS
 
     return sorted(ADAPTERS)
 
@@ -43,8 +43,8 @@ def _check_names(problems: list[str], name: str, value: object, known: list[str]
 
 def check_options(**options: Any) -> None:
     """Raise ``ConfigurationError`` listing every argument that cannot work."""
-    from ._retry import PollPolicy, RetryPolicy
-    from .catalog import Catalog
+    from .._policy.retry import PollPolicy, RetryPolicy
+    from ..catalog import Catalog
 
     problems: list[str] = []
     known = _providers()

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .specs import split_slot
+from ..specs import split_slot
 
 __all__ = ["lint_model", "member"]
 

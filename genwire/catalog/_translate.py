@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .specs import TaskSpec, split_slot
+from ..specs import TaskSpec, split_slot
 
 __all__ = ["build_body", "to_wire_value"]
 

@@ -14,7 +14,7 @@ import threading
 import weakref
 from collections.abc import Iterable
 
-from ._redact import _literal_forms, _redact
+from .redact import _literal_forms, _redact
 
 __all__ = ["LOGGER_NAMES", "REDACTING_FILTER", "RedactingFilter"]
 

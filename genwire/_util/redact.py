@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 from typing import TypeVar, cast
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, unquote_to_bytes, urlsplit, urlunsplit
 
-from ._json import loads
+from .json import loads
 
 __all__ = [
     "MASK",

@@ -16,11 +16,11 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from .cli import CommandError, add_catalog_option, chosen_catalog, emit_json, read_input, register, resume_hint
+from ._main import CommandError, add_catalog_option, chosen_catalog, emit_json, read_input, register, resume_hint
 
 if TYPE_CHECKING:
-    from .client import Client
-    from .models import Job
+    from ..client import Client
+    from ..models import Job
 
 __all__ = ["BASE_URL_ENV_PREFIX", "Progress"]
 
@@ -29,7 +29,7 @@ BASE_URL_ENV_PREFIX = "GENWIRE_BASE_URL_"
 
 
 def _providers() -> list[str]:
-    from .adapters import ADAPTERS
+    from ..adapters import ADAPTERS
 
     return sorted(ADAPTERS)
 
@@ -66,8 +66,8 @@ def _base_urls(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _client(args: argparse.Namespace) -> Client:
-    from ._retry import PollPolicy
-    from .client import Client
+    from .._policy.retry import PollPolicy
+    from ..client import Client
 
     if args.request_timeout <= 0:
         raise CommandError("--request-timeout must be > 0")

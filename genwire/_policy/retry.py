@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import timezone
 from email.utils import parsedate_to_datetime
 
-from ._record import record
+from .._util.record import record
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",

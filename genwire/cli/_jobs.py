@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from .cli import CommandError, add_catalog_option, chosen_catalog, emit_json, register
+from ._main import CommandError, add_catalog_option, chosen_catalog, emit_json, register
 
 if TYPE_CHECKING:
-    from .ledger import Ledger, LedgerEntry
+    from ..ledger import Ledger, LedgerEntry
 
 __all__: list[str] = []
 
@@ -31,7 +31,7 @@ JobsRun = Callable[[argparse.Namespace, "Ledger", TextIO], int]
 
 
 def _open(args: argparse.Namespace) -> Ledger:
-    from .ledger import open_ledger
+    from ..ledger import open_ledger
 
     url = args.db or os.environ.get(LEDGER_ENV)
     if not url:
@@ -92,7 +92,7 @@ def _base_urls(pairs: list[str]) -> dict[str, str]:
 
 
 def _reconcile(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
-    from .client import Client
+    from ..client import Client
 
     with Client(base_urls=_base_urls(args.base_url), catalog=chosen_catalog(args)) as client:
         report = ledger.reconcile(client, older_than=args.older_than, limit=args.limit)
@@ -122,7 +122,7 @@ def _abandon(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    from .ledger import LedgerState
+    from ..ledger import LedgerState
 
     sub = parser.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
 

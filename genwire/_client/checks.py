@@ -8,10 +8,10 @@ import ipaddress
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
-from ._redact import redact_text
-from ._version import __version__
-from .errors import ConfigurationError, InvalidInputError, Violation
-from .models import GenerationRequest
+from .._util.redact import redact_text
+from .._version import __version__
+from ..errors import ConfigurationError, InvalidInputError, Violation
+from ..models import GenerationRequest
 
 __all__ = ["DEFAULT_BASE_URLS", "DEFAULT_TIMEOUT", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION",
            "MAX_IDEMPOTENCY_KEY_LENGTH", "SANDBOX_KEY_PREFIXES", "USER_AGENT", "Keys", "check_base_url",
