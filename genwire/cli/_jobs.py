@@ -54,8 +54,15 @@ def _list(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
         return 0
     for e in entries:
         out.write(f"{e.ref}  {e.state.value:10} {e.provider}/{e.model:24} {e.provider_id or '-':36} {_age(e):>4}\n")
-    counts = ledger.counts()
-    out.write(f"{len(entries)} shown; " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty") + "\n")
+    if args.state is None and args.provider is None:
+        counts = ledger.counts()
+        out.write(f"{len(entries)} shown; " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty")
+                  + "\n")
+        return 0
+    # a filtered listing totals what matches the filter, not the whole ledger
+    matching = len(entries) if args.limit is None else len(ledger.entries(state=args.state, provider=args.provider))
+    which = " ".join(part for part in (args.state, args.provider and f"from {args.provider}") if part)
+    out.write(f"{len(entries)} shown; {matching} {which} in all\n")
     return 0
 
 

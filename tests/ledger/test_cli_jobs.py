@@ -39,6 +39,15 @@ def test_list_and_show_report_entries_without_callback_tokens(ledger: Ledger, le
     assert "s3cr3t-token-value" not in text
 
 
+def test_a_filtered_list_totals_what_matches_not_the_whole_ledger(ledger: Ledger, ledger_url: str) -> None:
+    uncertain(ledger)
+    ledger.record_intent(REQUEST, provider="cliprise", model="nano-banana", task="text-to-image", idempotency_key="k2")
+    code, text = run("jobs", "list", "--state", "uncertain", "--db", ledger_url)
+    assert code == 0 and text.splitlines()[-1] == "1 shown; 1 uncertain in all"
+    code, text = run("jobs", "list", "--db", ledger_url)
+    assert text.splitlines()[-1] == "2 shown; 1 submitting, 1 uncertain"
+
+
 def test_attach_then_reconcile_follows_the_job_an_operator_found(ledger: Ledger, ledger_url: str,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeServer() as srv:
