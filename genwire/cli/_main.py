@@ -7,6 +7,7 @@
     genwire status PROVIDER ID [--model M] [--wait]
     genwire balance PROVIDER
     genwire fake-server [--host H] [--port N]
+    genwire mcp [--http [HOST:]PORT] [--allow MODEL] [--max-credits-per-job N] [--max-credits N]
     genwire demo
 
 Every command takes ``--json`` (machine-readable output) and ``--help``; every command
@@ -62,7 +63,8 @@ class Command:
 #: the subcommands, in the order ``--help`` lists them
 COMMANDS: dict[str, Command] = {}
 #: modules that register more commands when imported (skipped when absent)
-EXTENSIONS: tuple[str, ...] = ("genwire.cli._run", "genwire.cli._catalog", "genwire.cli._jobs")
+EXTENSIONS: tuple[str, ...] = ("genwire.cli._run", "genwire.cli._catalog", "genwire.cli._jobs",
+                               "genwire.mcp._command")
 #: exit status by error kind (first match); any other GenwireError exits 1
 EXIT_CODES: tuple[tuple[type[GenwireError], int], ...] = ((JobFailedError, 3), (WaitTimeoutError, 124))
 
