@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._util.record import record
 from ..errors import CatalogError, InvalidInputError, UnknownNameError, UnsupportedParameterError, Violation
 from ..specs import ModelSpec, TaskSpec
+from ._families import map_input
 from ._validation import ValidateFn, compile_validator, json_violations
 
 if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay off the lookup path
@@ -108,8 +109,10 @@ class Catalog:
         from ._compile import compile_catalog
 
         base = cls.default()
+        base._read_all()
         compiled, problems = compile_catalog(
-            root, vocabulary=base._index["vocabulary"], providers=base._index["providers"]
+            root, vocabulary=base._index["vocabulary"], providers=base._index["providers"],
+            known_models=list(base._entries.values()),
         )
         if problems:
             first = problems[0]
@@ -130,7 +133,8 @@ class Catalog:
         models = [m for m in self._entries.values() if (m["provider"], m["id"]) not in own]
         models += compiled.index["models"]
         providers = {**self._index["providers"], **compiled.index["providers"]}
-        index = {**self._index, "providers": providers, "models": models}
+        families = {**self._index.get("families", {}), **compiled.index.get("families", {})}
+        index = {**self._index, "providers": providers, "models": models, "families": families}
         mine = compiled.schemas
         base = self
 
@@ -200,6 +204,41 @@ class Catalog:
             if s.family:
                 out.setdefault(s.family, []).append(s)
         return out
+
+    def family_tasks(self, family: str) -> list[str]:
+        """The tasks ``family`` declares a common input for (``catalog/families.yaml``)."""
+        return list(self._family(family))
+
+    def family_input_schema(self, family: str, task: str) -> dict[str, Any]:
+        """The family's common input JSON Schema for ``task`` (a copy): an input valid under it is
+        accepted by every member offering the task."""
+        return copy.deepcopy(self._schema(self._family_task(family, task)["schema"]))
+
+    def validate_family(self, family: str, task: str, input: Mapping[str, Any]) -> dict[str, Any]:
+        """``input`` checked against the family's common input (every violation listed)."""
+        key = ("families", family, task)
+        fn = self._validators.get(key)
+        if fn is None:
+            fn = self._validators[key] = compile_validator(self._schema(self._family_task(family, task)["schema"]))
+        violations = fn(input)
+        if violations:
+            raise InvalidInputError(f"input for family {family} {task} is not portable", violations,
+                                    code="invalid_input")
+        return dict(input)
+
+    def _family(self, family: str) -> Mapping[str, Any]:
+        found = self._index.get("families", {}).get(family)
+        if found is None:
+            raise UnknownNameError(f"family {family!r} declares no common input (catalog/families.yaml)",
+                                   code="unknown_family")
+        return found  # type: ignore[no-any-return]
+
+    def _family_task(self, family: str, task: str) -> Mapping[str, Any]:
+        tasks = self._family(family)
+        if task not in tasks:
+            raise UnknownNameError(f"family {family!r} has no task {task!r}; tasks: {', '.join(tasks)}",
+                                   code="unknown_task")
+        return tasks[task]  # type: ignore[no-any-return]
 
     def get(self, provider: str, model: str) -> ModelSpec:
         spec = self._spec((provider, model))
@@ -306,6 +345,14 @@ class Catalog:
             provider=spec.provider, code="ambiguous_task",
         )
 
+    def _infer_or_none(self, spec: ModelSpec, input: Any) -> str | None:
+        if len(spec.tasks) == 1:
+            return next(iter(spec.tasks))
+        try:
+            return self._infer_task(spec, input).name
+        except (InvalidInputError, UnknownNameError):
+            return None
+
     def _check(self, spec: ModelSpec, task: str | None, input: Mapping[str, Any],
                unsupported: Unsupported) -> Resolved:
         if not isinstance(input, Mapping):
@@ -363,20 +410,42 @@ class Catalog:
             raise UnknownNameError(f"no catalog model belongs to family {request.family!r}", code="unknown_family")
         order = list(providers) if providers is not None else list(self.providers)
         members = sorted((m for m in members if m.provider in order), key=lambda m: order.index(m.provider))
+        mappings = self._index.get("families", {}).get(request.family, {})
         out: list[Resolved] = []
-        first_error: InvalidInputError | None = None
+        skipped: list[tuple[str, InvalidInputError]] = []
         for spec in members:
+            name = f"{spec.provider}/{spec.id}"
             if request.task is not None and request.task not in spec.tasks:
                 continue
+            task = request.task if request.task is not None else self._infer_or_none(spec, request.input)
+            mapping = mappings.get(task, {}).get("members", {}).get(name, {}) if task is not None else {}
+            values, reasons = map_input(mapping, request.input) if isinstance(request.input, Mapping) else (
+                request.input, [])
+            if reasons:
+                skipped.append((name, InvalidInputError(f"{name} skipped", [Violation("$", r) for r in reasons],
+                                                        provider=spec.provider, code="invalid_input")))
+                continue
             try:
-                out.append(self._check(spec, request.task, request.input, request.unsupported))
+                out.append(self._check(spec, request.task, values, request.unsupported))
             except InvalidInputError as exc:
-                first_error = first_error or exc
+                skipped.append((name, exc))
         if not out:
-            if first_error is not None:
-                raise first_error
+            if skipped:
+                if len(skipped) == 1:
+                    raise skipped[0][1]
+                raise InvalidInputError(
+                    f"no member of family {request.family!r} accepts this input",
+                    [Violation(v.path, f"{name}: {v.message}") for name, exc in skipped
+                     for v in (exc.violations or [Violation("$", exc.message)])],
+                    code="invalid_input")
             raise UnknownNameError(f"no provider in {order} offers family {request.family!r}"
-                                f" with task {request.task!r}", code="unknown_family")
+                                   f" with task {request.task!r}", code="unknown_family")
+        if skipped:
+            from ..models import InputWarning
+
+            notes = tuple(InputWarning(code="member_skipped", parameter=None, message=f"{name} skipped: " + "; ".join(
+                str(v) for v in (exc.violations or [Violation("$", exc.message)]))) for name, exc in skipped)
+            out = [Resolved(r.spec, r.task, r.input, r.warnings + notes) for r in out]
         return out
 
 
