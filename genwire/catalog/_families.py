@@ -78,7 +78,7 @@ FAMILIES_FILE_SCHEMA: dict[str, Any] = {
 
 
 def family_schema_path(family: str, task: str) -> str:
-    return f"families/{family}/{task}.input.json"
+    return f"families/{family}.{task}.input.json"
 
 
 def compile_families(raw: Mapping[str, Any], models: list[Mapping[str, Any]], schema_base: str,

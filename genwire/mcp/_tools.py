@@ -24,8 +24,8 @@ from ..errors import (
     IdempotencyConflictError,
     InvalidInputError,
     JobFailedError,
-    NotFoundError,
     SubmissionUncertainError,
+    UnknownNameError,
     UnsupportedOperationError,
     Violation,
     WaitTimeoutError,
@@ -128,7 +128,7 @@ class GenwireTools:
     def _resolve(self, request: GenerationRequest) -> list[Resolved]:
         """Every model the request may run on, its input validated for each (no network)."""
         if request.provider is not None and request.provider not in ADAPTERS:
-            raise NotFoundError(f"unknown provider {request.provider!r}; known: {', '.join(sorted(ADAPTERS))}",
+            raise UnknownNameError(f"unknown provider {request.provider!r}; known: {', '.join(sorted(ADAPTERS))}",
                                 provider=request.provider, code="unknown_provider")
         order = [p for p in self.client.providers if p in self.catalog.providers]
         return self.catalog.resolve(request, providers=order or None)
@@ -143,7 +143,7 @@ class GenwireTools:
 
     def _known(self, provider: str, job_id: str) -> Job | str:
         if provider not in ADAPTERS:
-            raise NotFoundError(f"unknown provider {provider!r}; known: {', '.join(sorted(ADAPTERS))}",
+            raise UnknownNameError(f"unknown provider {provider!r}; known: {', '.join(sorted(ADAPTERS))}",
                                 provider=provider, code="unknown_provider")
         return self._jobs.get((provider, job_id)) or provider
 
