@@ -37,6 +37,7 @@ from .models import Job, JobStatus
 from .webhooks import DEFAULT_TOLERANCE, parse_webhook
 
 if TYPE_CHECKING:
+    from ._policy.driver import AsyncDriver
     from .catalog import Catalog
     from .client import AsyncClient
     from .ledger import Ledger, LedgerEntry
@@ -190,13 +191,13 @@ class WebhookApp:
         """Poll the provider once and apply what it says (the delivery itself is not trusted)."""
         if entry.done or self.client is None:
             return
-        client = self.client
+        client: AsyncDriver = self.client
         base = entry.job or Job(provider=entry.provider, model=entry.model, task=entry.task, id=hint.id,
                                 status=JobStatus(entry.state.value) if entry.state.value in _JOB_STATES
                                 else JobStatus.QUEUED)
         try:
-            polled: Job = await client._drive(refresh_flow(client._adapter(entry.provider), base, client.retry,
-                                                           client._random))
+            polled = await client.drive(refresh_flow(client.adapter(entry.provider), base, client.retry,
+                                                     client.random))
             await asyncio.to_thread(self.ledger.apply, polled, source="webhook")
         except GenwireError as err:  # reconcile will get it
             logger.warning("confirming poll of %s job %s failed: %s", entry.provider, hint.id, err)

@@ -13,14 +13,15 @@ import random as _random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from ._client.checks import DEFAULT_TIMEOUT
-from ._client.core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, OnUpdate, _ClientCore, logger
+from ._client.core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, Failed, _ClientCore, logger
 from ._client.options import check_transport
-from ._policy.flows import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
+from ._policy.driver import OnUpdate
+from ._policy.flows import Flow, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from ._policy.retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from ._policy.retry import PollPolicy, RetryPolicy
 from ._transport.gate import SyncGate
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from .specs import ModelSpec
 
 __all__ = ["AsyncClient", "Client", "DEFAULT_WAIT_TIMEOUT", "OnUpdate"]
+
+T = TypeVar("T")
 
 
 class Client(_ClientCore):
@@ -142,32 +145,27 @@ class Client(_ClientCore):
             failure = self._transport_failure(exc)
         raise failure  # outside the except block: the httpx error (its URL may hold a key) is not chained
 
-    def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
+    def drive(self, flow: Flow[T], on_update: OnUpdate | None = None) -> T:
+        """Run ``flow`` to its end (the Driver seam): ``_steps`` does all but the I/O, here."""
+        steps = self._steps(flow)
         try:
-            effect = next(flow)
+            effect = next(steps)
             while True:
+                answer: Any = None
                 if isinstance(effect, Send):
-                    failed: TransportFailure | GenwireError | None = None
                     try:
-                        reply = self._send(effect.provider, effect.request, effect.timeout)
+                        answer = self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
-                        failed = failure
-                    # into the flow (outside the except block, so nothing chains onto it),
-                    # so an error after a job was accepted carries it
-                    effect = flow.send(reply) if failed is None else flow.throw(failed)
+                        answer = Failed(failure)
                 elif isinstance(effect, Sleep):
-                    logger.debug("waiting %.2fs", effect.seconds)
                     self._sleep(effect.seconds)
-                    effect = flow.send(None)
-                elif isinstance(effect, Pace):
-                    effect = flow.send(self._rate_limits)
                 else:
-                    assert isinstance(effect, Notify)
-                    logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
                     _notify(on_update, effect.job)
-                    effect = flow.send(None)
+                effect = steps.send(answer)
         except StopIteration as stop:
-            return stop.value
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            steps.close()
 
     # -- the public surface ---------------------------------------------------------------
     def submit(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
@@ -180,7 +178,7 @@ class Client(_ClientCore):
         """
         request = self._as_request(request, input=input, task=task, webhook_url=webhook_url,
                                    idempotency_key=idempotency_key, unsupported=unsupported)
-        return self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
+        return self.drive(self.submit_flow(request))
 
     def status(self, job: Job | str, job_id: str | None = None) -> Job:
         """Poll once and return the refreshed job: ``status(job)`` or ``status("clipia", request_id)``.
@@ -189,8 +187,8 @@ class Client(_ClientCore):
         error and refunded cost) gets it read too.
         """
         job = self._job_of(job, job_id)
-        adapter = self._adapter(job.provider)
-        return self._drive(self._recorded(refresh_flow(adapter, job, self.retry, self._random),  # type: ignore[no-any-return]
+        adapter = self.adapter(job.provider)
+        return self.drive(self._recorded(refresh_flow(adapter, job, self.retry, self.random),
                                           "poll"))
 
     result = status
@@ -201,8 +199,8 @@ class Client(_ClientCore):
         The safe default for a delivery from a provider that does not sign webhooks
         (Cliprise): act on the confirmed job, not on the delivery.
         """
-        flow = confirm_flow(self._adapter(job.provider), job, self.retry, self._random)
-        return self._drive(self._recorded(flow, "poll"))  # type: ignore[no-any-return]
+        flow = confirm_flow(self.adapter(job.provider), job, self.retry, self.random)
+        return self.drive(self._recorded(flow, "poll"))
 
     def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
              on_update: OnUpdate | None = None) -> Job:
@@ -211,10 +209,10 @@ class Client(_ClientCore):
         Takes a ``Job`` or a provider name and job id, like ``status``.
         """
         job = self._job_of(job, job_id)
-        adapter = self._adapter(job.provider)
+        adapter = self.adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
-                         clock=self._clock, random=self._random)
-        return self._drive(self._recorded(flow, "wait"), on_update)  # type: ignore[no-any-return]
+                         clock=self._clock, random=self.random)
+        return self.drive(self._recorded(flow, "wait"), on_update)
 
     def run(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
                task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
@@ -230,7 +228,7 @@ class Client(_ClientCore):
         """The provider's price for this input, without submitting (Clipia): an ``Estimate``, which is
         a ``Cost`` (``credits``) plus the ``warnings`` genwire and the provider raised about the input."""
         plan, wire = self._plan_estimate(request)
-        resp = self._drive(self._get_flow(plan.adapter, wire))
+        resp = self.drive(self._get_flow(plan.adapter, wire))
         return self._estimated(plan, plan.adapter.parse_estimate(resp))
 
     def balance(self, provider: str) -> float:
@@ -240,7 +238,7 @@ class Client(_ClientCore):
     def account(self, provider: str) -> Account:
         """The account as the provider reports it: balance and 30-day usage (Clipia)."""
         adapter, wire = self._plan_balance(provider)
-        return adapter.parse_account(self._drive(self._get_flow(adapter, wire)))
+        return adapter.parse_account(self.drive(self._get_flow(adapter, wire)))
 
     # -- the live catalog ------------------------------------------------------------
     def refresh_catalog(self, provider: str, models: Sequence[str] | None = None, *,
@@ -253,17 +251,17 @@ class Client(_ClientCore):
         to validate against the live schemas before the wire. A live model that does not
         compile is left out (logged); one named in ``models`` raises ``CatalogError``.
         """
-        return self._drive(self._live_flow(provider, models, cache_dir, ttl)).catalog  # type: ignore[no-any-return]
+        return self.drive(self._live_flow(provider, models, cache_dir, ttl)).catalog
 
     def list_models(self, provider: str, *, cache_dir: str | Path | None = None,
                     ttl: float = DEFAULT_TTL) -> list[ModelSpec]:
         """The provider's live generation models as ``ModelSpec``s (``GET /v1/models``, then each model)."""
-        return list(self._drive(self._live_flow(provider, None, cache_dir, ttl)).specs)
+        return list(self.drive(self._live_flow(provider, None, cache_dir, ttl)).specs)
 
     def get_model(self, provider: str, model: str, *, cache_dir: str | Path | None = None,
                   ttl: float = DEFAULT_TTL) -> ModelSpec:
         """One live model (``GET /v1/models/:model``) as a ``ModelSpec``."""
-        return self._drive(self._live_flow(provider, [model], cache_dir, ttl)).specs[0]  # type: ignore[no-any-return]
+        return self.drive(self._live_flow(provider, [model], cache_dir, ttl)).specs[0]
 
     def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         """Fetch an output: stream it to ``path`` or return its bytes.

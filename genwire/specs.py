@@ -116,8 +116,7 @@ class TaskSpec:
         """The value of the body's model field for these (validated) values."""
         if self.choice is not None:
             return str(values.get(self.choice.param, self.choice.values[0]))
-        assert self.model is not None
-        return self.model
+        return self.model or ""  # a task has either a fixed model or a choice (checked when compiled)
 
 
 @record(slots=True)

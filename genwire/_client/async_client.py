@@ -9,11 +9,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from .._policy.flows import Notify, Pace, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
+from .._policy.driver import OnUpdate
+from .._policy.flows import Flow, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from .._policy.retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from .._policy.retry import PollPolicy, RetryPolicy
 from .._transport.gate import AsyncGate
@@ -23,7 +24,7 @@ from ..catalog import Catalog
 from ..errors import GenwireError
 from ..models import GenerationRequest, Job, Media, Unsupported
 from .checks import DEFAULT_TIMEOUT
-from .core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, OnUpdate, _ClientCore, logger
+from .core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, Failed, _ClientCore, logger
 from .options import check_transport
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from ..specs import ModelSpec
 
 __all__ = ["AsyncClient"]
+
+T = TypeVar("T")
 
 
 class _Finished(Exception):
@@ -133,36 +136,32 @@ class AsyncClient(_ClientCore):
             failure = self._transport_failure(exc)
         raise failure
 
-    async def _drive(self, flow: Any, on_update: OnUpdate | None = None) -> Any:
+    async def drive(self, flow: Flow[T], on_update: OnUpdate | None = None) -> T:
+        """Run ``flow`` to its end (the Driver seam): ``_steps`` does all but the I/O, here."""
         import asyncio  # here, not at module level: sync users never load it
 
+        steps = self._steps(flow)
         step = self._step
         try:
-            effect = await step(flow.send, None)
+            effect = await step(steps.send, None)
             while True:
+                answer: Any = None
                 if isinstance(effect, Send):
-                    failed: TransportFailure | GenwireError | None = None
                     try:
-                        reply = await self._send(effect.provider, effect.request, effect.timeout)
+                        answer = await self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
-                        failed = failure
-                    effect = await (step(flow.send, reply) if failed is None else step(flow.throw, failed))
+                        answer = Failed(failure)
                 elif isinstance(effect, Sleep):
-                    logger.debug("waiting %.2fs", effect.seconds)
                     await asyncio.sleep(effect.seconds)
-                    effect = await step(flow.send, None)
-                elif isinstance(effect, Pace):
-                    effect = await step(flow.send, self._rate_limits)
-                else:
-                    assert isinstance(effect, Notify)
-                    logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
-                    if on_update is not None:
-                        outcome = on_update(effect.job)
-                        if inspect.isawaitable(outcome):
-                            await outcome
-                    effect = await step(flow.send, None)
+                elif on_update is not None:
+                    outcome = on_update(effect.job)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                effect = await step(steps.send, answer)
         except _Finished as done:
-            return done.value
+            return done.value  # type: ignore[no-any-return]
+        finally:
+            steps.close()
 
     async def _step(self, call: Callable[[Any], Any], arg: Any) -> Any:
         """Advance a flow by one effect. With a ledger the flow writes to it between effects (a
@@ -184,28 +183,28 @@ class AsyncClient(_ClientCore):
                unsupported: Unsupported = "error") -> Job:
         request = self._as_request(request, input=input, task=task, webhook_url=webhook_url,
                                    idempotency_key=idempotency_key, unsupported=unsupported)
-        return await self._drive(self._submit_flow(request))  # type: ignore[no-any-return]
+        return await self.drive(self.submit_flow(request))
 
     async def status(self, job: Job | str, job_id: str | None = None) -> Job:
         job = self._job_of(job, job_id)
-        adapter = self._adapter(job.provider)
-        return await self._drive(self._recorded(  # type: ignore[no-any-return]
-            refresh_flow(adapter, job, self.retry, self._random), "poll"))
+        adapter = self.adapter(job.provider)
+        return await self.drive(self._recorded(
+            refresh_flow(adapter, job, self.retry, self.random), "poll"))
 
     result = status
 
     async def confirm(self, job: Job) -> Job:
         """The provider's own word on ``job``: one status poll (see ``Client.confirm``)."""
-        flow = confirm_flow(self._adapter(job.provider), job, self.retry, self._random)
-        return await self._drive(self._recorded(flow, "poll"))  # type: ignore[no-any-return]
+        flow = confirm_flow(self.adapter(job.provider), job, self.retry, self.random)
+        return await self.drive(self._recorded(flow, "poll"))
 
     async def wait(self, job: Job | str, job_id: str | None = None, *, timeout: float = DEFAULT_WAIT_TIMEOUT,
                    on_update: OnUpdate | None = None) -> Job:
         job = self._job_of(job, job_id)
-        adapter = self._adapter(job.provider)
+        adapter = self.adapter(job.provider)
         flow = wait_flow(adapter, job, timeout=timeout, poll=self.poll, retry=self.retry,
-                         clock=self._clock, random=self._random)
-        return await self._drive(self._recorded(flow, "wait"), on_update)  # type: ignore[no-any-return]
+                         clock=self._clock, random=self.random)
+        return await self.drive(self._recorded(flow, "wait"), on_update)
 
     async def run(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
                task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
@@ -221,7 +220,7 @@ class AsyncClient(_ClientCore):
 
     async def estimate(self, request: GenerationRequest) -> Estimate:
         plan, wire = self._plan_estimate(request)
-        resp = await self._drive(self._get_flow(plan.adapter, wire))
+        resp = await self.drive(self._get_flow(plan.adapter, wire))
         return self._estimated(plan, plan.adapter.parse_estimate(resp))
 
     async def balance(self, provider: str) -> float:
@@ -229,19 +228,19 @@ class AsyncClient(_ClientCore):
 
     async def account(self, provider: str) -> Account:
         adapter, wire = self._plan_balance(provider)
-        return adapter.parse_account(await self._drive(self._get_flow(adapter, wire)))
+        return adapter.parse_account(await self.drive(self._get_flow(adapter, wire)))
 
     async def refresh_catalog(self, provider: str, models: Sequence[str] | None = None, *,
                               cache_dir: str | Path | None = None, ttl: float = DEFAULT_TTL) -> Catalog:
-        return (await self._drive(self._live_flow(provider, models, cache_dir, ttl))).catalog  # type: ignore[no-any-return]
+        return (await self.drive(self._live_flow(provider, models, cache_dir, ttl))).catalog
 
     async def list_models(self, provider: str, *, cache_dir: str | Path | None = None,
                           ttl: float = DEFAULT_TTL) -> list[ModelSpec]:
-        return list((await self._drive(self._live_flow(provider, None, cache_dir, ttl))).specs)
+        return list((await self.drive(self._live_flow(provider, None, cache_dir, ttl))).specs)
 
     async def get_model(self, provider: str, model: str, *, cache_dir: str | Path | None = None,
                         ttl: float = DEFAULT_TTL) -> ModelSpec:
-        return (await self._drive(self._live_flow(provider, [model], cache_dir, ttl))).specs[0]  # type: ignore[no-any-return]
+        return (await self.drive(self._live_flow(provider, [model], cache_dir, ttl))).specs[0]
 
     async def download(self, media: Media, path: str | Path | None = None) -> bytes | Path:
         self._check_open(self._http.is_closed)

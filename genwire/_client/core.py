@@ -8,14 +8,25 @@ import os
 import random as _random
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from .._policy.flows import Attempts, Flow, SubmitPlan, TransportFailure, send_flow, submit_any_flow
+from .._policy.flows import (
+    Attempts,
+    Flow,
+    Notify,
+    Pace,
+    Send,
+    Sleep,
+    SubmitPlan,
+    TransportFailure,
+    send_flow,
+    submit_any_flow,
+)
 from .._policy.ratelimit import RateLimits
 from .._policy.retry import PollPolicy, RetryPolicy
 from .._transport.requests import FixedHeaders, URLCache, build_request
@@ -38,13 +49,16 @@ from ..models import GenerationRequest, Job, JobStatus, Media, Unsupported
 from .checks import (
     DEFAULT_BASE_URLS,
     DEFAULT_TIMEOUT,
+    DOWNLOAD_EXTENSION,
     KEY_ENV_ALIASES,
     KEY_ENV_VARS,
     KEY_EXTENSION,
     SANDBOX_KEY_PREFIXES,
     USER_AGENT,
     Keys,
+    Origin,
     check_base_url,
+    check_download_url,
     check_keys,
     check_request,
     origin_of,
@@ -65,13 +79,26 @@ __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSIO
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: what ``wait(on_update=...)`` and ``run(on_update=...)`` call with each new state of the job
-OnUpdate = Callable[[Job], Any]
 
 logger = logging.getLogger("genwire")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 GATE_TIMEOUT = "no request slot came free before the deadline (max_in_flight requests were in flight)"
+
+#: the effects a driver executes itself (I/O): everything else is answered in ``_steps``
+IO = Send | Sleep | Notify
+
+
+class Failed:
+    """A send that failed, as a driver answers it: ``_steps`` throws the error into the flow
+    outside any except block (nothing chains onto it), so an error after a job was accepted
+    carries the job."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: TransportFailure | GenwireError) -> None:
+        self.error = error
+
 
 class _ClientCore:
     def __init__(
@@ -136,7 +163,8 @@ class _ClientCore:
         token = callback_token or None
         self.__callback_token = Keys({"callback_token": token}) if token else None
         self._clock = clock
-        self._random = random
+        #: the jitter source (the Driver seam's ``random``)
+        self.random = random
         #: the last RateLimit-* state per provider; the policy waits out a used-up window
         self._rate_limits = RateLimits(clock, time.time)
         self._adapters: dict[str, Adapter] = {}
@@ -183,8 +211,33 @@ class _ClientCore:
         """The token added to callback URLs of providers that do not sign webhooks."""
         return self.__callback_token["callback_token"] if self.__callback_token else None
 
+    # -- driving flows ----------------------------------------------------------------------
+    def _steps(self, flow: Flow[T]) -> Generator[IO, Any, T]:
+        """The drive loop of both drivers, but for the I/O: yields each ``Send`` (answer: the reply
+        or a ``Failed``), ``Sleep`` and ``Notify`` (answer: None) for the driver to execute, answers
+        ``Pace`` itself, and closes ``flow`` however the run ends (an error, a cancelled task)."""
+        try:
+            effect = next(flow)
+            while True:
+                if isinstance(effect, Pace):
+                    effect = flow.send(self._rate_limits)
+                    continue
+                if isinstance(effect, Sleep):
+                    logger.debug("waiting %.2fs", effect.seconds)
+                elif isinstance(effect, Notify):
+                    logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
+                elif not isinstance(effect, Send):
+                    raise TypeError(f"a flow yielded {effect!r}, which is not an effect")
+                answer = yield effect
+                effect = flow.throw(answer.error) if isinstance(answer, Failed) else flow.send(answer)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()
+
     # -- lookups -------------------------------------------------------------------------
-    def _adapter(self, provider: str) -> Adapter:
+    def adapter(self, provider: str) -> Adapter:
+        """The provider's adapter, bound to this client's catalog (the Driver seam)."""
         adapter = self._adapters.get(provider)
         if adapter is None:
             adapter = self._adapters[provider] = get_adapter(provider, self.catalog)
@@ -218,7 +271,7 @@ class _ClientCore:
             return job
         if not isinstance(job, str) or not isinstance(job_id, str) or not job_id:
             raise ConfigurationError("pass a Job, or a provider name and a job id", code="bad_arguments")
-        self._adapter(job)
+        self.adapter(job)
         # the model is unknown until a reply names it (Clipia's result does)
         return self._sandboxed(Job(provider=job, model="", id=job_id, status=JobStatus.QUEUED))
 
@@ -242,7 +295,7 @@ class _ClientCore:
         fixed = self._fixed_headers.get(provider)
         if fixed is None:  # the key and the adapter never change: encoded once
             fixed = self._fixed_headers[provider] = FixedHeaders({
-                "User-Agent": USER_AGENT, "Accept": "application/json", **self._adapter(provider).auth_headers(key)})
+                "User-Agent": USER_AGENT, "Accept": "application/json", **self.adapter(provider).auth_headers(key)})
         base = self.base_urls[provider]
         extensions: dict[str, Any] = {}
         if wire.key_query_param:
@@ -269,7 +322,7 @@ class _ClientCore:
     def _webhook_url(self, provider: str, url: str | None, ref: str | None = None) -> tuple[str | None, str | None]:
         """The callback URL to send and the per-submit reference it is bound to (unsigned providers)."""
         token = self.callback_token
-        if url is None or token is None or self._adapter(provider).signs_webhooks:
+        if url is None or token is None or self.adapter(provider).signs_webhooks:
             return url, None
         from ..webhooks import add_callback_token, bind_callback_url
 
@@ -315,18 +368,18 @@ class _ClientCore:
             self._key(provider)
             # the callback URL is bound to this logical submit: its idempotency key is the reference
             url, ref = self._webhook_url(provider, request.webhook_url, idempotency_key)
-            plans.append(SubmitPlan(self._adapter(provider), resolved, self.catalog.envelope(provider), url, ref))
+            plans.append(SubmitPlan(self.adapter(provider), resolved, self.catalog.envelope(provider), url, ref))
         if not plans:
             raise ConfigurationError(f"no API key for any provider of family {request.family!r}",
                                      code="missing_key")
         return plans
 
-    def _submit_flow(self, request: GenerationRequest, *, record: bool = True,
+    def submit_flow(self, request: GenerationRequest, *, record: bool = True,
                      attempts: Attempts | None = None) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
         plans = self._plan_submit(request, key)
-        flow = self._then(submit_any_flow(plans, key, self.retry, self._random, fallback=request.family is not None,
+        flow = self._then(submit_any_flow(plans, key, self.retry, self.random, fallback=request.family is not None,
                                           attempts=attempts), self._sandboxed)
         if record and self.ledger is not None:
             from ..ledger._seam import recorded_submit
@@ -366,7 +419,7 @@ class _ClientCore:
         return estimate.model_copy(update={"warnings": plan.resolved.warnings + estimate.warnings})
 
     def _plan_balance(self, provider: str) -> tuple[Adapter, WireRequest]:
-        adapter = self._adapter(provider)
+        adapter = self.adapter(provider)
         wire = adapter.build_balance()
         if wire is None:
             raise UnsupportedOperationError(f"{provider} has no balance endpoint", provider=provider,
@@ -374,20 +427,20 @@ class _ClientCore:
         return adapter, wire
 
     def _get_flow(self, adapter: Adapter, wire: WireRequest) -> Flow[WireResponse]:
-        return send_flow(adapter, wire, self.retry, self._random)
+        return send_flow(adapter, wire, self.retry, self.random)
 
-    def _live_entries_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
+    def live_entries_flow(self, provider: str, models: Sequence[str] | None, cache_dir: str | Path | None,
                            ttl: float) -> Flow[list[dict[str, Any]]]:
         """The provider's published model JSON, fetched or read from the disk cache."""
         from ..live import LiveCache, fetch_flow, live_source
 
         source = live_source(provider)
-        adapter = self._adapter(provider)
+        adapter = self.adapter(provider)
         self._key(provider)  # before the network
         cache = LiveCache(cache_dir, provider, ttl) if cache_dir is not None else None
         now = time.time()  # wall time: the cache outlives this process
         listing, known = cache.fresh(now) if cache is not None else (None, {})
-        wanted, fetched = yield from fetch_flow(adapter, source, models, self.retry, self._random,
+        wanted, fetched = yield from fetch_flow(adapter, source, models, self.retry, self.random,
                                                 known=known, listing=listing)
         if cache is not None and (fetched or (models is None and listing is None)):
             cache.store(now, fetched, wanted if models is None and listing is None else None)
@@ -400,40 +453,29 @@ class _ClientCore:
 
         if isinstance(models, str):
             models = [models]
-        entries = yield from self._live_entries_flow(provider, models, cache_dir, ttl)
+        entries = yield from self.live_entries_flow(provider, models, cache_dir, ttl)
         live = compile_live(provider, entries, self.catalog)
         return require(live, models) if models is not None else live
 
     def _download_request(self, media: Media) -> tuple[str | None, httpx.Request]:
-        shown = strip_query_secrets(self._redact(str(media.url)))
-        bad: str | None = None
-        try:
-            origin = origin_of(media.url)
-            httpx.URL(media.url)
-        except (ValueError, httpx.InvalidURL) as exc:
-            bad = str(exc)
-        else:
-            if origin[0] not in ("https", "http") or not origin[1]:
-                bad = "not an absolute http(s) URL with a host"
-            elif any(c.isspace() or not c.isprintable() for c in media.url):
-                bad = "whitespace or control characters"
-        if bad is not None:
-            raise ConfigurationError(f"cannot download {shown!r}: {self._redact(bad)}", code="bad_url")
-        provider = self._provider_at(media.url)
+        url, origin = check_download_url(media.url, self._redact)  # parsed once: checked as sent
+        provider = self._provider_at(origin, url.path)
         if provider is not None:
-            adapter = self._adapter(provider)
+            adapter = self.adapter(provider)
             key = self.__keys[provider]
             param = adapter.download_key_param
-            extensions = {KEY_EXTENSION: (param, key, origin)} if param else {}
+            extensions: dict[str, Any] = {DOWNLOAD_EXTENSION: True}
+            if param:
+                extensions[KEY_EXTENSION] = (param, key, origin)
             headers = {"User-Agent": USER_AGENT, **adapter.auth_headers(key)}
-            return provider, httpx.Request("GET", media.url, headers=headers, extensions=extensions)
+            return provider, httpx.Request("GET", url, headers=headers, extensions=extensions)
         # another origin (a CDN): never send credentials there
-        return None, httpx.Request("GET", media.url, headers={"User-Agent": USER_AGENT})
+        return None, httpx.Request("GET", url, headers={"User-Agent": USER_AGENT},
+                                   extensions={DOWNLOAD_EXTENSION: True})
 
-    def _provider_at(self, url: str) -> str | None:
-        """The keyed provider serving ``url``'s origin; when several share it (a local fake
-        server), the one whose base path holds the URL's path."""
-        origin, path = origin_of(url), urlsplit(url).path
+    def _provider_at(self, origin: Origin, path: str) -> str | None:
+        """The keyed provider serving ``origin``; when several share it (a local fake
+        server), the one whose base path holds ``path``."""
         here = [(p, urlsplit(b).path.rstrip("/")) for p, b in self.base_urls.items()
                 if origin_of(b) == origin and p in self.__keys]
         under = [(p, base) for p, base in here if under_path(path, base)]
@@ -443,7 +485,7 @@ class _ClientCore:
 
     def _download_error(self, provider: str | None, resp: WireResponse) -> GenwireError:
         if provider is not None:
-            return self._adapter(provider).parse_error(resp)
+            return self.adapter(provider).parse_error(resp)
         return ProviderError(f"download failed with HTTP {resp.status}", status=resp.status,
                              code="download_failed", retryable=resp.status >= 500)
 

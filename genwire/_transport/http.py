@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .._client.checks import KEY_EXTENSION, origin_of
+from .._client.checks import DOWNLOAD_EXTENSION, KEY_EXTENSION, download_url_problem, url_origin
 from .._policy.flows import TransportFailure
 from .._util.redact import strip_query_secrets
 from ..errors import ConfigurationError
@@ -133,7 +133,7 @@ def _with_key(request: httpx.Request) -> httpx.Request:
     name, key, origin = request.extensions[KEY_EXTENSION]
     extensions = {k: v for k, v in request.extensions.items() if k != KEY_EXTENSION}
     url = request.url
-    if origin_of(str(url)) != origin:
+    if url_origin(url) != origin:
         # a redirect leaving the provider's origin keeps its query string: drop the key from it,
         # in place, so neither the other origin nor httpx's log line of this request sees it
         stripped = strip_query_secrets(str(url), (key,))
@@ -148,14 +148,25 @@ def _with_key(request: httpx.Request) -> httpx.Request:
                          extensions=extensions)
 
 
+def _prepared(request: httpx.Request) -> httpx.Request:
+    """The request as it goes on the wire: a download's hop (a redirect target) checked like its
+    first URL (an ``httpx.InvalidURL`` the download turns into a typed error), the key added."""
+    if DOWNLOAD_EXTENSION in request.extensions:
+        problem = download_url_problem(request.url)
+        if problem:
+            raise httpx.InvalidURL(f"cannot follow the download to {strip_query_secrets(str(request.url))}: "
+                                   f"{problem}")
+    if KEY_EXTENSION in request.extensions:
+        request = _with_key(request)
+    return request
+
+
 class KeyQueryTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self._inner = inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if KEY_EXTENSION in request.extensions:
-            request = _with_key(request)
-        return self._inner.handle_request(request)
+        return self._inner.handle_request(_prepared(request))
 
     def close(self) -> None:
         self._inner.close()
@@ -166,9 +177,7 @@ class AsyncKeyQueryTransport(httpx.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if KEY_EXTENSION in request.extensions:
-            request = _with_key(request)
-        return await self._inner.handle_async_request(request)
+        return await self._inner.handle_async_request(_prepared(request))
 
     async def aclose(self) -> None:
         await self._inner.aclose()

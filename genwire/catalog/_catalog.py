@@ -402,8 +402,8 @@ class Catalog:
         input are left out, and if none remains the first refusal is raised.
         """
         if request.family is None:
-            assert request.provider is not None and request.model is not None
-            spec = self.get(request.provider, request.model)
+            # a GenerationRequest names a provider model or a family (checked when it is made)
+            spec = self.get(request.provider or "", request.model or "")
             return [self._check(spec, request.task, request.input, request.unsupported)]
         members = self.families().get(request.family)
         if not members:

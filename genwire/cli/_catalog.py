@@ -66,7 +66,7 @@ def _models(args: argparse.Namespace, out: TextIO) -> int:
     from ..live import compile_live, drift
 
     with _client(args, args.remote) as client:
-        entries = client._drive(client._live_entries_flow(args.remote, None, args.cache_dir, args.ttl))
+        entries = client.drive(client.live_entries_flow(args.remote, None, args.cache_dir, args.ttl))
         live = compile_live(args.remote, entries, client.catalog)
     specs = [s for s in live.specs if (args.kind is None or s.kind == args.kind)
              and (args.task is None or args.task in s.tasks) and (args.family is None or s.family == args.family)]
@@ -112,7 +112,7 @@ def _catalog(args: argparse.Namespace, out: TextIO) -> int:
     from ..live import compile_live, model_data
 
     with _client(args, args.provider) as client:
-        entries = client._drive(client._live_entries_flow(args.provider, args.model, args.cache_dir, args.ttl))
+        entries = client.drive(client.live_entries_flow(args.provider, args.model, args.cache_dir, args.ttl))
         base = client.catalog
     live = compile_live(args.provider, entries, base)  # what would not compile is reported, not written
     good = {s.id for s in live.specs}

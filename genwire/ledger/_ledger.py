@@ -27,7 +27,7 @@ from ._entries import RANK, TERMINAL_RANK, LedgerEntry, LedgerEvent, LedgerState
 from ._schema import COLUMNS, MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from .._policy.driver import Driver
     from ._reconcile import ReconcileReport
 
 __all__ = ["ApplyOutcome", "DEFAULT_INTENT_LEASE", "Ledger", "Tx"]
@@ -347,7 +347,7 @@ class Ledger(ABC):
             tx.execute("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
                        "WHERE ref = ? AND lease_owner = ?", (self._clock(), ref, self.owner))
 
-    def reconcile(self, client: Client, *, older_than: float = 60.0, limit: int = 500,
+    def reconcile(self, client: Driver, *, older_than: float = 60.0, limit: int = 500,
                   lease: float = 300.0) -> ReconcileReport:
         """Drive every open entry not heard of for ``older_than`` seconds (see ``genwire.ledger.reconcile``)."""
         from ._reconcile import reconcile

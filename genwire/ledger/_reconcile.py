@@ -30,7 +30,7 @@ from ._entries import LedgerEntry, LedgerState
 from ._ledger import ApplyOutcome, Ledger
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from .._policy.driver import Driver
 
 __all__ = ["Change", "ReconcileReport", "reconcile"]
 
@@ -85,12 +85,11 @@ def uncertain_message(entry: LedgerEntry, error: str | None = None) -> str:
             f"`genwire jobs attach {entry.ref} JOB_ID`, or `genwire jobs abandon {entry.ref}` if none was created.")
 
 
-def _poll(ledger: Ledger, client: Client, entry: LedgerEntry, report: ReconcileReport) -> None:
-    assert entry.provider_id is not None
-    job = entry.job or Job(provider=entry.provider, model=entry.model, task=entry.task, id=entry.provider_id,
+def _poll(ledger: Ledger, client: Driver, entry: LedgerEntry, provider_id: str, report: ReconcileReport) -> None:
+    job = entry.job or Job(provider=entry.provider, model=entry.model, task=entry.task, id=provider_id,
                            status=JobStatus(entry.state.value))
-    adapter = client._adapter(entry.provider)
-    new: Job = client._drive(refresh_flow(adapter, job, client.retry, client._random))
+    adapter = client.adapter(entry.provider)
+    new: Job = client.drive(refresh_flow(adapter, job, client.retry, client.random))
     if ledger.apply(new, source="reconcile") is ApplyOutcome.APPLIED:
         report.changes.append(Change(entry.ref, entry.provider, entry.provider_id, entry.state.value,
                                      new.status.value, "poll"))
@@ -98,20 +97,20 @@ def _poll(ledger: Ledger, client: Client, entry: LedgerEntry, report: ReconcileR
         report.unchanged += 1
 
 
-def _resubmit(ledger: Ledger, client: Client, entry: LedgerEntry, report: ReconcileReport) -> None:
+def _resubmit(ledger: Ledger, client: Driver, entry: LedgerEntry, report: ReconcileReport) -> None:
     request = entry.request.model_copy(update={
         "provider": entry.provider, "model": entry.model, "family": None,
         "task": entry.task or entry.request.task, "idempotency_key": entry.idempotency_key})
     from ._seam import fenced
 
-    replay_safe = client._adapter(entry.provider).submit_replay_safe
+    replay_safe = client.adapter(entry.provider).submit_replay_safe
     # the first submit may have gone out (a provider with idempotency keys is resent without a
     # mark): a refusal of this resend then does not mean no job exists for the key
     attempts = Attempts(may_have_created=entry.sent_at is not None or entry.error is not None or replay_safe)
     try:
-        job: Job = client._drive(fenced(ledger, entry.ref, client._submit_flow(request, record=False,
+        job: Job = client.drive(fenced(ledger, entry.ref, client.submit_flow(request, record=False,
                                                                                 attempts=attempts),
-                                        lambda p: client._adapter(p).submit_replay_safe))
+                                        lambda p: client.adapter(p).submit_replay_safe))
     except (SubmissionUncertainError, MalformedResponseError) as err:
         ledger.note_error(entry.ref, str(err))
         raise
@@ -127,10 +126,10 @@ def _resubmit(ledger: Ledger, client: Client, entry: LedgerEntry, report: Reconc
         report.unchanged += 1
 
 
-def _drive_one(ledger: Ledger, client: Client, entry: LedgerEntry, report: ReconcileReport) -> None:
+def _drive_one(ledger: Ledger, client: Driver, entry: LedgerEntry, report: ReconcileReport) -> None:
     if entry.provider_id is not None:
-        _poll(ledger, client, entry, report)
-    elif entry.sent_at is None or client._adapter(entry.provider).submit_replay_safe:
+        _poll(ledger, client, entry, entry.provider_id, report)
+    elif entry.sent_at is None or client.adapter(entry.provider).submit_replay_safe:
         # never sent (so never charged), or sent with a key the provider deduplicates on
         _resubmit(ledger, client, entry, report)
     else:
@@ -139,7 +138,7 @@ def _drive_one(ledger: Ledger, client: Client, entry: LedgerEntry, report: Recon
                                      LedgerState.UNCERTAIN.value, "uncertain"))
 
 
-def reconcile(ledger: Ledger, client: Client, *, older_than: float = 60.0, limit: int = 500,
+def reconcile(ledger: Ledger, client: Driver, *, older_than: float = 60.0, limit: int = 500,
               lease: float = 300.0) -> ReconcileReport:
     """Drive up to ``limit`` open entries not heard of for ``older_than`` seconds.
 

@@ -379,7 +379,7 @@ class FakeProvider:
     def _finalize(self, request: httpx.Request, response: httpx.Response) -> None:
         """Headers every reply carries, scripted errors included."""
 
-    def _deliver(self, job: FakeJob) -> None:
+    def _deliver(self, job: FakeJob, url: str) -> None:
         raise NotImplementedError
 
     # -- helpers for subclasses ---------------------------------------------------------
@@ -436,7 +436,7 @@ class FakeProvider:
         job.completed_at = self.clock()
         self._settle(job)
         if job.webhook_url is not None:
-            self._deliver(job)
+            self._deliver(job, job.webhook_url)
 
     def _settle(self, job: FakeJob) -> None:
         """Billing when a job ends (Clipia refunds failures)."""

@@ -372,7 +372,7 @@ class FakeClipia(FakeProvider):
         return out
 
     # -- webhooks ------------------------------------------------------------------------
-    def _deliver(self, job: FakeJob) -> None:
+    def _deliver(self, job: FakeJob, url: str) -> None:
         # The reference fixes only status "OK"/"ERROR". We follow fal's layout, which
         # Clipia mirrors: {"request_id", "status", "payload": <the GET /v1/requests/{id}
         # result>}, plus "model" and, on ERROR, the result's "error" at the top level.
@@ -388,6 +388,5 @@ class FakeClipia(FakeProvider):
         headers = {"Content-Type": "application/json", "User-Agent": "Clipia-Webhooks/1.0",
                    CLIPIA_SIGNATURE_HEADER: sign_clipia(body, self.webhook_secret, stamp),
                    "X-Clipia-Timestamp": str(stamp)}
-        assert job.webhook_url is not None
-        self.deliveries.append(Delivery(job.webhook_url, headers, body))
+        self.deliveries.append(Delivery(url, headers, body))
 

@@ -118,7 +118,7 @@ class FakeCliprise(FakeProvider):
         return f"{job.base}/status?{query}"
 
     # -- callbacks -----------------------------------------------------------------------
-    def _deliver(self, job: FakeJob) -> None:
+    def _deliver(self, job: FakeJob, url: str) -> None:
         payload: dict[str, Any]
         if job.status is JobStatus.SUCCEEDED:
             payload = {"taskId": job.id, "status": "success", "model": job.model, "fileURL": self.file_url(job),
@@ -127,5 +127,4 @@ class FakeCliprise(FakeProvider):
             payload = {"taskId": job.id, "status": "failure",
                        "error": {"code": "provider_error", "message": job.fail_message}}
         body = json.dumps(payload, separators=(",", ":")).encode()
-        assert job.webhook_url is not None
-        self.deliveries.append(Delivery(job.webhook_url, {"Content-Type": "application/json"}, body))
+        self.deliveries.append(Delivery(url, {"Content-Type": "application/json"}, body))
