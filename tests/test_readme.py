@@ -43,6 +43,8 @@ ROOT = README.parent
 DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 #: a snippet that is a pytest module (its first line names the file) runs under pytest above
 _PYTEST_MODULE = re.compile(r"\A# test_\w+\.py\n")
+#: the line right before a block that is an interface sketch, not a program
+NOT_RUN = "<!-- snippet: a sketch, not run -->"
 
 
 def _snippets() -> list[tuple[str, str]]:
@@ -51,7 +53,9 @@ def _snippets() -> list[tuple[str, str]]:
         text = doc.read_text(encoding="utf-8")
         for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
             line = text.count("\n", 0, match.start()) + 2
-            found.append((f"{doc.relative_to(ROOT)}:{line}", match.group(1)))
+            before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            if before.strip() != NOT_RUN:
+                found.append((f"{doc.relative_to(ROOT)}:{line}", match.group(1)))
     return found
 
 
@@ -65,6 +69,8 @@ def _promised(code: str) -> list[str]:
 
 def test_every_doc_with_python_is_checked() -> None:
     assert len(SNIPPETS) >= 10 and {where.split(":")[0] for where, _ in SNIPPETS} >= {"README.md"}
+    # README's snippets are all programs; only docs may hold interface sketches
+    assert NOT_RUN not in README.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("where", "code"), SNIPPETS, ids=[where for where, _ in SNIPPETS])

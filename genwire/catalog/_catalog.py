@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._util.record import record
 from ..errors import CatalogError, InvalidInputError, UnknownNameError, UnsupportedParameterError, Violation
 from ..specs import ModelSpec, TaskSpec
-from ._families import map_input
+from ._family_map import map_input
 from ._validation import ValidateFn, compile_validator, json_violations
 
 if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay off the lookup path

@@ -17,19 +17,18 @@ member takes an input, as data:
 does not have and the value it behaves as (an input giving that value is sent without it;
 any other value skips the member, with the reason). The compiler (``compile_families``)
 checks the file and the members it names and turns each common input into a JSON Schema;
-``map_input`` applies a member's mapping at run time.
+``genwire.catalog._family_map.map_input`` applies a member's mapping at run time.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
 from ._json_schema import input_schema
 from ._meta import _PARAM
 
-__all__ = ["FAMILIES_FILE", "FAMILIES_FILE_SCHEMA", "compile_families", "family_schema_path", "map_input"]
+__all__ = ["FAMILIES_FILE", "FAMILIES_FILE_SCHEMA", "compile_families", "family_schema_path"]
 
 FAMILIES_FILE = "families.yaml"
 
@@ -122,25 +121,3 @@ def compile_families(raw: Mapping[str, Any], models: list[Mapping[str, Any]], sc
                                                     f"input for it"))
         out[family] = entry
     return out, problems
-
-
-def map_input(mapping: Mapping[str, Any], input: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """A family input as one member takes it, and the reasons it cannot (empty when it can)."""
-    values = dict(input)
-    reasons = []
-    for name, behaves_as in mapping.get("absent", {}).items():
-        if name in values:
-            if values[name] == behaves_as:
-                del values[name]
-            else:
-                reasons.append(f"it has no {name!r} (it behaves as {name}={_show(behaves_as)}), "
-                               f"asked for {_show(values[name])}")
-    for name, value in mapping.get("defaults", {}).items():
-        values.setdefault(name, copy.deepcopy(value))
-    return values, reasons
-
-
-def _show(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
