@@ -12,11 +12,6 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._account import (
-        Account,
-        Estimate,
-        RateLimit,
-    )
     from ._policy.retry import (
         PollPolicy,
         RetryPolicy,
@@ -75,6 +70,11 @@ if TYPE_CHECKING:
         Media,
         MediaKind,
     )
+    from .models._account import (
+        Account,
+        Estimate,
+        RateLimit,
+    )
     from .specs import (
         ModelChoice,
         ModelSpec,
@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 
 #: public name -> the module that defines it
 _WHERE: dict[str, str] = {
-    "Account": "._account",
+    "Account": ".models._account",
     "AsyncClient": "._client.async_client",
     "AuthenticationError": ".errors",
     "Catalog": ".catalog",
@@ -93,7 +93,7 @@ _WHERE: dict[str, str] = {
     "Client": ".client",
     "ConfigurationError": ".errors",
     "Cost": ".models",
-    "Estimate": "._account",
+    "Estimate": ".models._account",
     "GenerationRequest": ".models",
     "GenwireError": ".errors",
     "IdempotencyConflictError": ".errors",
@@ -124,7 +124,7 @@ _WHERE: dict[str, str] = {
     "PollPolicy": "._policy.retry",
     "Price": ".specs",
     "ProviderError": ".errors",
-    "RateLimit": "._account",
+    "RateLimit": ".models._account",
     "RateLimitError": ".errors",
     "Resolved": ".catalog",
     "RetryPolicy": "._policy.retry",

@@ -32,9 +32,9 @@ from .errors import ConfigurationError, GenwireError
 from .models import GenerationRequest, Job, Media, Unsupported
 
 if TYPE_CHECKING:
-    from ._account import Account, Estimate
     from ._client.async_client import AsyncClient
     from .ledger import Ledger
+    from .models._account import Account, Estimate
     from .specs import ModelSpec
 
 __all__ = ["AsyncClient", "Client", "DEFAULT_WAIT_TIMEOUT", "OnUpdate"]

@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any
 from ._util.record import record
 
 if TYPE_CHECKING:
-    from ._account import RateLimit
     from .models import Job
+    from .models._account import RateLimit
 
 __all__ = [
     "APIStatusError",

@@ -62,7 +62,7 @@ def test_a_clipia_submit_loads_no_other_provider_live_catalog_ledger_or_testing_
     loaded = _loaded_after(SUBMIT)
     assert "genwire.adapters.clipia" in loaded
     assert not {"genwire.adapters.cliprise", "genwire.live", "genwire.catalog._from_clipia", "genwire.ledger",
-                "genwire.testing", "genwire.asgi", "genwire.catalog._drafting", "genwire._account",
+                "genwire.testing", "genwire.asgi", "genwire.catalog._drafting", "genwire.models._account",
                 "genwire._transport.sockets", "genwire._client.async_client",
                 "jsonschema_rs"} & loaded
 

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from genwire import AsyncClient, Client, GenerationRequest, JobStatus
+from genwire._stdwebhooks import verify_standard_webhook
 from genwire.asgi import WebhookApp
 from genwire.ledger import LedgerState, open_ledger
 from genwire.testing import DEFAULT_WEBHOOK_SECRET, FakeServer
@@ -76,7 +77,22 @@ def test_a_signed_clipia_delivery_is_posted_and_retried_until_2xx(receiver: _Rec
     assert path == "/hooks/clipia" and len(receiver.got) == 3
     verified = parse_webhook("clipia", headers, body, secret=srv.webhook_secrets["clipia"])
     assert (verified.id, verified.status) == (job.id, JobStatus.SUCCEEDED)
-    assert srv.webhook_secrets == {"clipia": DEFAULT_WEBHOOK_SECRET}
+    assert srv.webhook_secrets["clipia"] == DEFAULT_WEBHOOK_SECRET and "cliprise" not in srv.webhook_secrets
+
+
+def test_a_third_providers_fake_plugs_into_the_same_callbacks(receiver: _Receiver) -> None:
+    receiver.answers[:] = []
+    hook = f"http://127.0.0.1:{receiver.server_address[1]}/hooks/replicate"
+    with FakeServer() as srv, srv.client() as client:
+        job = client.submit(GenerationRequest(provider="replicate", model="flux-pro", input={"prompt": "a fox"},
+                                              webhook_url=hook))
+        srv.fakes.fakes["replicate"].finish(job.id)
+        assert srv.settle_deliveries(10)
+        records = srv.deliveries("replicate")
+    assert records and all(r["state"] == "delivered" for r in records)
+    _, headers, body = receiver.got[-1]
+    verify_standard_webhook(headers, body, srv.webhook_secrets["replicate"])   # signed as Replicate signs
+    assert json.loads(body)["id"] == job.id
 
 
 def test_a_delivery_that_is_never_accepted_fails_after_the_providers_attempts(receiver: _Receiver) -> None:

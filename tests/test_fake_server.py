@@ -28,6 +28,7 @@ from genwire import (
 )
 from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
+from genwire.testing.fakes import FAKES
 from genwire.testing.server import FakeServer
 
 pytestmark = pytest.mark.anyio
@@ -147,8 +148,7 @@ def test_the_command_announces_logs_without_keys_and_stops_on_a_signal(sig: sign
     try:
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())
-        assert set(first) == {"base_urls", "api_keys", "webhook_secrets"}
-        assert set(first["base_urls"]) == {"clipia", "cliprise"}
+        assert set(first) == {"base_urls", "api_keys", "webhook_secrets"} and set(first["base_urls"]) == set(FAKES)
         keys = first["api_keys"]
         with Client(base_urls=first["base_urls"], api_keys=keys, poll=POLL) as client:
             job = client.run(REQUESTS["cliprise"], timeout=10)

@@ -201,6 +201,6 @@ def test_a_request_read_back_from_json_is_the_same_request() -> None:
 
 def test_the_request_fast_path_knows_every_field() -> None:
     # otherwise every request silently goes through validation (see GenerationRequest.__init__)
-    from genwire import models
+    from genwire.models import _job as models
 
     assert models._REQUEST_FIELDS_KNOWN

@@ -28,8 +28,8 @@ from .core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, Failed, _ClientCore, logge
 from .options import check_transport
 
 if TYPE_CHECKING:
-    from .._account import Account, Estimate
     from ..ledger import Ledger
+    from ..models._account import Account, Estimate
     from ..specs import ModelSpec
 
 __all__ = ["AsyncClient"]

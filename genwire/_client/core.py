@@ -69,9 +69,9 @@ from .checks import (
 from .options import check_options
 
 if TYPE_CHECKING:
-    from .._account import Estimate, RateLimit
     from ..ledger import Ledger
     from ..live import LiveCatalog
+    from ..models._account import Estimate, RateLimit
 
 __all__ = ["DEFAULT_BASE_URLS", "KEY_ENV_ALIASES", "KEY_ENV_VARS", "KEY_EXTENSION", "SANDBOX_KEY_PREFIXES",
            "origin_of"]  # re-exported from _client_checks, where they live

@@ -1,4 +1,5 @@
-"""The one request, retry and polling policy, written once as generators.
+"""The policy's flows: sending with retries, submitting, polling and waiting, written once as
+generators (the settings and backoff arithmetic they apply are in ``retry``).
 
 A flow yields effects (``Send``, ``Sleep``, ``Notify``) and receives their
 results; the sync and async clients are thin drivers that execute them, the way

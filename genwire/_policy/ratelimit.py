@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._account import RateLimit
+    from ..models._account import RateLimit
 
 __all__ = ["EPOCH_THRESHOLD", "RateLimits", "parse_rate_limit"]
 
@@ -44,7 +44,7 @@ def parse_rate_limit(headers: Mapping[str, str], now: float) -> RateLimit | None
     reset_raw = _number(headers, "ratelimit-reset")
     if limit is None and remaining is None and reset_raw is None:
         return None
-    from .._account import RateLimit
+    from ..models._account import RateLimit
 
     reset: float | None = None
     if reset_raw is not None:

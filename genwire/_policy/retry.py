@@ -1,4 +1,5 @@
-"""Retry and polling policy: pure functions and constants, no I/O, no sleeping.
+"""Retry and poll *settings* (``RetryPolicy``, ``PollPolicy``) and the backoff arithmetic the
+flows in ``flows`` apply: pure functions and constants, no I/O, no sleeping.
 
 The sync and async clients share this module; they own the clock, the random
 number generator and the sleeping. Every function that needs randomness takes
@@ -10,19 +11,17 @@ A ``Retry-After`` sent by the provider wins over the computed backoff; one
 longer than ``MAX_RETRY_AFTER`` is not waited out automatically — the driver
 raises the error (which carries ``retry_after``) and the caller decides.
 
-``RateLimit-*`` headers are read in ``_ratelimit`` (a used-up window is waited out
+``RateLimit-*`` headers are read in ``ratelimit`` (a used-up window is waited out
 before the next request, in ``send_flow``); backoff here only reacts to failures.
+``Retry-After`` parsing and the transient statuses live in ``genwire._util.http`` (the
+adapters read them too) and are re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import time
-from collections.abc import Mapping
-from datetime import timezone
-from email.utils import parsedate_to_datetime
 
+from .._util.http import RETRYABLE_STATUSES, is_retryable_status, parse_retry_after
 from .._util.record import record
 
 __all__ = [
@@ -46,11 +45,6 @@ INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 #: A Retry-After longer than this (seconds) is not honoured by automatic retry.
 MAX_RETRY_AFTER = 60.0
-#: Request timeout, throttling, and the common transient server failures. 409 is
-#: absent on purpose: Clipia's 409 is ``idempotency_key_reuse``, which a retry repeats.
-#: Every other 5xx is retryable too (``is_retryable_status``): Clipia's error table
-#: says 5xx -> retry with backoff, and a proxy's 520 or a 501 is no client mistake.
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Poll intervals are shortened by up to this fraction (never lengthened).
 POLL_JITTER = 0.2
 #: seconds a cached live model stays fresh (``genwire.live.DEFAULT_TTL``; here so that the
@@ -59,55 +53,7 @@ LIVE_CATALOG_TTL = 3600.0
 
 # Exponents above this already exceed any sane cap; it also keeps 2**n a float.
 _MAX_EXPONENT = 64
-_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
 
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    if name in headers:
-        return headers[name]
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _parse_seconds(value: str) -> float | None:
-    value = value.strip()
-    return float(value) if _SECONDS.fullmatch(value) else None
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds the provider asked us to wait, or ``None`` when it did not say.
-
-    Reads (case-insensitively) ``retry-after-ms`` (milliseconds), then
-    ``retry-after`` as delta-seconds or an HTTP-date. Negative, non-numeric or
-    unparsable values are ``None``; an HTTP-date in the past is ``0.0``.
-    ``now`` (Unix seconds) defaults to the current time and is only used for dates.
-    """
-    millis = _header(headers, "retry-after-ms")
-    if millis is not None:
-        parsed = _parse_seconds(millis)
-        if parsed is not None:
-            return parsed / 1000.0
-    raw = _header(headers, "retry-after")
-    if raw is None:
-        return None
-    seconds = _parse_seconds(raw)
-    if seconds is not None:
-        return seconds
-    try:
-        when = parsedate_to_datetime(raw.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:  # "-0000" and asctime dates come back naive; HTTP dates are GMT
-        when = when.replace(tzinfo=timezone.utc)
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-def is_retryable_status(status: int) -> bool:
-    """Whether an HTTP status is transient: ``RETRYABLE_STATUSES`` or any 5xx."""
-    return status in RETRYABLE_STATUSES or 500 <= status <= 599
 
 
 def _check_jitter(jitter: float) -> None:

@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .._client.checks import DOWNLOAD_EXTENSION, KEY_EXTENSION, download_url_problem, url_origin
 from .._policy.flows import TransportFailure
 from .._util.redact import strip_query_secrets
 from ..errors import ConfigurationError
+from .urls import DOWNLOAD_EXTENSION, KEY_EXTENSION, download_url_problem, url_origin
 
 __all__ = ["SPENT", "AsyncHTTPClient", "AsyncKeyQueryTransport", "HTTPClient", "KeyQueryTransport", "aread_by",
            "partial_file", "read_by"]

@@ -18,13 +18,16 @@ if TYPE_CHECKING:
     from ..catalog import Catalog
     from .clipia import ClipiaAdapter
     from .cliprise import ClipriseAdapter
+    from .replicate import ReplicateAdapter
 
-__all__ = ["ADAPTERS", "Adapter", "ClipiaAdapter", "ClipriseAdapter", "WireRequest", "WireResponse", "get_adapter"]
+__all__ = ["ADAPTERS", "Adapter", "ClipiaAdapter", "ClipriseAdapter", "ReplicateAdapter", "WireRequest", "WireResponse",
+           "get_adapter"]
 
 #: provider -> (module, class) of its adapter
 _WHERE: dict[str, tuple[str, str]] = {
     "clipia": (".clipia", "ClipiaAdapter"),
     "cliprise": (".cliprise", "ClipriseAdapter"),
+    "replicate": (".replicate", "ReplicateAdapter"),
 }
 
 

@@ -34,13 +34,14 @@ from ..errors import (
 from ..models import Cost, Job
 
 if TYPE_CHECKING:
-    from .._account import Account, Estimate
+    from ..models._account import Account, Estimate
 
 __all__ = [
     "Adapter",
     "cost_of",
     "ERROR_BY_STATUS",
     "CODE_BY_STATUS",
+    "NORMALIZED_CODES",
     "normalized_code",
     "WireRequest",
     "WireResponse",
@@ -127,16 +128,21 @@ def error_for_status(status: int) -> type[GenwireError]:
     return ServerError if status >= 500 else APIStatusError
 
 
+#: the normalized codes: Clipia's error table's words (the most complete), a 5xx's and a failed job's
+NORMALIZED_CODES: frozenset[str] = frozenset({*CODE_BY_STATUS.values(), "internal_error", "generation_failed"})
+
+
 def normalized_code(aliases: Mapping[str, str], provider_code: str | None, status: int) -> str | None:
     """The code every provider shares for this failure: the provider's word through its
-    ``aliases`` table, else the word for the HTTP status, else the provider's word as is."""
+    ``aliases`` table, or as is when it is a normalized word, else the word for the HTTP status,
+    else the provider's word."""
     if provider_code is not None and provider_code in aliases:
         return aliases[provider_code]
-    if provider_code:
+    if provider_code in NORMALIZED_CODES:
         return provider_code
     if status >= 500:
         return "internal_error"
-    return CODE_BY_STATUS.get(status)
+    return CODE_BY_STATUS.get(status, provider_code)
 
 
 def raw_text(body: bytes) -> str:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from .._policy.retry import is_retryable_status, parse_retry_after
 from .._util.construct import trusted
+from .._util.http import is_retryable_status, parse_retry_after
 from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body
@@ -45,7 +45,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from .._account import Account, Estimate
+    from ..models._account import Account, Estimate
 
 __all__ = ["ClipiaAdapter", "ERROR_BY_CODE", "STATUS"]
 
@@ -365,7 +365,7 @@ class ClipiaAdapter:
         cost = as_credits(body.get("credits"))
         if cost is None:
             raise malformed(self.name, "estimate: no credits", resp)
-        from .._account import Estimate
+        from ..models._account import Estimate
 
         return Estimate(credits=cost.credits, source=cost.source, warnings=_warnings(body))
 
@@ -384,7 +384,7 @@ class ClipiaAdapter:
         if _number(credits) is None:
             raise malformed(self.name, "account: no balance.credits", resp)
         usage = body.get("usage_30d")
-        from .._account import Account
+        from ..models._account import Account
 
         return Account(provider=self.name, credits=float(credits),  # type: ignore[arg-type]
                        account_id=_text(body.get("account_id")), balance=redact_json(dict(balance)),  # type: ignore[arg-type]

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._policy.retry import is_retryable_status, parse_retry_after
 from .._util.construct import trusted
+from .._util.http import is_retryable_status, parse_retry_after
 from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body
@@ -39,7 +39,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from .._account import Account, Estimate
+    from ..models._account import Account, Estimate
 
 __all__ = ["ClipriseAdapter", "ERROR_BY_CODE", "STATUS"]
 

@@ -8,6 +8,8 @@ __all__ = ["MODEL_FILE_SCHEMA", "PROVIDER_FILE_SCHEMA", "VOCABULARY_FILE_SCHEMA"
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 _SLUG = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]*$"}
+#: a task's wire model may pin a version after a colon (Replicate's ``owner/name:version``)
+_WIRE_MODEL = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]*(:[A-Za-z0-9]+)?$"}
 _NOTES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _TYPES = ["string", "integer", "number", "boolean", "url", "array", "object"]
 
@@ -97,7 +99,7 @@ MODEL_FILE_SCHEMA: dict[str, Any] = {
                 "description": {"type": "string"},
                 "model": {
                     "anyOf": [
-                        _SLUG,
+                        _WIRE_MODEL,
                         {
                             "type": "object",
                             "additionalProperties": False,

@@ -280,13 +280,14 @@ def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
 
-    from ..testing import FakeClipia, FakeCliprise, FakeProviders
+    from ..testing import FakeProviders
+    from ..testing.fakes import FAKES
     from ..testing.server import FakeServer
 
     if args.steps < 0:
         raise CommandError("--steps must be 0 or more")
     catalog = catalog_of(args)
-    fakes = FakeProviders(FakeClipia(catalog, steps=args.steps), FakeCliprise(catalog, steps=args.steps))
+    fakes = FakeProviders(*(cls(catalog, steps=args.steps) for cls in FAKES.values()))  # type: ignore[call-arg]
 
     def log(line: str) -> None:
         try:

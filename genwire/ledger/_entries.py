@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
 from .._util.redact import redact_json
 from ..models import GenerationRequest, Job, JobStatus
 
-__all__ = ["LedgerEntry", "LedgerEvent", "LedgerState", "RANK", "TERMINAL_STATES", "state_of"]
+__all__ = ["ApplyOutcome", "LedgerEntry", "LedgerEvent", "LedgerState", "RANK", "TERMINAL_STATES", "state_of",
+           "uncertain_message"]
 
 
 class LedgerState(str, Enum):
@@ -116,3 +118,26 @@ class LedgerEntry:
     def __repr__(self) -> str:
         return (f"LedgerEntry(ref={self.ref!r}, provider={self.provider!r}, model={self.model!r}, "
                 f"state={self.state.value!r}, provider_id={self.provider_id!r})")
+
+
+class ApplyOutcome(str, Enum):
+    """What ``Ledger.apply`` did: moved the job forward, ignored a repeat or an older
+    state, or found no job with that provider id."""
+
+    APPLIED = "applied"
+    STALE = "stale"
+    UNKNOWN = "unknown"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def uncertain_message(entry: LedgerEntry, error: str | None = None) -> str:
+    """What an operator needs to resolve an uncertain submit."""
+    error = error or entry.error
+    earlier = f" The submit failed with: {error}." if error else ""
+    return (f"The submit of {entry.provider}/{entry.model} at {_iso(entry.created_at)} got no reply naming a job; "
+            f"{entry.provider} has no idempotency keys, so genwire will not send it again.{earlier} "
+            f"Look for a job created around then in the provider's dashboard or your callback logs, then run "
+            f"`genwire jobs attach {entry.ref} JOB_ID`, or `genwire jobs abandon {entry.ref}` if none was created.")

@@ -17,13 +17,12 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigurationError, UnknownNameError
 from ..models import GenerationRequest, Job
-from ._entries import RANK, TERMINAL_RANK, LedgerEntry, LedgerEvent, LedgerState, state_of
+from ._entries import RANK, TERMINAL_RANK, ApplyOutcome, LedgerEntry, LedgerEvent, LedgerState, state_of
 from ._schema import COLUMNS, MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -36,15 +35,6 @@ __all__ = ["ApplyOutcome", "DEFAULT_INTENT_LEASE", "Ledger", "Tx"]
 DEFAULT_INTENT_LEASE = 120.0
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM genwire_jobs"
 _OPEN = f"rank < {TERMINAL_RANK} AND state <> 'uncertain'"
-
-
-class ApplyOutcome(str, Enum):
-    """What ``Ledger.apply`` did: moved the job forward, ignored a repeat or an older
-    state, or found no job with that provider id."""
-
-    APPLIED = "applied"
-    STALE = "stale"
-    UNKNOWN = "unknown"
 
 
 class Tx(Protocol):

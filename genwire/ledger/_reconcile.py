@@ -20,17 +20,16 @@ so a submitter and a reconciler never both send the same entry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._policy.flows import Attempts, refresh_flow
 from ..errors import GenwireError, MalformedResponseError, SubmissionUncertainError
 from ..models import Job, JobStatus
-from ._entries import LedgerEntry, LedgerState
-from ._ledger import ApplyOutcome, Ledger
+from ._entries import ApplyOutcome, LedgerEntry, LedgerState, uncertain_message
 
 if TYPE_CHECKING:
     from .._policy.driver import Driver
+    from ._ledger import Ledger
 
 __all__ = ["Change", "ReconcileReport", "reconcile"]
 
@@ -69,20 +68,6 @@ class ReconcileReport:
             actions[change.action] = actions.get(change.action, 0) + 1
         done = ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "nothing changed"
         return f"claimed {self.claimed}: {done}, {self.unchanged} unchanged, {len(self.errors)} errors"
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def uncertain_message(entry: LedgerEntry, error: str | None = None) -> str:
-    """What an operator needs to resolve an uncertain submit."""
-    error = error or entry.error
-    earlier = f" The submit failed with: {error}." if error else ""
-    return (f"The submit of {entry.provider}/{entry.model} at {_iso(entry.created_at)} got no reply naming a job; "
-            f"{entry.provider} has no idempotency keys, so genwire will not send it again.{earlier} "
-            f"Look for a job created around then in the provider's dashboard or your callback logs, then run "
-            f"`genwire jobs attach {entry.ref} JOB_ID`, or `genwire jobs abandon {entry.ref}` if none was created.")
 
 
 def _poll(ledger: Ledger, client: Driver, entry: LedgerEntry, provider_id: str, report: ReconcileReport) -> None:

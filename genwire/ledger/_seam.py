@@ -10,13 +10,15 @@ reports.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._policy.flows import Effect, Flow, Notify, Send, SubmitPlan
 from ..errors import GenwireError, LedgerError, MalformedResponseError, SubmissionUncertainError
 from ..models import GenerationRequest, Job
-from ._ledger import Ledger
-from ._reconcile import uncertain_message
+from ._entries import uncertain_message
+
+if TYPE_CHECKING:
+    from ._ledger import Ledger
 
 __all__ = ["fence", "fenced", "recorded_submit", "recorded_updates"]
 

@@ -1,7 +1,7 @@
 """Test helpers for code that uses genwire: fake providers, Hypothesis strategies, pytest fixtures.
 
-* ``genwire.testing`` (this module): ``FakeClipia``, ``FakeCliprise`` and
-  ``FakeProviders``, in-process fakes of both providers (no extra dependencies), and
+* ``genwire.testing`` (this module): ``FakeClipia``, ``FakeCliprise``, ``FakeReplicate`` and
+  ``FakeProviders``, in-process fakes of every provider (no extra dependencies), and
   ``FakeServer``, the same fakes on a real loopback socket (``genwire fake-server``).
 * ``genwire.testing.strategies``: Hypothesis strategies for valid and invalid
   inputs and requests (``pip install genwire[testing]``).
@@ -12,6 +12,7 @@
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "DEFAULT_REPLICATE_SECRET",
     "DEFAULT_WEBHOOK_SECRET",
     "Delivery",
     "FakeClipia",
@@ -19,6 +20,7 @@ __all__ = [
     "FakeJob",
     "FakeProvider",
     "FakeProviders",
+    "FakeReplicate",
     "FakeServer",
     "Outcome",
     "RecordedRequest",
@@ -27,6 +29,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .fakes import (
+        DEFAULT_REPLICATE_SECRET,
         DEFAULT_WEBHOOK_SECRET,
         Delivery,
         FakeClipia,
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
         FakeJob,
         FakeProvider,
         FakeProviders,
+        FakeReplicate,
         Outcome,
         RecordedRequest,
         sample_media,

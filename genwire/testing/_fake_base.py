@@ -208,6 +208,8 @@ class FakeProvider:
     provider: str = ""
     #: the secret its webhook deliveries are signed with (``None``: they are not signed)
     webhook_secret: str | None = None
+    #: where the provider serves generated media, when not under ``base_url`` (a CDN)
+    media_url: str | None = None
 
     def __init__(self, catalog: Catalog | None, keys: tuple[str, ...], steps: int, base_url: str,
                  clock: Callable[[], float]) -> None:
@@ -235,6 +237,10 @@ class FakeProvider:
         self._lock = threading.RLock()
         #: submit requests received (answered or not); ``len(jobs)`` is how many created a job
         self.submits = 0
+
+    def serves_media(self, url: httpx.URL) -> bool:
+        """Whether ``url`` is this provider's media (served from ``media_url``)."""
+        return False
 
     def use_catalog(self, catalog: Catalog) -> None:
         """Check bodies against ``catalog`` from now on (an overlay the client also uses)."""

@@ -67,7 +67,7 @@ class FakeClipia(FakeProvider):
         #: receiver reads the outputs from the result endpoint
         self.webhook_output = webhook_output
         self.webhook_secret: str = webhook_secret or DEFAULT_WEBHOOK_SECRET
-        self.media_url = media_url.rstrip("/")
+        self.media_url: str = media_url.rstrip("/")
         #: credits available (reservations of running jobs already taken off)
         self.balance = float(credits)
         self.spent = 0.0

@@ -1,4 +1,4 @@
-"""Fake Clipia and Cliprise servers, in process, for offline tests.
+"""Fake providers (Clipia, Cliprise, Replicate), in process, for offline tests.
 
 Each fake is an ``httpx`` handler: plug it into ``httpx.MockTransport`` and
 hand that to ``genwire.Client(transport=...)``, ``AsyncClient`` or plain httpx::
@@ -11,7 +11,7 @@ hand that to ``genwire.Client(transport=...)``, ``AsyncClient`` or plain httpx::
     fakes.cliprise.fail_next(429, retry_after=1)
 
 ``FakeProviders(catalog=overlay)`` (or a client made with ``fakes.client(catalog=overlay)``)
-makes both fakes know the overlay's models. ``genwire.testing.server.FakeServer`` serves the
+makes every fake know the overlay's models. ``genwire.testing.server.FakeServer`` serves the
 same fakes on a real loopback socket.
 
 The fakes follow the provider references (error shapes, status progressions,
@@ -32,23 +32,30 @@ from ..catalog import Catalog
 from ._fake_base import Delivery, FakeJob, FakeProvider, Outcome, RecordedRequest, sample_media, split_path
 from ._fake_clipia import DEFAULT_WEBHOOK_SECRET, FakeClipia
 from ._fake_cliprise import FakeCliprise
+from ._fake_replicate import DEFAULT_REPLICATE_SECRET, FakeReplicate
 from ._speed import fast_poll, fast_retry
 
 if TYPE_CHECKING:
     from ..client import AsyncClient, Client
 
 __all__ = [
+    "DEFAULT_REPLICATE_SECRET",
     "DEFAULT_WEBHOOK_SECRET",
+    "FAKES",
     "Delivery",
     "FakeClipia",
     "FakeCliprise",
     "FakeJob",
     "FakeProvider",
     "FakeProviders",
+    "FakeReplicate",
     "Outcome",
     "RecordedRequest",
     "sample_media",
 ]
+
+#: the fake of each provider, made by ``FakeProviders`` when not given one
+FAKES: dict[str, type[FakeProvider]] = {"clipia": FakeClipia, "cliprise": FakeCliprise, "replicate": FakeReplicate}
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -57,61 +64,82 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 class FakeProviders:
-    """Both fakes behind one handler that routes by origin and base path.
+    """Every fake behind one handler that routes by origin and base path.
 
-    A request for any other host raises ``httpx.ConnectError`` naming the hosts
-    that are served, as an unreachable server would.
+    Give fakes positionally or by provider name (``FakeProviders(FakeClipia(steps=0))``,
+    ``FakeProviders(clipia=...)``); every provider in ``FAKES`` not given gets a default one.
+    Each is reachable as ``fakes.<provider>`` and in ``fakes.fakes``. A request for any other
+    host raises ``httpx.ConnectError`` naming the hosts that are served, as an unreachable
+    server would.
     """
 
-    def __init__(self, clipia: FakeClipia | None = None, cliprise: FakeCliprise | None = None,
-                 base_urls: Mapping[str, str] = DEFAULT_BASE_URLS, *, catalog: Catalog | None = None) -> None:
+    def __init__(self, *given: FakeProvider, base_urls: Mapping[str, str] = DEFAULT_BASE_URLS,
+                 catalog: Catalog | None = None, **named: FakeProvider) -> None:
         urls = {**DEFAULT_BASE_URLS, **base_urls}
-        self.clipia = clipia if clipia is not None else FakeClipia(catalog, base_url=urls["clipia"])
-        self.cliprise = cliprise if cliprise is not None else FakeCliprise(catalog, base_url=urls["cliprise"])
+        chosen: dict[str, FakeProvider] = {}
+        for fake in (*given, *named.values()):
+            if fake.provider in chosen:
+                raise ValueError(f"two fakes for {fake.provider}")
+            chosen[fake.provider] = fake
+        unknown = set(named) - set(FAKES)
+        if unknown or any(named[k].provider != k for k in named if k in FAKES):
+            raise ValueError(f"name each fake by its provider ({', '.join(FAKES)})")
+        self._fakes: dict[str, FakeProvider] = {
+            name: chosen.get(name) or cls(catalog, base_url=urls[name])  # type: ignore[call-arg]
+            for name, cls in FAKES.items()}
+        self._fakes.update({k: v for k, v in chosen.items() if k not in self._fakes})
         if catalog is not None:
             self.use_catalog(catalog)
-        for name, fake in (("clipia", self.clipia), ("cliprise", self.cliprise)):
-            if fake.base_url != urls[name].rstrip("/"):
+        for name, fake in self._fakes.items():
+            if name in urls and fake.base_url != urls[name].rstrip("/"):
                 raise ValueError(f"the {name} fake serves {fake.base_url}, but base_urls says {urls[name]}; "
                                  f"pass base_url={urls[name]!r} to the fake")
-        self.base_urls: dict[str, str] = {"clipia": self.clipia.base_url, "cliprise": self.cliprise.base_url}
+        self.base_urls: dict[str, str] = {name: fake.base_url for name, fake in self._fakes.items()}
+
+    def __getattr__(self, name: str) -> Any:
+        fakes = self.__dict__.get("_fakes", {})
+        if name in fakes:
+            return fakes[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def fakes(self) -> dict[str, FakeProvider]:
-        return {"clipia": self.clipia, "cliprise": self.cliprise}
+        return dict(self._fakes)
 
     @property
     def catalog(self) -> Catalog:
-        """The catalog the fakes check bodies against (Clipia's, when they differ)."""
-        return self.clipia.catalog
+        """The catalog the fakes check bodies against (the first fake's, when they differ)."""
+        return next(iter(self._fakes.values())).catalog
 
     def use_catalog(self, catalog: Catalog) -> None:
-        """Make both fakes know ``catalog``'s models (an overlay given to the client too)."""
-        for fake in self.fakes.values():
+        """Make every fake know ``catalog``'s models (an overlay given to the client too)."""
+        for fake in self._fakes.values():
             fake.use_catalog(catalog)
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Per provider: submits received, jobs created and charged, unfinished jobs, requests."""
-        return {name: fake.stats() for name, fake in self.fakes.items()}
+        return {name: fake.stats() for name, fake in self._fakes.items()}
 
-    def _serve_at(self, base_urls: Mapping[str, str], media_url: str) -> None:
-        for name, fake in self.fakes.items():
+    def _serve_at(self, base_urls: Mapping[str, str], media_urls: Mapping[str, str]) -> None:
+        for name, fake in self._fakes.items():
             fake._serve_at(base_urls[name])
-        self.clipia.media_url = media_url.rstrip("/")
-        self.base_urls = {"clipia": self.clipia.base_url, "cliprise": self.cliprise.base_url}
+            if name in media_urls and fake.media_url is not None:
+                fake.media_url = media_urls[name].rstrip("/")
+        self.base_urls = {name: fake.base_url for name, fake in self._fakes.items()}
 
     @property
     def api_keys(self) -> dict[str, str]:
         """One accepted key per provider (the first of each fake's ``keys``)."""
-        return {name: fake.keys[0] for name, fake in self.fakes.items()}
+        return {name: fake.keys[0] for name, fake in self._fakes.items()}
 
     def _route(self, url: httpx.URL) -> FakeProvider | None:
-        if self.clipia.serves_media(url):
-            return self.clipia
+        for fake in self._fakes.values():
+            if fake.serves_media(url):
+                return fake
         origin = _origin(str(url))
         path = split_path(url.raw_path)
         best: tuple[int, FakeProvider] | None = None
-        for fake in self.fakes.values():
+        for fake in self._fakes.values():
             base = split_path(urlsplit(fake.base_url).path.encode())
             if _origin(fake.base_url) == origin and path[: len(base)] == base and (best is None or len(base) > best[0]):
                 best = (len(base), fake)
@@ -120,7 +148,8 @@ class FakeProviders:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         fake = self._route(request.url)
         if fake is None:
-            served = ", ".join([*self.base_urls.values(), self.clipia.media_url])
+            media = [f.media_url for f in self._fakes.values() if f.media_url is not None]
+            served = ", ".join([*self.base_urls.values(), *media])
             raise httpx.ConnectError(f"genwire.testing: no fake provider serves {request.url.scheme}://"
                                      f"{request.url.netloc.decode()}{request.url.path} (served: {served})",
                                      request=request)

@@ -3,7 +3,8 @@
 The same ``FakeProviders`` that serve ``httpx.MockTransport`` in process answer here
 (one implementation, two faces): each HTTP request is turned into an
 ``httpx.Request`` and handed to them. One port serves both providers under
-their own base paths and Clipia's media under a third::
+their own base paths (``/clipia``, ``/cliprise``, ``/replicate``) and each provider's media
+under ``/<provider>-media``::
 
     with FakeServer() as srv:
         with Client(base_urls=srv.base_urls, api_keys=srv.api_keys) as client:
@@ -13,7 +14,7 @@ their own base paths and Clipia's media under a third::
         srv.fakes.cliprise.fail_next(429)     # script the fakes directly in Python
 
 From any language, the admin endpoints under ``/_fake/`` do the same over HTTP
-(each takes and returns JSON; ``provider`` is ``clipia`` or ``cliprise``):
+(each takes and returns JSON; ``provider`` names one of the fakes):
 
     GET  /_fake/stats             {"clipia": {"submits", "jobs", "charged", "unfinished", "requests"}, ...}
     GET  /_fake/deliveries        [{"provider", "url", "headers", "body", "state", "reason", "attempts"}, ...]
@@ -65,9 +66,6 @@ if TYPE_CHECKING:
 __all__ = ["ADMIN_PREFIX", "FakeServer"]
 
 ADMIN_PREFIX = "/_fake/"
-#: where each face lives below the server's origin
-_PATHS = {"clipia": "/clipia", "cliprise": "/cliprise"}
-_MEDIA_PATH = "/clipia-media"
 
 Log = Callable[[str], None]
 
@@ -103,8 +101,9 @@ class FakeServer:
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         #: scheme://host:port this server answers on
         self.origin = f"http://{shown}:{bound_port}"
-        self.fakes._serve_at({name: self.origin + path for name, path in _PATHS.items()},
-                             self.origin + _MEDIA_PATH)
+        # each provider under /<provider>, its media (when it serves them apart) under /<provider>-media
+        self.fakes._serve_at({name: f"{self.origin}/{name}" for name in self.fakes.fakes},
+                             {name: f"{self.origin}/{name}-media" for name in self.fakes.fakes})
         self._thread: threading.Thread | None = None
 
     # -- what clients need ----------------------------------------------------------------

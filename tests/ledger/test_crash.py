@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 from genwire import Client
+from genwire._client.checks import KEY_ENV_VARS as KEY_ENV
+from genwire.adapters import ADAPTERS
 from genwire.ledger import LedgerState, open_ledger
 from genwire.testing.server import FakeServer
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("worker.py")
-KEY_ENV = {"clipia": "CLIPIA_KEY", "cliprise": "CLIPRISE_KEY"}
-CASES = [(provider, step) for provider in ("clipia", "cliprise") for step in ("before-post", "after-accept",
-                                                                               "during-wait")]
+CASES = [(provider, step) for provider in ADAPTERS for step in ("before-post", "after-accept", "during-wait")]
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def _killed_and_restarted(ledger_url: str, server: FakeServer, provider: str, st
     fake = server.fakes.fakes[provider]
     with open_ledger(ledger_url) as ledger:
         [entry] = ledger.entries()
-        if provider == "cliprise" and step == "after-accept":
+        if not ADAPTERS[provider].submit_replay_safe and step == "after-accept":
             # sent, accepted, never recorded, no idempotency: an operator's call, never a resend
             assert entry.state is LedgerState.UNCERTAIN and "genwire jobs attach" in (entry.error or "")
             [task_id] = fake.jobs  # what the operator finds in the provider's dashboard

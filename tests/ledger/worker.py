@@ -37,6 +37,8 @@ REQUESTS = {
                                 webhook_url=f"{HOOK}/clipia"),
     "cliprise": GenerationRequest(provider="cliprise", model="nano-banana", task="text-to-image",
                                   input={"prompt": "a fox"}, webhook_url=f"{HOOK}/cliprise"),
+    "replicate": GenerationRequest(provider="replicate", model="flux-pro", input={"prompt": "a fox"},
+                                   webhook_url=f"{HOOK}/replicate"),
 }
 
 

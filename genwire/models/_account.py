@@ -1,7 +1,7 @@
 """What a provider says about an account rather than a job: its balance (``Account``),
 a price quote (``Estimate``) and its request budget (``RateLimit``).
 
-Kept apart from ``genwire.models`` (which re-exports them) so a process that only
+Kept apart from ``_job`` (``genwire.models`` re-exports them lazily) so a process that only
 submits and polls never builds these classes. No ``from __future__ import annotations``:
 pydantic reads real annotation objects faster than it evaluates strings.
 """
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from .models import _FROZEN, Cost, InputWarning
+from ._job import _FROZEN, Cost, InputWarning
 
 if TYPE_CHECKING:
     from pydantic import JsonValue

@@ -2,8 +2,8 @@
 
 No ``from __future__ import annotations`` here: pydantic reads real annotation objects
 at class creation faster than it evaluates strings (a first import pays for it).
-``Account``, ``Estimate`` and ``RateLimit`` live in ``genwire._account`` and load on
-first use, so a process that only submits never builds them.
+``Account``, ``Estimate`` and ``RateLimit`` live in ``_account`` and load on first use
+(``genwire.models`` re-exports them lazily), so a process that only submits never builds them.
 """
 
 from datetime import datetime
@@ -20,12 +20,10 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InvalidInputError, Violation
+from ..errors import InvalidInputError, Violation
 
 __all__ = [
-    "Account",
     "Cost",
-    "Estimate",
     "GenerationRequest",
     "InputWarning",
     "Job",
@@ -33,14 +31,11 @@ __all__ = [
     "JobStatus",
     "Media",
     "MediaKind",
-    "RateLimit",
     "TERMINAL_STATUSES",
 ]
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
-
-    from ._account import Account, Estimate, RateLimit
 else:
     # pydantic's JsonValue (and any Field constraint) imports pydantic.types and annotated_types,
     # a third of a cold start's pydantic cost. Every JSON value on a Job comes from genwire's
@@ -291,11 +286,3 @@ _REQUEST_FIELDS_KNOWN = set(GenerationRequest.__pydantic_fields__) == _REQUEST_F
 def _path(loc: tuple[int | str, ...]) -> str:
     return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
-
-def __getattr__(name: str) -> Any:
-    if name in ("Account", "Estimate", "RateLimit"):
-        from . import _account
-
-        value = globals()[name] = getattr(_account, name)
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
