@@ -126,9 +126,11 @@ class WebhookApp:
             path = path[len(root):]
         provider = self._routes.get(path.rstrip("/"))
         if provider is None:
+            _refused(None, 404, "no_route", f"no webhook route {path!r}; routes: {', '.join(sorted(self._routes))}")
             await _answer(send, 404, {"error": "no such webhook route"})
             return
         if scope["method"] != "POST":
+            _refused(provider, 405, "method_not_allowed", f"{scope['method']} instead of POST")
             await send({"type": "http.response.start", "status": 405,
                         "headers": [(b"allow", b"POST"), (b"content-length", b"0")]})
             await send({"type": "http.response.body", "body": b""})
@@ -136,9 +138,11 @@ class WebhookApp:
         try:
             body = await _read_body(receive, self.max_body)
         except _TooLarge:
+            _refused(provider, 413, "body_too_large", f"the body is over {self.max_body} bytes")
             await _answer(send, 413, {"error": "the body is too large"})
             return
         except ConnectionError:
+            _refused(provider, 0, "disconnected", "the sender went away before the body arrived")
             return
         await self._deliver(provider, scope, body, send)
 
@@ -158,7 +162,8 @@ class WebhookApp:
                                 url=f"{scope['path']}?{query}", tolerance=self.tolerance, catalog=self.catalog)
         except WebhookVerificationError as err:
             status = 400 if err.code in ("malformed_payload", "invalid_body", "invalid_body_encoding") else 401
-            logger.info("%s delivery refused: %s", provider, err.code)
+            # the error's message never holds a secret (the body excerpt on err.body is not logged)
+            _refused(provider, status, err.code or "unverified", err.message)
             await _answer(send, status, {"error": err.code})
             return
         try:
@@ -168,11 +173,14 @@ class WebhookApp:
             await _answer(send, 503, {"error": "ledger unavailable"})
             return
         if entry is None:
+            _refused(provider, 404, "unknown_job", f"no ledger entry has job {job.id!r} (yet): the provider "
+                                                   "will deliver again")
             await _answer(send, 404, {"error": "unknown job"})
             return
         bound = getattr(job, "callback_ref", None)  # a callback URL bound to one submit names its key
         if bound is not None and bound != entry.idempotency_key:
-            logger.info("%s delivery for job %s came on another submit's callback URL", provider, job.id)
+            _refused(provider, 401, "callback_mismatch", f"the delivery for job {job.id!r} came on another "
+                                                         "submit's callback URL")
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
         if ADAPTERS[provider].signs_webhooks and (_complete(job) or self.client is None):
@@ -206,6 +214,12 @@ class WebhookApp:
 
 
 _JOB_STATES = {s.value for s in JobStatus}
+
+
+def _refused(provider: str | None, status: int, code: str, reason: str) -> None:
+    """One log record per refused delivery: who, the answer, a code and the reason (never a secret)."""
+    logger.warning("webhook refused: provider=%s status=%s code=%s: %s", provider or "-", status or "none", code,
+                   reason, extra={"genwire_provider": provider, "genwire_status": status, "genwire_code": code})
 
 
 def _complete(job: Job) -> bool:
