@@ -68,3 +68,12 @@ def test_wheel_install_validates_without_the_checkout(installed: tuple[Path, Pat
             "print(c.validate('clipia', 'seedance-2-fast-i2v', None, {'image_urls': ['https://e.com/a.png']}))\n")
     out = _run(python, "-c", code, cwd=scratch)
     assert "'duration': 4" in out
+
+
+def test_wheel_install_without_the_mcp_extra_says_how_to_get_it(installed: tuple[Path, Path]) -> None:
+    python, scratch = installed
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    done = subprocess.run([str(python), "-m", "genwire", "mcp"], cwd=scratch, env=env, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == "genwire: genwire mcp needs the MCP SDK: pip install 'genwire[mcp]'"

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from .._policy.retry import is_retryable_status, parse_retry_after
+from .._util.http import is_retryable_status, parse_retry_after
 from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body

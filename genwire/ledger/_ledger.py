@@ -285,8 +285,10 @@ class Ledger(ABC):
         return _entry(found[0]) if found else None
 
     def entries(self, *, state: LedgerState | str | None = None, provider: str | None = None,
-                limit: int | None = None) -> list[LedgerEntry]:
-        """Entries, oldest first, optionally of one state or provider."""
+                limit: int | None = None, since: float | None = None, idempotency_key: str | None = None,
+                newest_first: bool = False) -> list[LedgerEntry]:
+        """Entries, oldest first (or ``newest_first``), optionally of one state, provider or idempotency
+        key, or created at or after ``since`` (Unix seconds)."""
         where: list[str] = []
         params: list[Any] = []
         if state is not None:
@@ -295,7 +297,14 @@ class Ledger(ABC):
         if provider is not None:
             where.append("provider = ?")
             params.append(provider)
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, ref"
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(float(since))
+        if idempotency_key is not None:
+            where.append("idempotency_key = ?")
+            params.append(idempotency_key)
+        order = " ORDER BY created_at DESC, ref DESC" if newest_first else " ORDER BY created_at, ref"
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + order
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))

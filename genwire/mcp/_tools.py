@@ -25,7 +25,6 @@ from ..errors import (
     InvalidInputError,
     JobFailedError,
     SubmissionUncertainError,
-    UnknownNameError,
     UnsupportedOperationError,
     Violation,
     WaitTimeoutError,
@@ -127,9 +126,8 @@ class GenwireTools:
 
     def _resolve(self, request: GenerationRequest) -> list[Resolved]:
         """Every model the request may run on, its input validated for each (no network)."""
-        if request.provider is not None and request.provider not in ADAPTERS:
-            raise UnknownNameError(f"unknown provider {request.provider!r}; known: {', '.join(sorted(ADAPTERS))}",
-                                provider=request.provider, code="unknown_provider")
+        if request.provider is not None:
+            self.client.adapter(request.provider)  # NotFoundError for an unknown provider
         order = [p for p in self.client.providers if p in self.catalog.providers]
         return self.catalog.resolve(request, providers=order or None)
 
@@ -142,10 +140,12 @@ class GenwireTools:
         return job
 
     def _known(self, provider: str, job_id: str) -> Job | str:
-        if provider not in ADAPTERS:
-            raise UnknownNameError(f"unknown provider {provider!r}; known: {', '.join(sorted(ADAPTERS))}",
-                                provider=provider, code="unknown_provider")
+        self.client.adapter(provider)  # NotFoundError for an unknown provider
         return self._jobs.get((provider, job_id)) or provider
+
+    def _replay_safe(self, provider: str | None) -> bool:
+        """Whether the provider deduplicates submits by idempotency key (resending is then safe)."""
+        return provider is not None and provider in ADAPTERS and self.client.adapter(provider).submit_replay_safe
 
     # -- catalog tools ---------------------------------------------------------------------
     async def list_models(self, args: Mapping[str, Any], progress: Progress | None = None) -> Reply:
@@ -234,7 +234,7 @@ class GenwireTools:
                                                "key for a new job", code="idempotency_key_reuse")
             if prior.job is not None:
                 return self._jobs.get((prior.job.provider, prior.job.id), prior.job)
-            if prior.uncertain is not None and not _replay_safe(prior.uncertain.provider):
+            if prior.uncertain is not None and not self._replay_safe(prior.uncertain.provider):
                 raise prior.uncertain  # never resent: it may have started a paid job
         entry = self._by_key[key] = _Submitted(fingerprint)
         try:
@@ -252,9 +252,9 @@ class GenwireTools:
         ledger = self.client.ledger
         if ledger is None:
             return None
-        entries = await anyio.to_thread.run_sync(ledger.entries)
-        for entry in reversed(entries):
-            if entry.idempotency_key != key or entry.state.value == "rejected":
+        entries = await anyio.to_thread.run_sync(lambda: ledger.entries(idempotency_key=key, newest_first=True))
+        for entry in entries:
+            if entry.state.value == "rejected":  # certainly no job: the key may try again
                 continue
             found = _Submitted(_fingerprint(entry.request), job=entry.job)
             if entry.job is None:
@@ -324,8 +324,8 @@ class GenwireTools:
                                      code="no_ledger")
         since = _since(args.get("since"))
         state, provider, limit = args.get("state"), args.get("provider"), int(args.get("limit", 50))
-        entries = await anyio.to_thread.run_sync(lambda: ledger.entries(state=state, provider=provider))
-        chosen = [e for e in entries if since is None or e.created_at >= since][::-1][:limit]
+        chosen = await anyio.to_thread.run_sync(lambda: ledger.entries(
+            state=state, provider=provider, since=since, limit=limit, newest_first=True))
         for entry in chosen:
             if entry.job is not None:
                 for media in entry.job.outputs:
@@ -355,11 +355,6 @@ class GenwireTools:
                 row["error"] = f"{type(err).__name__}: {err.message}"
             balances.append(row)
         return Reply({"balances": balances})
-
-
-def _replay_safe(provider: str | None) -> bool:
-    """Whether the provider deduplicates submits by idempotency key (resending is then safe)."""
-    return provider is not None and provider in ADAPTERS and bool(ADAPTERS[provider].submit_replay_safe)
 
 
 def _highest(estimates: list[dict[str, Any]]) -> float | None:

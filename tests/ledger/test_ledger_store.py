@@ -75,6 +75,17 @@ def test_acceptance_attaches_the_provider_id_state_and_cost(ledger: Ledger) -> N
     assert [(e.state, e.source) for e in ledger.events(ref)] == [(LedgerState.QUEUED, "submit")]
 
 
+def test_entries_filter_by_key_and_creation_time_newest_first(ledger: Ledger) -> None:
+    refs = [intent(ledger, key) for key in ("a", "b", "a")]
+    newest = ledger.entries(newest_first=True)
+    assert [e.ref for e in newest] == [e.ref for e in reversed(ledger.entries())]
+    assert {e.ref for e in newest} == set(refs)
+    assert {e.ref for e in ledger.entries(idempotency_key="a")} == {refs[0], refs[2]}
+    later = newest[0].created_at
+    assert [e.ref for e in ledger.entries(since=later)] == [e.ref for e in newest if e.created_at >= later]
+    assert len(ledger.entries(newest_first=True, limit=2)) == 2
+
+
 def test_a_refused_submit_is_rejected_and_final(ledger: Ledger) -> None:
     ref = intent(ledger)
     ledger.record_rejected(ref, "402 insufficient credits")

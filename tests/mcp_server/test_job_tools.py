@@ -17,7 +17,7 @@ from .conftest import session
 pytestmark = pytest.mark.anyio
 
 PROMPT = {"prompt": "a fox"}
-TARGETS = [("clipia/nano-banana-2", "clipia"), ("cliprise/veo-3-fast", "cliprise")]
+TARGETS = [("clipia/nano-banana-2", "clipia"), ("cliprise/veo-3-fast", "cliprise"), ("replicate/flux-pro", "replicate")]
 
 
 @pytest.mark.parametrize(("model", "provider"), TARGETS)
