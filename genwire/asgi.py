@@ -19,8 +19,8 @@ Duplicates and late deliveries are answered 2xx and change nothing (the ledger a
 each state once, forward only). A delivery for a job the ledger does not know (yet)
 is answered ``404``, so the provider delivers it again later; reconcile covers any
 delivery that never comes. Bad signatures and tokens get ``401``, unreadable bodies
-``400``, bodies over ``max_body`` bytes ``413``. Every refusal is logged (``genwire.asgi``,
-WARNING) with a code and a reason, never a secret.
+``400``, bodies over ``max_body`` bytes ``413``. Every refusal is logged (``genwire.asgi``:
+WARNING, INFO for a job not recorded yet) with a code and a reason, never a secret.
 
 A verified callback on the callback URL of an ``uncertain`` entry (a Cliprise submit whose
 reply was lost: its ``genwire_ref`` names the entry's idempotency key) is the provider's own
@@ -263,10 +263,16 @@ class WebhookApp:
 _JOB_STATES = {s.value for s in JobStatus}
 
 
+#: refusals that are part of the protocol, not a fault: the provider delivers again later
+_ROUTINE = frozenset({"unknown_job"})
+
+
 def _refused(provider: str | None, status: int, code: str, reason: str) -> None:
-    """One log record per refused delivery: who, the answer, a code and the reason (never a secret)."""
-    logger.warning("webhook refused: provider=%s status=%s code=%s: %s", provider or "-", status or "none", code,
-                   reason, extra={"genwire_provider": provider, "genwire_status": status, "genwire_code": code})
+    """One log record per refused delivery: who, the answer, a code and the reason (never a secret);
+    WARNING, or INFO for a routine one (a job not recorded yet)."""
+    logger.log(logging.INFO if code in _ROUTINE else logging.WARNING,
+               "webhook refused: provider=%s status=%s code=%s: %s", provider or "-", status or "none", code,
+               reason, extra={"genwire_provider": provider, "genwire_status": status, "genwire_code": code})
 
 
 def _complete(job: Job) -> bool:
