@@ -11,6 +11,8 @@ ratios is quoted, with their range.
 
 from __future__ import annotations
 
+import compileall
+import importlib.util
 import json
 import os
 import platform
@@ -18,9 +20,14 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["Case", "Comparison", "machine", "measure", "print_table", "run_in_children"]
+__all__ = ["SIZES", "Case", "Comparison", "Row", "compile_genwire", "machine", "measure", "print_rows", "print_table",
+           "rows_of", "run_in_children", "versions"]
+
+#: every benchmark runs at one of these; "tiny" only proves it still runs (CI), "full" is what bench/README quotes
+SIZES = ("tiny", "full")
 
 #: a candidate times ``n`` calls and returns the elapsed seconds
 Batch = Callable[[int], float]
@@ -120,3 +127,95 @@ def print_table(comparisons: Sequence[Comparison], runs: int) -> None:
         print(f"| {c.case} | {c.numerator} | {statistics.median(c.numerator_us):.1f} | {c.denominator} | "
               f"{statistics.median(c.denominator_us):.1f} | {c.ratio:.2f}x "
               f"[{min(c.ratios):.2f}-{max(c.ratios):.2f}] | {goal} | {c.met} |")
+
+
+@dataclass
+class Row:
+    """One line of the benchmark table: a candidate against its baseline, measured in the same run.
+
+    ``ratios`` holds one ratio per run (candidate / baseline); with ``floor`` the goal is a minimum
+    (throughput, share of a ceiling), otherwise a maximum (time, CPU).
+    """
+
+    bench: str
+    case: str
+    candidate: str
+    baseline: str
+    ratios: list[float]
+    goal: float | None = None
+    floor: bool = False
+    #: the absolute figures behind the ratio, e.g. "91 / 141 µs"
+    detail: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def met(self) -> str:
+        if self.goal is None:
+            return ""
+        ok = self.ratio >= self.goal if self.floor else self.ratio <= self.goal
+        return "yes" if ok else "NO"
+
+    @property
+    def goal_text(self) -> str:
+        if self.goal is None:
+            return ""
+        return f"{'≥' if self.floor else '≤'} {self.goal:.2f}x"
+
+    @property
+    def ratio_text(self) -> str:
+        if len(self.ratios) == 1:
+            return f"{self.ratio:.2f}x"
+        return f"{self.ratio:.2f}x [{min(self.ratios):.2f}-{max(self.ratios):.2f}]"
+
+
+def rows_of(bench: str, comparisons: Sequence[Comparison], unit: str = "µs") -> list[Row]:
+    """Table rows for ``compare``'s comparisons (per-call times)."""
+    return [Row(bench, c.case, c.numerator, c.denominator, c.ratios, c.goal,
+                detail=f"{statistics.median(c.numerator_us):.1f} / {statistics.median(c.denominator_us):.1f} {unit}")
+            for c in comparisons]
+
+
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("httpx", "httpcore", "anyio", "sniffio", "pydantic", "clipia", "jsonschema", "jsonschema-rs",
+                 "psycopg", "uvicorn"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    import sqlite3
+
+    found.append(f"SQLite {sqlite3.sqlite_version}")
+    return ", ".join(found)
+
+
+def compile_genwire() -> str:
+    """Write genwire's bytecode (what a wheel install does); returns the package directory.
+
+    An editable install under ``PYTHONDONTWRITEBYTECODE=1`` has no ``__pycache__`` and would
+    recompile genwire in every fresh process, while its dependencies load from ``.pyc``.
+    """
+    spec = importlib.util.find_spec("genwire")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("genwire is not importable from this interpreter")
+    package = str(Path(next(iter(spec.submodule_search_locations))).resolve())
+    if not compileall.compile_dir(package, quiet=1):
+        raise SystemExit(f"compileall failed for {package}")
+    return package
+
+
+def print_rows(rows: Sequence[Row]) -> None:
+    print("| benchmark | case | candidate | baseline | candidate / baseline | ratio (median [range]) | goal | met |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r.bench} | {r.case} | {r.candidate} | {r.baseline} | {r.detail} | {r.ratio_text} | "
+              f"{r.goal_text} | {r.met} |")
+    notes = [f"- {r.bench}, {r.case}: {n}" for r in rows for n in r.notes]
+    if notes:
+        print("\n" + "\n".join(notes))

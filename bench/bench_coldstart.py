@@ -1,6 +1,6 @@
 """Cold start: fresh interpreters doing one thing each, genwire against httpx and the official SDK.
 
-    python bench/bench_coldstart.py [--runs 3] [--rounds 15]
+    python bench/bench_coldstart.py [--size tiny|full] [--runs N] [--rounds N]
 
 Each round starts one fresh process per candidate, in an order rotated from
 round to round, and records its wall time (interpreter start included: that is
@@ -18,8 +18,6 @@ pydantic and the SDK (installed by pip) have theirs.
 from __future__ import annotations
 
 import argparse
-import compileall
-import importlib.util
 import os
 import statistics
 import subprocess
@@ -28,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import machine
+from _harness import Row, compile_genwire, machine, print_rows
 
 REPLY = ("lambda r: httpx.Response(200, json={'request_id': '7e0f4c9a', 'status': 'IN_QUEUE', "
          "'queue_position': 0})")
@@ -63,7 +61,7 @@ SNIPPETS: dict[str, str] = {
 }
 RATIOS: list[tuple[str, str, float | None]] = [
     ("genwire catalog get", "import httpx", 1.5),
-    ("genwire first submit", "sdk first submit", 1.5),
+    ("genwire first submit", "sdk first submit", 1.0),
     ("import clipia", "import httpx", None),
     ("import httpx + pydantic BaseModel", "sdk first submit", None),
     ("httpx + one pydantic model validated", "sdk first submit", None),
@@ -98,44 +96,51 @@ def one_run(rounds: int) -> dict[str, tuple[float, float]]:
     return {n: (statistics.median(times[n]), statistics.median(rss[n])) for n in names}
 
 
-def compile_genwire() -> str:
-    """Write genwire's bytecode (what a wheel install does); returns the package directory."""
-    spec = importlib.util.find_spec("genwire")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("genwire is not importable from this interpreter")
-    package = str(Path(next(iter(spec.submodule_search_locations))).resolve())
-    if not compileall.compile_dir(package, quiet=1):
-        raise SystemExit(f"compileall failed for {package}")
-    return package
+#: (runs, rounds) per size
+SIZES = {"tiny": (1, 1), "full": (5, 15)}
+
+
+def measure_runs(runs: int, rounds: int) -> list[dict[str, tuple[float, float]]]:
+    compile_genwire()
+    out = []
+    for i in range(runs):
+        out.append(one_run(rounds))
+        print(f"  coldstart run {i + 1}/{runs} done", file=sys.stderr)
+    return out
+
+
+def rows_from(runs: list[dict[str, tuple[float, float]]]) -> list[Row]:
+    found = []
+    for num, den, goal in RATIOS:
+        walls = statistics.median(r[num][0] for r in runs), statistics.median(r[den][0] for r in runs)
+        found.append(Row("coldstart", "fresh process, wall", num, den, [r[num][0] / r[den][0] for r in runs], goal,
+                         detail=f"{walls[0] * 1e3:.0f} / {walls[1] * 1e3:.0f} ms"))
+    return found
+
+
+def rows(size: str, runs: int | None = None, rounds: int | None = None) -> list[Row]:
+    default_runs, default_rounds = SIZES[size]
+    return rows_from(measure_runs(runs or default_runs, rounds or default_rounds))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--size", choices=list(SIZES), default="full")
+    parser.add_argument("--runs", type=int)
+    parser.add_argument("--rounds", type=int)
     opts = parser.parse_args(argv)
-    package = compile_genwire()
-    runs = []
-    for i in range(opts.runs):
-        runs.append(one_run(opts.rounds))
-        print(f"  run {i + 1}/{opts.runs} done", file=sys.stderr)
+    default_runs, default_rounds = SIZES[opts.size]
+    runs = measure_runs(opts.runs or default_runs, opts.rounds or default_rounds)
     print(f"\nmachine: {machine()}")
-    print(f"median of {opts.runs} runs of {opts.rounds} interleaved rounds; wall time includes interpreter start")
-    print(f"genwire bytecode compiled first (as a wheel install does): {package}\n")
+    print(f"median of {len(runs)} runs of interleaved rounds; wall time includes interpreter start\n")
     print("| fresh process | wall ms | peak RSS MiB |")
     print("|---|---|---|")
     for name in SNIPPETS:
         wall = statistics.median(r[name][0] for r in runs)
         mem = statistics.median(r[name][1] for r in runs)
         print(f"| {name} | {wall * 1e3:.0f} | {mem / 1024:.1f} |")
-    print("\n| ratio | value | goal | met |")
-    print("|---|---|---|---|")
-    for num, den, goal in RATIOS:
-        ratios = [r[num][0] / r[den][0] for r in runs]
-        ratio = statistics.median(ratios)
-        met = "" if goal is None else ("yes" if ratio <= goal else "NO")
-        print(f"| {num} / {den} | {ratio:.2f}x [{min(ratios):.2f}-{max(ratios):.2f}] | "
-              f"{'' if goal is None else f'≤ {goal:.2f}x'} | {met} |")
+    print()
+    print_rows(rows_from(runs))
     return 0
 
 

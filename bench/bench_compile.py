@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # tools/
-from _harness import Case, compare, machine, measure, print_table, run_in_children
+from _harness import Case, Row, compare, machine, measure, print_table, run_in_children
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,13 +96,36 @@ def _wall(rounds: int) -> dict[str, list[float]]:
     return times
 
 
+#: (runs, rounds, wall rounds) per size
+SIZES = {"tiny": (1, 1, 1), "full": (3, 15, 10)}
+
+
+def rows(size: str) -> list[Row]:
+    runs, rounds, wall_rounds = SIZES[size]
+    for package in ("genwire", "tools"):
+        compileall.compile_dir(str(ROOT / package), quiet=1)
+    results = run_in_children(__file__, runs, ["--rounds", str(rounds)])
+    new, old = "compiled check", "python-jsonschema for every file"
+    found = [Row("compile", c.case, new, old, c.ratios, detail=f"{statistics.median(c.numerator_us) / 1e3:.0f} / "
+                 f"{statistics.median(c.denominator_us) / 1e3:.0f} ms") for c in compare(_cases(), results)]
+    wall = _wall(wall_rounds)
+    walls = statistics.median(wall["new"]) * 1e3, statistics.median(wall["old"]) * 1e3
+    found.append(Row("compile", "python -m tools.compile --check, fresh process, wall", new, old,
+                     [n / o for n, o in zip(wall["new"], wall["old"], strict=True)],
+                     detail=f"{walls[0]:.0f} / {walls[1]:.0f} ms"))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--wall-rounds", type=int, default=10)
+    parser.add_argument("--size", choices=list(SIZES), default="full")
+    parser.add_argument("--runs", type=int)
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--wall-rounds", type=int)
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
+    runs, rounds, wall_rounds = SIZES[args.size]
+    args.runs, args.rounds, args.wall_rounds = args.runs or runs, args.rounds or rounds, args.wall_rounds or wall_rounds
     if args.child:
         _child(args.rounds)
         return

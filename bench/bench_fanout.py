@@ -1,6 +1,6 @@
 """Fan-out: 1,000 concurrent jobs against a loopback server, genwire's AsyncClient against the SDK's.
 
-    python bench/bench_fanout.py [--jobs 1000] [--rounds 3] [--delay 0.03]
+    python bench/bench_fanout.py [--size tiny|full] [--jobs N] [--rounds N] [--delay 0.03]
 
 A small HTTP/1.1 server of the bench's own (a separate process on 127.0.0.1)
 answers like Clipia, each reply after ``--delay`` seconds: submit -> IN_QUEUE,
@@ -14,6 +14,10 @@ over the jobs), and peak memory per in-flight job (peak RSS while the jobs run
 minus RSS before they start, over the number of jobs). Medians over rounds.
 Candidates: genwire (gate at the pool size, the default), genwire with the gate
 opened wide (``max_in_flight=1_000_000``, to show what the gate buys), the SDK.
+
+The ceiling is what the server allows: connections x replies per second per connection
+(1 / delay) / requests per job = 222 jobs/s at the defaults; genwire's jobs/s is also
+reported as a share of it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import machine
+from _harness import Row, machine, print_rows
 
 POOL = 20
 KEY = "clipia_live_bench0000000000"
@@ -152,10 +156,59 @@ def child(candidate: str, base: str, jobs: int) -> None:
                       "kib_per_job": max(0, peak - before) / jobs}))
 
 
+#: (jobs, rounds) per size
+SIZES = {"tiny": (30, 1), "full": (1000, 3)}
+NAMES = ["genwire", "genwire, gate off", "sdk"]
+
+
+def measure_rounds(jobs: int, rounds: int, delay: float) -> dict[str, list[dict[str, float]]]:
+    server = subprocess.Popen([sys.executable, __file__, "--server", "--delay", str(delay)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+        results: dict[str, list[dict[str, float]]] = {n: [] for n in NAMES}
+        for r in range(rounds):
+            k = r % len(NAMES)
+            for name in NAMES[k:] + NAMES[:k]:
+                out = subprocess.run([sys.executable, __file__, "--jobs", str(jobs), "--child", name, base],
+                                     check=True, capture_output=True, text=True).stdout
+                results[name].append(json.loads(out.strip().splitlines()[-1]))
+            print(f"  fanout round {r + 1}/{rounds} done", file=sys.stderr)
+    finally:
+        server.terminate()
+        server.wait()
+    return results
+
+
+def rows_from(results: dict[str, list[dict[str, float]]], jobs: int, delay: float) -> list[Row]:
+    ceiling = POOL / delay / 3
+    gw, sdk = results["genwire"], results["sdk"]
+    rates = [g["jobs_per_s"] for g in gw]
+    case = f"{jobs} jobs, pools at {POOL}, {delay * 1e3:.0f} ms/reply"
+    return [
+        Row("fanout", case, "genwire jobs/s", "sdk jobs/s", [g["jobs_per_s"] / s["jobs_per_s"] for g, s in
+                                                               zip(gw, sdk, strict=True)], 2.0, floor=True,
+            detail=f"{statistics.median(rates):.0f} / {statistics.median(s['jobs_per_s'] for s in sdk):.0f}"),
+        Row("fanout", case, "genwire jobs/s", "ceiling", [r / ceiling for r in rates], 0.95, floor=True,
+            detail=f"{statistics.median(rates):.0f} / {ceiling:.0f}"),
+        Row("fanout", case, "genwire CPU ms/job", "sdk CPU ms/job",
+            [g["cpu_ms_per_job"] / s["cpu_ms_per_job"] for g, s in zip(gw, sdk, strict=True)],
+            detail=f"{statistics.median(g['cpu_ms_per_job'] for g in gw):.2f} / "
+                   f"{statistics.median(s['cpu_ms_per_job'] for s in sdk):.2f} ms"),
+    ]
+
+
+def rows(size: str) -> list[Row]:
+    jobs, rounds = SIZES[size]
+    return rows_from(measure_rounds(jobs, rounds, 0.03), jobs, 0.03)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--size", choices=list(SIZES), default="full")
+    parser.add_argument("--jobs", type=int)
+    parser.add_argument("--rounds", type=int)
     parser.add_argument("--delay", type=float, default=0.03, help="server seconds per reply")
     parser.add_argument("--child", nargs=2, metavar=("CANDIDATE", "BASE"), help=argparse.SUPPRESS)
     parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
@@ -166,36 +219,24 @@ def main(argv: list[str] | None = None) -> int:
     if opts.child:
         child(opts.child[0], opts.child[1], opts.jobs)
         return 0
-    server = subprocess.Popen([sys.executable, __file__, "--server", "--delay", str(opts.delay)],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        base = f"http://127.0.0.1:{server.stdout.readline().strip()}"
-        names = ["genwire", "genwire, gate off", "sdk"]
-        results: dict[str, list[dict[str, float]]] = {n: [] for n in names}
-        for r in range(opts.rounds):
-            k = r % len(names)
-            for name in names[k:] + names[:k]:
-                out = subprocess.run([sys.executable, __file__, "--jobs", str(opts.jobs), "--child", name, base],
-                                     check=True, capture_output=True, text=True).stdout
-                results[name].append(json.loads(out.strip().splitlines()[-1]))
-            print(f"  round {r + 1}/{opts.rounds} done", file=sys.stderr)
-    finally:
-        server.terminate()
-        server.wait()
+    jobs, rounds = opts.jobs or SIZES[opts.size][0], opts.rounds or SIZES[opts.size][1]
+    results = measure_rounds(jobs, rounds, opts.delay)
+    names = NAMES
 
     def med(name: str, key: str) -> float:
         return statistics.median(x[key] for x in results[name])
 
     print(f"\nmachine: {machine()}")
-    print(f"{opts.jobs} concurrent jobs (3 requests each), loopback server {opts.delay * 1e3:.0f} ms/reply, "
-          f"pools at {POOL}; median of {opts.rounds} rounds\n")
+    print(f"{jobs} concurrent jobs (3 requests each), loopback server {opts.delay * 1e3:.0f} ms/reply, "
+          f"pools at {POOL}; median of {rounds} rounds\n")
     print("| client | jobs/s | vs sdk | CPU ms/job | vs sdk | peak KiB per in-flight job |")
     print("|---|---|---|---|---|---|")
     for name in names:
         rate, cpu = med(name, "jobs_per_s"), med(name, "cpu_ms_per_job")
         print(f"| {name} | {rate:.0f} | {rate / med('sdk', 'jobs_per_s'):.2f}x | {cpu:.2f} | "
               f"{cpu / med('sdk', 'cpu_ms_per_job'):.2f}x | {med(name, 'kib_per_job'):.1f} |")
+    print()
+    print_rows(rows_from(results, jobs, opts.delay))
     return 0
 
 

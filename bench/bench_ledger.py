@@ -1,6 +1,6 @@
 """The job ledger's cost: overhead per submit, and jobs/s on SQLite and PostgreSQL with 1 and 4 workers.
 
-    python bench/bench_ledger.py [--rounds 5] [--batch 200] [--jobs 400] [--postgres URL]
+    python bench/bench_ledger.py [--size tiny|full] [--postgres URL]
 
 1. Overhead per submit: ``Client.submit`` against the in-process fake providers (no
    sockets, so the ledger's writes are the only I/O), without a ledger and with one on
@@ -11,6 +11,11 @@
    ``Client(ledger=...)`` and reconciling until no job is open. jobs/s = jobs / wall time
    from the workers' start to the last one done; the no-ledger row runs the same work with
    ``client.wait`` instead of reconcile.
+
+3. Sequential per job: ``client.run`` (submit, then read the result) one job at a time through
+   ``genwire fake-server --steps 0`` (jobs end at once: no poll sleep), interleaved rounds of no
+   ledger, SQLite (full durability) and PostgreSQL in one process; ratios per round.
+4. Concurrent: 64 ``AsyncClient.run`` at a time through the same server; jobs/s per round.
 
 PostgreSQL: ``--postgres URL``, else ``$GENWIRE_TEST_POSTGRES_URL``, else a throwaway server
 started like the tests do (genwire.testing.postgres).
@@ -35,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _harness import machine  # noqa: E402
+from _harness import Row, machine, print_rows  # noqa: E402
 
-from genwire import Client, GenerationRequest, PollPolicy, RetryPolicy  # noqa: E402
+from genwire import AsyncClient, Client, GenerationRequest, PollPolicy, RetryPolicy  # noqa: E402
 from genwire.ledger import open_ledger  # noqa: E402
 from genwire.testing import FakeClipia, FakeProviders  # noqa: E402
 
@@ -138,36 +143,154 @@ def throughput(db: str | None, workers: int, jobs: int) -> float:
             server.stdout.close()
 
 
+class _Server:
+    """``genwire fake-server`` in its own process, for the duration of a ``with``."""
+
+    def __init__(self, steps: int) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "genwire", "fake-server", "--steps", str(steps)], cwd=ROOT,
+                                     stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        assert self.proc.stdout is not None
+        self.announced: dict[str, object] = json.loads(self.proc.stdout.readline())
+        # it logs a line per request: keep reading, or a full pipe stalls it
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout or ()], daemon=True).start()
+
+    def __enter__(self) -> _Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _ledger_urls(pg_server: str, tmp: Path, tag: str) -> dict[str, str | None]:
+    return {"none": None, "sqlite": f"sqlite:///{tmp}/{tag}.db", "postgresql": _fresh_schema(pg_server)}
+
+
+def sequential(pg_server: str, rounds: int, jobs: int) -> dict[str, list[float]]:
+    """Seconds per job (submit + result) per round, candidates interleaved."""
+    tmp = Path(tempfile.mkdtemp(prefix="genwire-bench-"))
+    with _Server(0) as server:
+        clients = {name: Client(api_keys=server.announced["api_keys"],  # type: ignore[arg-type]
+                                base_urls=server.announced["base_urls"],  # type: ignore[arg-type]
+                                ledger=open_ledger(url) if url else None)
+                   for name, url in _ledger_urls(pg_server, tmp, "seq").items()}
+        for client in clients.values():
+            for _ in range(3):
+                client.run(REQUEST, timeout=60)
+        per_job: dict[str, list[float]] = {name: [] for name in clients}
+        order = list(clients)
+        for r in range(rounds):
+            for name in order[r % len(order):] + order[: r % len(order)]:
+                start = time.perf_counter()
+                for _ in range(jobs):
+                    clients[name].run(REQUEST, timeout=60)
+                per_job[name].append((time.perf_counter() - start) / jobs)
+        for client in clients.values():
+            ledger = client.ledger
+            client.close()
+            if ledger is not None:
+                ledger.close()
+    return per_job
+
+
+def concurrent(pg_server: str, rounds: int, jobs: int, width: int = 64) -> dict[str, list[float]]:
+    """Jobs/s per round with ``width`` ``AsyncClient.run`` in flight, candidates interleaved."""
+    import asyncio
+
+    tmp = Path(tempfile.mkdtemp(prefix="genwire-bench-"))
+
+    async def drive(client: AsyncClient, count: int) -> float:
+        gate = asyncio.Semaphore(width)
+
+        async def one() -> None:
+            async with gate:
+                await client.run(REQUEST, timeout=120)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(count)))
+        return count / (time.perf_counter() - start)
+
+    async def main(server: _Server) -> dict[str, list[float]]:
+        clients = {name: AsyncClient(api_keys=server.announced["api_keys"],  # type: ignore[arg-type]
+                                     base_urls=server.announced["base_urls"],  # type: ignore[arg-type]
+                                     ledger=open_ledger(url) if url else None, max_connections=width)
+                   for name, url in _ledger_urls(pg_server, tmp, "conc").items()}
+        for client in clients.values():
+            await drive(client, min(jobs, width))
+        rates: dict[str, list[float]] = {name: [] for name in clients}
+        order = list(clients)
+        for r in range(rounds):
+            for name in order[r % len(order):] + order[: r % len(order)]:
+                rates[name].append(await drive(clients[name], jobs))
+        for client in clients.values():
+            ledger = client.ledger
+            await client.aclose()
+            if ledger is not None:
+                ledger.close()
+        return rates
+
+    with _Server(0) as server:
+        return asyncio.run(main(server))
+
+
+#: (sequential rounds, jobs per round, concurrent rounds, jobs per round, worker jobs, overhead rounds, batch)
+SIZES = {"tiny": (1, 5, 1, 16, 16, 1, 5), "full": (7, 40, 5, 512, 400, 5, 200)}
+
+
+def rows(size: str, postgres: str | None = None) -> list[Row]:
+    seq_rounds, seq_jobs, conc_rounds, conc_jobs, worker_jobs, _, _ = SIZES[size]
+    pg, stop = _postgres(postgres)
+    found = []
+    try:
+        per_job = sequential(pg, seq_rounds, seq_jobs)
+        for name, goal in (("sqlite", 1.5), ("postgresql", 2.0)):
+            found.append(Row("ledger", "sequential submit + result per job, fake-server", f"{name} ledger",
+                             "no ledger", [a / b for a, b in zip(per_job[name], per_job["none"], strict=True)], goal,
+                             detail=f"{statistics.median(per_job[name]) * 1e3:.2f} / "
+                                    f"{statistics.median(per_job['none']) * 1e3:.2f} ms"))
+        rates = concurrent(pg, conc_rounds, conc_jobs)
+        for name in ("sqlite", "postgresql"):
+            found.append(Row("ledger", "64 concurrent AsyncClient.run, jobs/s", f"{name} ledger", "no ledger",
+                             [a / b for a, b in zip(rates[name], rates["none"], strict=True)], 0.95, floor=True,
+                             detail=f"{statistics.median(rates[name]):.0f} / {statistics.median(rates['none']):.0f}"))
+        tmp = Path(tempfile.mkdtemp(prefix="genwire-bench-"))
+        for workers in (1, 4):
+            base = throughput(None, workers, worker_jobs)
+            for name, db in (("sqlite", f"sqlite:///{tmp}/t{workers}.db"), ("postgresql", _fresh_schema(pg))):
+                rate = throughput(db, workers, worker_jobs)
+                found.append(Row("ledger", f"{workers} worker process(es), submit then settle, jobs/s",
+                                 f"{name} ledger (reconcile)", "no ledger (client.wait)", [rate / base], 0.95,
+                                 floor=True, detail=f"{rate:.0f} / {base:.0f}"))
+    finally:
+        stop()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--jobs", type=int, default=400)
+    parser.add_argument("--size", choices=list(SIZES), default="full")
     parser.add_argument("--postgres")
     parser.add_argument("--worker")
     args = parser.parse_args()
     if args.worker:
         worker(json.loads(args.worker))
         return
+    _, _, _, _, _, rounds, batch = SIZES[args.size]
     pg, stop = _postgres(args.postgres)
     try:
         print(f"# ledger bench ({machine()})")
-        per_submit = overhead(pg, args.rounds, args.batch) if args.rounds else {}
+        per_submit = overhead(pg, rounds, batch)
         base = per_submit.get("none", 1.0)
-        print(f"\n## overhead per submit (in-process fakes, {args.rounds} rounds x {args.batch} submits, medians)")
+        print(f"\n## overhead per submit (in-process fakes, {rounds} rounds x {batch} submits, medians)")
         print("| ledger | µs/submit | ratio to no ledger |\n|---|---:|---:|")
         for name, seconds in per_submit.items():
             print(f"| {name} | {seconds * 1e6:.0f} | {seconds / base:.2f}x |")
-        print(f"\n## throughput ({args.jobs} jobs: submit, then settle; fake-server --steps 1 in its own process)")
-        print("| ledger | workers | jobs/s |\n|---|---:|---:|")
-        tmp = Path(tempfile.mkdtemp(prefix="genwire-bench-"))
-        for name, make in (("none (client.wait)", lambda w: None),
-                           ("sqlite", lambda w: f"sqlite:///{tmp}/t{w}.db"),
-                           ("postgresql", lambda w: _fresh_schema(pg))):
-            for w in (1, 4):
-                print(f"| {name} | {w} | {throughput(make(w), w, args.jobs):.0f} |", flush=True)
     finally:
         stop()
+    print()
+    print_rows(rows(args.size, args.postgres))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The MCP server's cost: a tool call over the same direct client call, and a cold start to the first tool list.
 
-    python bench/bench_mcp.py [--rounds 21] [--batch 50] [--starts 7] [--quick]
+    python bench/bench_mcp.py [--size tiny|full] [--rounds 21] [--batch 50] [--starts 7] [--quick]
 
 Per call, warm: one running Cliprise job looked up once (``get_generation``: one status
 GET; the job never ends) against the fake providers on a loopback socket (``FakeServer``), timed as
@@ -35,7 +35,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import machine
+from _harness import Row, machine, print_rows
 
 from genwire import AsyncClient, GenerationRequest, PollPolicy
 from genwire.mcp import GenwireTools, build_server
@@ -72,7 +72,7 @@ async def _rounds(candidates: dict[str, Batch], rounds: int, batch: int) -> dict
     return {n: statistics.median(ts) for n, ts in per_call.items()}
 
 
-async def warm(rounds: int, batch: int) -> None:
+async def warm(rounds: int, batch: int) -> tuple[dict[str, float], dict[str, float]]:
     # the job never ends, so every look is one status GET
     with FakeServer(FakeProviders(FakeClipia(steps=0), FakeCliprise(steps=10**9))) as fake:
         async with AsyncClient(base_urls=fake.base_urls, api_keys=fake.api_keys, poll=PollPolicy(0.01, 0.05)) as gw:
@@ -97,6 +97,10 @@ async def warm(rounds: int, batch: int) -> None:
                     "direct": _timed(validate),
                     "mcp in memory": _timed(lambda: memory.call_tool("validate_input", check)),
                 }, rounds, batch)
+    return status, local
+
+
+def print_warm(status: dict[str, float], local: dict[str, float]) -> None:
     print("\n### A tool call over the direct client call (warm; median per call)\n")
     print("| call | direct | via MCP | per call | ratio |")
     print("|---|---|---|---|---|")
@@ -108,7 +112,7 @@ async def warm(rounds: int, batch: int) -> None:
                 print(f"| {what} | {base * 1e6:.0f} µs | {name} | {seconds * 1e6:.0f} µs | {seconds / base:.2f}x |")
 
 
-async def cold(starts: int) -> None:
+async def cold(starts: int) -> tuple[list[float], list[float]]:
     with FakeServer(FakeProviders(FakeClipia(steps=0), FakeCliprise(steps=0))) as fake:
         stdio = StdioServerParameters(command=sys.executable, args=["-m", "genwire", "mcp"], env=_env(fake))
         first_list: list[float] = []
@@ -121,6 +125,11 @@ async def cold(starts: int) -> None:
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "genwire", "--version"], check=True, capture_output=True)
             floor.append(time.perf_counter() - start)
+    return first_list, floor
+
+
+def print_cold(first_list: list[float], floor: list[float]) -> None:
+    starts = len(first_list)
     mid, base = statistics.median(first_list), statistics.median(floor)
     print(f"\n### Cold start over stdio (median of {starts})\n")
     print("| process | wall time | range |")
@@ -131,22 +140,56 @@ async def cold(starts: int) -> None:
           f"{min(floor) * 1e3:.0f}-{max(floor) * 1e3:.0f} ms |")
 
 
+#: (rounds, batch, starts) per size
+SIZES = {"tiny": (2, 3, 1), "full": (21, 50, 7)}
+
+
+def rows_from(status: dict[str, float], local: dict[str, float], first_list: list[float],
+              floor: list[float]) -> list[Row]:
+    found = []
+    for what, figures in (("get_generation vs AsyncClient.status (one GET)", status),
+                          ("validate_input vs Catalog.validate (no network)", local)):
+        for name, seconds in figures.items():
+            if name != "direct":
+                found.append(Row("mcp", what, name, "direct call", [seconds / figures["direct"]],
+                                 detail=f"{seconds * 1e6:.0f} / {figures['direct'] * 1e6:.0f} µs"))
+    found.append(Row("mcp", "fresh process", "genwire mcp: spawn to first tools/list", "python -m genwire --version",
+                     [a / b for a, b in zip(first_list, floor, strict=True)],
+                     detail=f"{statistics.median(first_list) * 1e3:.0f} / {statistics.median(floor) * 1e3:.0f} ms"))
+    return found
+
+
+def rows(size: str) -> list[Row]:
+    rounds, batch, starts = SIZES[size]
+
+    async def both() -> list[Row]:
+        status, local = await warm(rounds, batch)
+        return rows_from(status, local, *await cold(starts))
+
+    return anyio.run(both)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=21, help="interleaved rounds of the warm calls")
-    parser.add_argument("--batch", type=int, default=50, help="calls per candidate per round")
-    parser.add_argument("--starts", type=int, default=7, help="fresh server processes timed")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 3 rounds of 5 calls, 2 starts")
+    parser.add_argument("--size", choices=list(SIZES), default="full")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds of the warm calls (full: 21)")
+    parser.add_argument("--batch", type=int, help="calls per candidate per round (full: 50)")
+    parser.add_argument("--starts", type=int, help="fresh server processes timed (full: 7)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: --size tiny")
     args = parser.parse_args()
-    if args.quick:
-        args.rounds, args.batch, args.starts = 3, 5, 2
+    rounds, batch, starts = SIZES["tiny" if args.quick else args.size]
+    args.rounds, args.batch, args.starts = args.rounds or rounds, args.batch or batch, args.starts or starts
     print(machine())
 
-    async def both() -> None:
-        await warm(args.rounds, args.batch)
-        await cold(args.starts)
+    async def both() -> list[Row]:
+        status, local = await warm(args.rounds, args.batch)
+        print_warm(status, local)
+        first_list, floor = await cold(args.starts)
+        print_cold(first_list, floor)
+        return rows_from(status, local, first_list, floor)
 
-    anyio.run(both)
+    print()
+    print_rows(anyio.run(both))
 
 
 if __name__ == "__main__":

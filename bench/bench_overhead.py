@@ -1,6 +1,6 @@
 """Per-call cost of genwire against the official ``clipia`` SDK and bare httpx, warm, as ratios.
 
-    python bench/bench_overhead.py [--runs 5] [--rounds 41] [--quick]
+    python bench/bench_overhead.py [--size tiny|full] [--runs N] [--rounds N]
 
 Every candidate talks to the same in-process ``httpx.MockTransport`` that
 answers like the provider, so what is timed is the library's own work plus
@@ -18,6 +18,11 @@ Candidates:
   sdk       ``clipia.Clipia.submit(model, input=...)``, ``.status(request_id)`` (clipia 1.5.0);
   httpx     what a hand-rolled client must do at least: post the body with the auth and
             Idempotency-Key headers, check the status, decode the JSON reply.
+
+Reply parsing alone (no transport): the adapters' ``parse_submit`` / ``parse_status`` against
+the SDK's ``SubmitResponse.from_dict(json.loads(body))`` / ``StatusResponse.from_dict(...)``
+for Clipia, and against a bare ``json.loads`` plus the dict reads a hand-rolled client needs
+for Cliprise (the SDK has no Cliprise).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Case, compare, measure, print_table, run_in_children
+from _harness import Case, Row, compare, measure, print_rows, rows_of, run_in_children
 
 KEY = "clipia_live_bench0000000000"
 CLIPIA = "https://api.clipia.ai"
@@ -127,18 +132,29 @@ def cases(loop: asyncio.AbstractEventLoop) -> list[Case]:
     auth = {"Authorization": f"Bearer {KEY}"}
 
     # the reply parsing step alone: genwire's adapter vs the SDK's own parse of the same bytes
-    from clipia._client import _parse_json, _raise_for_status
-
     catalog = genwire.Catalog.default()
     resolved = catalog.resolve(clipia_request())[0]
+    cliprise_resolved = catalog.resolve(request("cliprise", "veo-3-fast", "text-to-video", VEO_INPUT))[0]
     adapter = genwire.get_adapter("clipia", catalog)
-    body = REPLIES[("api.clipia.ai", "/v1/models/nano-banana-2")]
-    wire = genwire.WireResponse(200, {"content-type": "application/json"}, body)
-    response = httpx.Response(200, content=body, headers=JSON)
+    cliprise = genwire.get_adapter("cliprise", catalog)
 
-    def sdk_parse() -> object:
-        _raise_for_status(response)
-        return clipia.SubmitResponse.from_dict(_parse_json(response))
+    def wire(host: str, path: str) -> tuple[bytes, genwire.WireResponse]:
+        body = REPLIES[(host, path)]
+        return body, genwire.WireResponse(200, {"content-type": "application/json"}, body)
+
+    submit_body, submit_wire = wire("api.clipia.ai", "/v1/models/nano-banana-2")
+    status_body, status_wire = wire("api.clipia.ai", f"/v1/requests/{RID}/status")
+    generate_body, generate_wire = wire("business.api.cliprise.app", "/app/cliprise/generate")
+    task_body, task_wire = wire("business.api.cliprise.app", "/app/cliprise/status")
+
+    def bare_generate() -> object:  # what a hand-rolled client reads: the code and the task id
+        reply = json.loads(generate_body)[0]
+        if reply["code"] != 200:
+            raise ValueError(reply)
+        return reply["taskId"]
+
+    def bare_status() -> object:
+        return json.loads(task_body)[0]["status"]
 
     return [
         Case("sync submit, Clipia nano-banana-2", {
@@ -165,35 +181,58 @@ def cases(loop: asyncio.AbstractEventLoop) -> list[Case]:
             "httpx": sync_batch(lambda: reply(raw.get(f"{CLIPRISE}/status", params={"apiKey": KEY, "taskId": TASK_ID},
                                                       headers=auth))),
         }, [("genwire", "httpx", 1.15)]),
-        Case("reply parsing (parse_submit), Clipia", {
-            "genwire": sync_batch(lambda: adapter.parse_submit(resolved, wire)),
-            "sdk": sync_batch(sdk_parse),
-        }, [("genwire", "sdk", 1.5)], batch=2000),
+        Case("reply parsing: parse_submit, Clipia", {
+            "genwire": sync_batch(lambda: adapter.parse_submit(resolved, submit_wire)),
+            "sdk": sync_batch(lambda: clipia.SubmitResponse.from_dict(json.loads(submit_body))),
+        }, [("genwire", "sdk", 1.0)], batch=2000),
+        Case("reply parsing: parse_status, Clipia", {
+            "genwire": sync_batch(lambda: adapter.parse_status(clipia_job, status_wire)),
+            "sdk": sync_batch(lambda: clipia.StatusResponse.from_dict(json.loads(status_body))),
+        }, [("genwire", "sdk", 1.0)], batch=2000),
+        Case("reply parsing: parse_submit, Cliprise", {
+            "genwire": sync_batch(lambda: cliprise.parse_submit(cliprise_resolved, generate_wire)),
+            "json.loads": sync_batch(bare_generate),
+        }, [("genwire", "json.loads", 1.0)], batch=2000),
+        Case("reply parsing: parse_status, Cliprise", {
+            "genwire": sync_batch(lambda: cliprise.parse_status(cliprise_job, task_wire)),
+            "json.loads": sync_batch(bare_status),
+        }, [("genwire", "json.loads", 1.0)], batch=2000),
     ]
 
 
-def child(rounds: int) -> None:
+#: (runs, rounds, batch divisor) per size
+SIZES = {"tiny": (1, 3, 20), "full": (5, 41, 1)}
+
+
+def child(rounds: int, divisor: int) -> None:
     loop = asyncio.new_event_loop()
-    out = {case.name: measure(case, rounds) for case in cases(loop)}
+    case_list = cases(loop)
+    for case in case_list:
+        case.batch = max(1, case.batch // divisor)
+    out = {case.name: measure(case, rounds) for case in case_list}
     print(json.dumps(out))
+
+
+def rows(size: str, runs: int | None = None, rounds: int | None = None) -> list[Row]:
+    default_runs, default_rounds, divisor = SIZES[size]
+    runs, rounds = runs or default_runs, rounds or default_rounds
+    case_list = cases(asyncio.new_event_loop())
+    results = run_in_children(__file__, runs, ["--rounds", str(rounds), "--divisor", str(divisor)])
+    return [r for r in rows_of("overhead", compare(case_list, results)) if r.goal is not None]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="fresh processes (default 5)")
-    parser.add_argument("--rounds", type=int, default=41, help="interleaved rounds per run (default 41)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 2 runs of 5 rounds")
+    parser.add_argument("--size", choices=list(SIZES), default="full")
+    parser.add_argument("--runs", type=int, help="fresh processes (full: 5)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per run (full: 41)")
+    parser.add_argument("--divisor", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
-    if opts.quick:
-        opts.runs, opts.rounds = 2, 5
     if opts.child:
-        child(opts.rounds)
+        child(opts.rounds, opts.divisor)
         return 0
-    loop = asyncio.new_event_loop()
-    case_list = cases(loop)
-    results = run_in_children(__file__, opts.runs, ["--rounds", str(opts.rounds)])
-    print_table(compare(case_list, results), opts.runs)
+    print_rows(rows(opts.size, opts.runs, opts.rounds))
     return 0
 
 

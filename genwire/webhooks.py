@@ -56,12 +56,20 @@ import hmac
 import importlib
 import math
 import re
-import secrets as _secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
-from urllib.parse import parse_qsl, quote, unquote_plus
 
+from ._callbacks import (
+    CALLBACK_REF_PARAM,
+    CALLBACK_TOKEN_PARAM,
+    add_callback_token,
+    bind_callback_url,
+    callback_signature,
+    new_callback_token,
+    secret_list,
+    verify_callback_token,
+)
 from ._util.json import loads
 from ._util.redact import redact_text
 from .errors import (
@@ -92,9 +100,6 @@ __all__ = [
 
 CLIPIA_SIGNATURE_HEADER = "X-Clipia-Signature"
 DEFAULT_TOLERANCE = 300
-CALLBACK_TOKEN_PARAM = "genwire_token"
-#: the per-submit reference a bound callback URL carries (its token is an HMAC over it)
-CALLBACK_REF_PARAM = "genwire_ref"
 #: Providers whose deliveries ``parse_webhook`` knows how to verify.
 
 
@@ -120,7 +125,7 @@ _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
-def get_adapter(provider: str, catalog: Catalog | None = None) -> _WebhookAdapter:
+def _webhook_adapter(provider: str, catalog: Catalog | None = None) -> _WebhookAdapter:
     """The provider's adapter, imported on first use (adapters import the models).
 
     Raises ``NotFoundError`` for a provider genwire does not know: a routing
@@ -171,13 +176,6 @@ def _body_bytes(body: bytes | str, provider: str | None) -> bytes:
             _fail("the body is not valid UTF-8", "invalid_body_encoding", provider)
         return raw
     _fail(f"the body must be bytes or str, not {type(body).__name__}", "invalid_body", provider)
-
-
-def _secret_list(secret: str | Sequence[str], what: str) -> list[str]:
-    candidates = [secret] if isinstance(secret, str) else list(secret)
-    if not candidates or not all(isinstance(s, str) and s for s in candidates):
-        raise ConfigurationError(f"{what} must be a non-empty string or a list of them")
-    return candidates
 
 
 def _check_clock(tolerance: float, now: float | None) -> float:
@@ -238,7 +236,7 @@ def verify_clipia_signature(
     ``WebhookVerificationError`` (``code`` says which); a bad ``secret``,
     ``tolerance`` or ``now`` is a setup mistake and raises ``ConfigurationError``.
     """
-    keys = [s.encode("utf-8") for s in _secret_list(secret, "the Clipia webhook secret")]
+    keys = [s.encode("utf-8") for s in secret_list(secret, "the Clipia webhook secret")]
     current = _check_clock(tolerance, now)
     values = _collect_headers(headers, "clipia").get(CLIPIA_SIGNATURE_HEADER.lower(), [])
     if not values:
@@ -268,90 +266,6 @@ def sign_clipia(body: bytes | str, secret: str, timestamp: int) -> str:
     raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     digest = hmac.new(secret.encode("utf-8"), b"%d." % timestamp + raw, hashlib.sha256)
     return f"t={timestamp},v1={digest.hexdigest()}"
-
-
-def new_callback_token() -> str:
-    """A fresh random token (256 bits, URL-safe) for ``add_callback_token``."""
-    return _secrets.token_urlsafe(32)
-
-
-def add_callback_token(url: str, token: str) -> str:
-    """``url`` with ``genwire_token=<token>`` set, replacing any earlier value;
-    the other parameters and the fragment are kept as they were."""
-    if not token:
-        raise ValueError("token must be non-empty")
-    head, hash_, fragment = url.partition("#")
-    base, _, query = head.partition("?")
-    piece = f"{CALLBACK_TOKEN_PARAM}={quote(token, safe='')}"
-    kept: list[str] = []
-    placed = False
-    for part in query.split("&") if query else []:
-        if unquote_plus(part.partition("=")[0]) == CALLBACK_TOKEN_PARAM:
-            if not placed:
-                kept.append(piece)
-                placed = True
-            continue
-        kept.append(part)
-    if not placed:
-        kept.append(piece)
-    return f"{base}?{'&'.join(kept)}{hash_}{fragment}"
-
-
-def callback_signature(token: str, ref: str) -> str:
-    """The value of ``genwire_token`` in a callback URL bound to the submit ``ref``:
-    HMAC-SHA256 over the reference with the callback token, hex."""
-    return hmac.new(token.encode("utf-8"), b"genwire-callback:" + ref.encode("utf-8", "surrogatepass"),
-                    hashlib.sha256).hexdigest()
-
-
-def bind_callback_url(url: str, token: str, ref: str) -> str:
-    """``url`` with ``genwire_ref=<ref>`` and ``genwire_token=<HMAC(token, ref)>``: a callback URL
-    that authenticates deliveries for that one submit only (``Client`` uses the idempotency key)."""
-    if not token or not ref:
-        raise ValueError("token and ref must be non-empty")
-    head, hash_, fragment = url.partition("#")
-    base, _, query = head.partition("?")
-    kept = [part for part in (query.split("&") if query else [])
-            if unquote_plus(part.partition("=")[0]) not in (CALLBACK_TOKEN_PARAM, CALLBACK_REF_PARAM)]
-    kept += [f"{CALLBACK_REF_PARAM}={quote(ref, safe='')}",
-             f"{CALLBACK_TOKEN_PARAM}={callback_signature(token, ref)}"]
-    return f"{base}?{'&'.join(kept)}{hash_}{fragment}"
-
-
-def _query_values(url: str, name: str) -> list[str]:
-    head = url.partition("#")[0]
-    query = head.partition("?")[2] if "?" in head else head
-    return [value for key, value in parse_qsl(query, keep_blank_values=True) if key == name]
-
-
-def verify_callback_token(url: str, token: str | Sequence[str]) -> str | None:
-    """Check that the URL a callback arrived on (or its bare query string) carries one of
-    the expected tokens; raises ``WebhookVerificationError``.
-
-    A URL bound to a submit (``bind_callback_url``) must carry the HMAC of its
-    ``genwire_ref`` under one of the tokens; its reference is returned. A plain
-    ``add_callback_token`` URL returns ``None``.
-    """
-    tokens = _secret_list(token, "the callback token")
-    if not isinstance(url, str):
-        _fail("the callback URL must be a string", "missing_callback_token")
-    received = _query_values(url, CALLBACK_TOKEN_PARAM)
-    if not received:
-        _fail(f"the callback URL has no {CALLBACK_TOKEN_PARAM}", "missing_callback_token")
-    if len(received) > 1:
-        _fail(f"the callback URL repeats {CALLBACK_TOKEN_PARAM}", "invalid_callback_token")
-    refs = _query_values(url, CALLBACK_REF_PARAM)
-    if len(refs) > 1:
-        _fail(f"the callback URL repeats {CALLBACK_REF_PARAM}", "invalid_callback_token")
-    ref = refs[0] if refs and refs[0] else None
-    expected = [(callback_signature(t, ref) if ref is not None else t).encode("utf-8") for t in tokens]
-    got = received[0].encode("utf-8", "surrogateescape")
-    matched = False
-    for candidate in expected:
-        matched |= hmac.compare_digest(got, candidate)
-    if not matched:
-        _fail("the callback token does not match", "invalid_callback_token")
-    return ref
 
 
 def _payload_error(
@@ -416,7 +330,7 @@ def parse_webhook(
     A provider without webhook support here raises ``NotFoundError``: that is
     a mistake in the caller's routing, not a bad delivery.
     """
-    adapter = get_adapter(provider, catalog)
+    adapter = _webhook_adapter(provider, catalog)
     secrets: list[str] = []
     ref: str | None = None
     if adapter.signs_webhooks:
@@ -424,10 +338,10 @@ def parse_webhook(
             raise ConfigurationError(
                 f"{provider} deliveries need the webhook signing secret", provider=provider
             )
-        secrets = _secret_list(secret, "the webhook signing secret")
+        secrets = secret_list(secret, "the webhook signing secret")
         verify_clipia_signature(headers, body, secrets, tolerance=tolerance, now=now)
     elif secret is not None:
-        secrets = _secret_list(secret, "the callback token")
+        secrets = secret_list(secret, "the callback token")
         if url is None:
             raise ConfigurationError(
                 "pass url= (the URL the callback arrived on) to check its token",

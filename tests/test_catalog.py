@@ -320,6 +320,16 @@ def test_family_request_follows_the_given_provider_order() -> None:
     assert [r.spec.provider for r in resolved] == ["cliprise", "clipia"]
 
 
+def test_plan_is_each_resolved_candidate_with_its_providers_envelope() -> None:
+    # the one call submit planning makes
+    request = GenerationRequest(family="nano-banana-2", input={"prompt": "p"})
+    planned = CATALOG.plan(request, providers=["cliprise", "clipia"])
+    assert [(r.spec.provider, r.input, envelope) for r, envelope in planned] == [
+        (r.spec.provider, r.input, CATALOG.envelope(r.spec.provider))
+        for r in CATALOG.resolve(request, providers=["cliprise", "clipia"])]
+    assert len(planned) == 2
+
+
 def test_family_request_picks_the_member_whose_task_fits() -> None:
     text = CATALOG.resolve(GenerationRequest(family="seedance-2-fast", input={"prompt": "p"}))
     image = CATALOG.resolve(GenerationRequest(family="seedance-2-fast", input={"image_urls": [IMG]}))

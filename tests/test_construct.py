@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from genwire._util.construct import LAYOUT, trusted
+from genwire._util.construct import LAYOUT, trusted, updater
 from genwire.models import Cost, InputWarning, Job, JobError, JobStatus, Media
 
 texts = st.text(max_size=8)
@@ -122,3 +122,24 @@ def test_datetimes_keep_their_timezone() -> None:
     job = trusted(Job, "provider", "model", "id", "status", "created_at")(
         provider="p", model="m", id="r", status=JobStatus.SUCCEEDED, created_at=when)
     assert job == Job(provider="p", model="m", id="r", status=JobStatus.SUCCEEDED, created_at=when)
+
+
+@given(base=jobs, update=st.fixed_dictionaries({}, optional={
+    "status": st.sampled_from(JobStatus), **JOB_FIELDS}))
+def test_an_update_builds_what_model_copy_builds(base: dict[str, Any], update: dict[str, Any]) -> None:
+    job = Job(**base)
+    fast, copied = updater(Job)(job, update), job.model_copy(update=update)
+    assert type(fast) is Job
+    assert observed(fast) == observed(copied)
+    assert fast.model_fields_set is not job.model_fields_set  # its own set, as model_copy's
+    assert observed(job) == observed(Job(**base))  # the original is untouched
+
+
+def test_a_model_the_trusted_path_cannot_lay_out_is_updated_by_model_copy() -> None:
+    class WithPrivate(BaseModel):
+        a: int
+        _b: int = pydantic.PrivateAttr(default=0)
+
+    item = WithPrivate(a=1)
+    item._b = 5
+    assert updater(WithPrivate)(item, {"a": 2})._b == 5

@@ -347,12 +347,12 @@ class FakeAdapter:
 @pytest.fixture
 def adapters(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, FakeAdapter]]:
     registry = {"clipia": FakeAdapter("clipia"), "cliprise": FakeAdapter("cliprise")}
-    real = webhooks.get_adapter
+    real = webhooks._webhook_adapter
 
     def lookup(provider: str, catalog: object = None) -> Any:
         return registry[provider] if provider in registry else real(provider)
 
-    monkeypatch.setattr(webhooks, "get_adapter", lookup)
+    monkeypatch.setattr(webhooks, "_webhook_adapter", lookup)
     yield registry
 
 

@@ -157,7 +157,7 @@ class _ClientCore:
             raise ConfigurationError(f"max_in_flight must be a whole number >= 1; got {max_in_flight!r}",
                                      code="invalid_max_in_flight")
         if callback_token is True:
-            from ..webhooks import new_callback_token  # webhook code stays off the plain client path
+            from .._callbacks import new_callback_token
 
             callback_token = new_callback_token()
         token = callback_token or None
@@ -324,7 +324,7 @@ class _ClientCore:
         token = self.callback_token
         if url is None or token is None or self.adapter(provider).signs_webhooks:
             return url, None
-        from ..webhooks import add_callback_token, bind_callback_url
+        from .._callbacks import add_callback_token, bind_callback_url
 
         if ref is None:
             return add_callback_token(url, token), None
@@ -361,14 +361,14 @@ class _ClientCore:
         fallback = request.family is not None
         order = [p for p in self.providers if not fallback or p in self.__keys] or list(self.providers)
         plans = []
-        for resolved in self.catalog.resolve(request, providers=order):
+        for resolved, envelope in self.catalog.plan(request, providers=order):
             provider = resolved.spec.provider
             if fallback and provider not in self.__keys:
                 continue
             self._key(provider)
             # the callback URL is bound to this logical submit: its idempotency key is the reference
             url, ref = self._webhook_url(provider, request.webhook_url, idempotency_key)
-            plans.append(SubmitPlan(self.adapter(provider), resolved, self.catalog.envelope(provider), url, ref))
+            plans.append(SubmitPlan(self.adapter(provider), resolved, envelope, url, ref))
         if not plans:
             raise ConfigurationError(f"no API key for any provider of family {request.family!r}",
                                      code="missing_key")

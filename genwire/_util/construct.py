@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["LAYOUT", "trusted"]
+__all__ = ["LAYOUT", "trusted", "updater"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,6 +38,13 @@ LAYOUT = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydant
 
 # defaults validation hands out as they are (it deep-copies others)
 _CONSTANTS = (type(None), bool, int, float, str, Enum)
+
+
+def _setters() -> dict[str, Any]:
+    """BaseModel's instance slots' setters (what object.__setattr__ finds and calls, minus the lookup)."""
+    return {f"_set_{short}": BaseModel.__dict__[slot].__set__
+            for short, slot in (("dict", "__dict__"), ("fields_set", "__pydantic_fields_set__"),
+                                ("extra", "__pydantic_extra__"), ("private", "__pydantic_private__"))}
 
 
 def _plain(cls: type[BaseModel]) -> bool:
@@ -60,23 +67,46 @@ def trusted(cls: type[M], *names: str) -> Callable[..., M]:
         raise TypeError(f"{cls.__name__}: unknown fields {unknown}, missing {missing}, or a name given twice")
     if not _plain(cls):
         return cls
-    namespace: dict[str, Any] = {"_cls": cls, "_new": object.__new__, "_set": object.__setattr__}
-    entries = []
-    for name, field in fields.items():
-        if name in names:
-            entries.append(f"{name!r}: {name}")
-        else:
-            namespace[f"_default_{name}"] = field.default
-            entries.append(f"{name!r}: _default_{name}")
-    given = "{" + ", ".join(map(repr, names)) + "}" if names else "set()"
+    # The instance dict is a copy of a template in field order (the given fields' slots hold
+    # None until set): copying a dict is cheaper than building one from a literal.
+    template = {name: None if name in names else field.default for name, field in fields.items()}
+    namespace: dict[str, Any] = {"_cls": cls, "_new": object.__new__, "_copy": template.copy,
+                                 "_given": frozenset(names), **_setters()}
+    stores = "".join(f"    _values[{name!r}] = {name}\n" for name in names)
     source = (f"def build(*, {', '.join(names)}):\n" if names else "def build():\n") + (
         "    _instance = _new(_cls)\n"
-        f"    _set(_instance, '__dict__', {{{', '.join(entries)}}})\n"
-        f"    _set(_instance, '__pydantic_fields_set__', {given})\n"
-        "    _set(_instance, '__pydantic_extra__', None)\n"
-        "    _set(_instance, '__pydantic_private__', None)\n"
+        "    _values = _copy()\n"
+        f"{stores}"
+        "    _set_dict(_instance, _values)\n"
+        "    _set_fields_set(_instance, set(_given))\n"
+        "    _set_extra(_instance, None)\n"
+        "    _set_private(_instance, None)\n"
         "    return _instance\n")
     exec(source, namespace)  # the names are the model's own field names, checked above
     build: Callable[..., M] = namespace["build"]
     build.__qualname__ = f"trusted({cls.__name__})"
     return build
+
+
+def updater(cls: type[M]) -> Callable[[M, dict[str, Any]], M]:
+    """``updated(instance, update)``: what ``instance.model_copy(update=update)`` returns (no
+    validation either way), without pydantic's generic copy; ``update`` holds field names only.
+    For a model ``trusted`` does not lay out, it is ``model_copy`` itself."""
+    if not _plain(cls):
+        return lambda instance, update: instance.model_copy(update=update)
+    new = object.__new__
+    setters = _setters()
+    set_dict, set_fields_set = setters["_set_dict"], setters["_set_fields_set"]
+    set_extra, set_private = setters["_set_extra"], setters["_set_private"]
+
+    def updated(instance: M, update: dict[str, Any]) -> M:
+        copy = new(type(instance))
+        values = instance.__dict__.copy()
+        values.update(update)
+        set_dict(copy, values)
+        set_fields_set(copy, instance.__pydantic_fields_set__.union(update))
+        set_extra(copy, None)
+        set_private(copy, None)
+        return copy
+
+    return updated

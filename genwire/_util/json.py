@@ -76,7 +76,8 @@ def loads(data: bytes | str) -> Any:
                 raise ValueError("the document is nested too deeply") from None
             if end != len(text) and text[end:].strip(_WHITESPACE):
                 raise ValueError("extra data after the JSON document")
-            if data.count(_OPEN_LIST) + data.count(_OPEN_OBJECT) > MAX_DEPTH:
+            # nesting deeper than MAX_DEPTH takes more than MAX_DEPTH bytes
+            if len(data) > MAX_DEPTH and data.count(_OPEN_LIST) + data.count(_OPEN_OBJECT) > MAX_DEPTH:
                 _check_depth(value)
             return value
     return _loads(data)

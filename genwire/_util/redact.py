@@ -244,21 +244,26 @@ def _plain_keys(value: object) -> bool:
     """Whether a parsed JSON value holds no credential-named dict key (``_walk``'s test) at any
     depth; anything but JSON's own types answers False. A loop, not recursion: a reply may nest
     as deep as the parser allows."""
-    if type(value) is dict and _PLAIN_KEYS.issuperset(value) and _SCALARS.issuperset(map(type, value.values())):
-        return True  # the common flat reply, checked in C
-    stack = [value]
+    if type(value) is dict and _PLAIN_KEYS.issuperset(value):
+        if _SCALARS.issuperset(map(type, value.values())):
+            return True  # the common flat reply, checked in C
+        stack = [v for v in value.values() if type(v) not in _SCALARS]  # its keys are checked
+    else:
+        stack = [value]
     while stack:
         item = stack.pop()
         if type(item) is dict:
-            for key in item:
-                if key not in _PLAIN_KEYS:
-                    if type(key) is not str or _normalize(key) in SECRET_JSON_KEYS:
-                        return False
-                    if len(_PLAIN_KEYS) < _PLAIN_KEYS_MAX and len(key) <= 64:
-                        _PLAIN_KEYS.add(key)
+            if not _PLAIN_KEYS.issuperset(item):
+                for key in item:
+                    if key not in _PLAIN_KEYS:
+                        if type(key) is not str or _normalize(key) in SECRET_JSON_KEYS:
+                            return False
+                        if len(_PLAIN_KEYS) < _PLAIN_KEYS_MAX and len(key) <= 64:
+                            _PLAIN_KEYS.add(key)
             stack.extend(v for v in item.values() if type(v) not in _SCALARS)
         elif type(item) is list:
-            stack.extend(v for v in item if type(v) not in _SCALARS)
+            if item:
+                stack.extend(v for v in item if type(v) not in _SCALARS)
         elif type(item) not in _SCALARS:
             return False
     return True

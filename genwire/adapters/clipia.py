@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from .._util.construct import trusted
+from .._util.construct import trusted, updater
 from .._util.http import is_retryable_status, parse_retry_after
 from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
@@ -29,7 +29,7 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
-from ..models import InputWarning, Job, JobError, JobStatus, Media
+from ..models import TERMINAL_STATUSES, InputWarning, Job, JobError, JobStatus, Media
 from .base import (
     WireRequest,
     WireResponse,
@@ -51,6 +51,7 @@ __all__ = ["ClipiaAdapter", "ERROR_BY_CODE", "STATUS"]
 
 _submitted = trusted(Job, "provider", "model", "task", "id", "status", "queue_position", "status_url",
                      "response_url", "cost", "warnings", "raw")
+_updated = updater(Job)
 
 STATUS: dict[str, JobStatus] = {
     "IN_QUEUE": JobStatus.QUEUED,
@@ -162,10 +163,6 @@ def _warnings(body: Mapping[str, Any]) -> tuple[InputWarning, ...]:
     return tuple(out)
 
 
-def _logs(value: Any) -> tuple[Any, ...]:
-    return tuple(redact_json(value)) if isinstance(value, list) else ()
-
-
 def _job_error(body: Mapping[str, Any]) -> JobError:
     err = body.get("error")
     if isinstance(err, Mapping):
@@ -242,17 +239,20 @@ class ClipiaAdapter:
         body = self._body(resp, "status", job)
         status = self._status(body, resp, "status", job)
         progress = _number(body.get("progress"))
+        raw = redact_reply(body, resp.body)
         update: dict[str, Any] = {
             "status": status,
             "progress": max(0.0, min(100.0, float(progress))) if progress is not None else job.progress,
             "queue_position": _integer(body.get("queue_position")) if status is JobStatus.QUEUED else None,
-            "raw": redact_reply(body, resp.body),
+            "raw": raw,
         }
         if "logs" in body:
-            update["logs"] = _logs(body.get("logs"))
-        if status.is_terminal and body.get("error"):
+            logs = raw.get("logs")  # redacted with the rest of the reply
+            update["logs"] = tuple(logs) if type(logs) is list else ()
+        if status in TERMINAL_STATUSES and body.get("error"):
             update["error"] = _job_error(body)  # not in the reference's status reply; kept if sent
-        return job.model_copy(update=update)
+        # every value is checked above: laid out as model_copy would
+        return _updated(job, update)
 
     def build_result(self, job: Job) -> WireRequest | None:
         """The final result, for every end not read yet: a success's outputs, a failure's

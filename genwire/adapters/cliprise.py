@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._util.construct import trusted
+from .._util.construct import trusted, updater
 from .._util.http import is_retryable_status, parse_retry_after
 from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["ClipriseAdapter", "ERROR_BY_CODE", "STATUS"]
 
 _submitted = trusted(Job, "provider", "model", "task", "id", "status", "warnings", "raw")
+_updated = updater(Job)
 
 STATUS: dict[str, JobStatus] = {
     "processing": JobStatus.RUNNING,
@@ -87,8 +88,10 @@ class ClipriseAdapter:
         return {"Authorization": f"Bearer {key}"}
 
     def _object(self, resp: WireResponse, what: str, job: Job | None = None) -> dict[str, Any]:
-        body = _unwrap(read_json(resp, self.name, what, job))
-        if not isinstance(body, dict):
+        body = read_json(resp, self.name, what, job)
+        if type(body) is list and len(body) == 1:  # _unwrap
+            body = body[0]
+        if type(body) is not dict:
             raise malformed(self.name, what, resp, job)
         return body
 
@@ -129,13 +132,14 @@ class ClipriseAdapter:
             if resp is None:
                 raise MalformedResponseError(what, provider=self.name, job=job)
             raise malformed(self.name, what, resp, job)
-        raw_body = dict(body)
+        # a reply's body was parsed here and is ours to keep; a callback's payload is the caller's
         update: dict[str, Any] = {
-            "status": status, "raw": redact_json(raw_body) if resp is None else redact_reply(raw_body, resp.body)}
-        for ours, theirs in (("created_at", "createdAt"), ("completed_at", "completedAt")):
-            when = parse_datetime(body.get(theirs))
-            if when is not None:
-                update[ours] = when
+            "status": status, "raw": redact_json(dict(body)) if resp is None else redact_reply(body, resp.body)}
+        if "createdAt" in body or "completedAt" in body:
+            for ours, theirs in (("created_at", "createdAt"), ("completed_at", "completedAt")):
+                when = parse_datetime(body.get(theirs))
+                if when is not None:
+                    update[ours] = when
         if status is JobStatus.SUCCEEDED:
             url = body.get("fileURL")
             if not isinstance(url, str) or not url:
@@ -154,7 +158,8 @@ class ClipriseAdapter:
                           progress=100.0, warnings=warnings)
         elif status is JobStatus.FAILED:
             update["error"] = self._job_error(body)
-        return job.model_copy(update=update)
+        # every value is checked above: laid out as model_copy would
+        return _updated(job, update)
 
     @staticmethod
     def _job_error(body: Mapping[str, Any]) -> JobError:

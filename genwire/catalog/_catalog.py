@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._util.record import record
 from ..errors import CatalogError, InvalidInputError, UnknownNameError, UnsupportedParameterError, Violation
 from ..specs import ModelSpec, TaskSpec
-from ._family_map import map_input
-from ._validation import ValidateFn, compile_validator, json_violations
+from ._family_map import resolve_family
+from ._plan import TaskPlan
+from ._validation import Check, ValidateFn, compile_checked, is_sendable, json_violations
 
 if TYPE_CHECKING:  # the compiler (PyYAML, jsonschema) and pydantic models stay off the lookup path
     from ..models import GenerationRequest, InputWarning
@@ -72,7 +73,8 @@ class Catalog:
         self._unread: dict[str, Callable[[], list[Mapping[str, Any]]]] = {}
         self._specs: dict[tuple[str, str], ModelSpec] = {}
         self._schemas: dict[str, dict[str, Any]] = {}
-        self._validators: dict[tuple[str, str, str], ValidateFn] = {}
+        self._validators: dict[tuple[str, str, str], tuple[Check | None, ValidateFn]] = {}
+        self._plans: dict[tuple[str, str, str], TaskPlan] = {}
         self._lock = threading.Lock()
 
     # -- construction -------------------------------------------------------------
@@ -219,8 +221,8 @@ class Catalog:
         key = ("families", family, task)
         fn = self._validators.get(key)
         if fn is None:
-            fn = self._validators[key] = compile_validator(self._schema(self._family_task(family, task)["schema"]))
-        violations = fn(input)
+            fn = self._validators[key] = compile_checked(self._schema(self._family_task(family, task)["schema"]))
+        violations = fn[1](input)
         if violations:
             raise InvalidInputError(f"input for family {family} {task} is not portable", violations,
                                     code="invalid_input")
@@ -296,13 +298,16 @@ class Catalog:
         return copy.deepcopy(self._schema(f"{provider}/{model}/{task}.wire.json"))
 
     def _validator(self, provider: str, model: str, task: str) -> ValidateFn:
+        return self._compiled(provider, model, task)[1]
+
+    def _compiled(self, provider: str, model: str, task: str) -> tuple[Check | None, ValidateFn]:
         key = (provider, model, task)
         fn = self._validators.get(key)
         if fn is None:
             with self._lock:
                 fn = self._validators.get(key)
                 if fn is None:
-                    fn = compile_validator(self._schema(f"{provider}/{model}/{task}.input.json"))
+                    fn = compile_checked(self._schema(f"{provider}/{model}/{task}.input.json"))
                     self._validators[key] = fn
         return fn
 
@@ -311,7 +316,12 @@ class Catalog:
         *, unsupported: Unsupported = "error",
     ) -> dict[str, Any]:
         """Return ``input`` with defaults applied, or raise ``InvalidInputError`` listing every violation."""
-        return self._check(self.get(provider, model), task, input, unsupported).input
+        plan = self._plans.get((provider, model, task))  # type: ignore[arg-type]
+        if plan is not None:
+            values = plan.fast(input)
+            if values is not None:
+                return values
+        return self._checked(self.get(provider, model), task, input, unsupported)[1]
 
     def resolve_task(self, provider: str, model: str, input: Mapping[str, Any]) -> str:
         """The task an input implies when the request names none."""
@@ -355,43 +365,65 @@ class Catalog:
 
     def _check(self, spec: ModelSpec, task: str | None, input: Mapping[str, Any],
                unsupported: Unsupported) -> Resolved:
-        if not isinstance(input, Mapping):
+        return Resolved(spec, *self._checked(spec, task, input, unsupported))
+
+    def _checked(self, spec: ModelSpec, task: str | None, input: Mapping[str, Any],
+                 unsupported: Unsupported) -> tuple[TaskSpec, dict[str, Any], tuple[InputWarning, ...]]:
+        """The task, the input with defaults applied and the warnings; ``InvalidInputError`` listing
+        every violation."""
+        plan = self._plans.get((spec.provider, spec.id, task))  # type: ignore[arg-type]
+        if plan is not None:
+            values = plan.fast(input)
+            if values is not None:
+                return plan.task, values, ()
+        if type(input) is not dict and not isinstance(input, Mapping):
             raise InvalidInputError("input must be an object", [Violation("$", "is not an object")])
-        unsendable = json_violations(input)
-        if unsendable:
-            raise InvalidInputError(f"input for {spec.provider}/{spec.id} is not JSON", unsendable,
-                                    provider=spec.provider, code="invalid_input")
-        tspec = self._infer_task(spec, input) if task is None else self.task(spec.provider, spec.id, task)
-        warnings: list[InputWarning] = []
-        extra = [k for k in input if k not in tspec.accepted]
-        if extra:
+        if not is_sendable(input):
+            unsendable = json_violations(input)
+            if unsendable:
+                raise InvalidInputError(f"input for {spec.provider}/{spec.id} is not JSON", unsendable,
+                                        provider=spec.provider, code="invalid_input")
+        if task is None:
+            tspec = self._infer_task(spec, input)
+        else:
+            found = spec.tasks.get(task)
+            tspec = found if found is not None else self.task(spec.provider, spec.id, task)
+        key = (spec.provider, spec.id, tspec.name)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(key, tspec)
+        validator, defaults = plan.validate, plan.defaults
+        warnings: tuple[InputWarning, ...] = ()
+        if not tspec.accepted.issuperset(input):
+            extra = [k for k in input if k not in tspec.accepted]
             where = f"{spec.provider}/{spec.id} {tspec.name}"
             if unsupported == "warn":
                 from ..models import InputWarning
 
-                warnings = [InputWarning(code="unsupported_parameter", parameter=k,
-                                         message=f"parameter {k!r} is not taken by {where}; not sent")
-                            for k in extra]
+                warnings = tuple(InputWarning(code="unsupported_parameter", parameter=k,
+                                              message=f"parameter {k!r} is not taken by {where}; not sent")
+                                 for k in extra)
                 input = {k: v for k, v in input.items() if k in tspec.accepted}
             else:
-                violations = self._validator(spec.provider, spec.id, tspec.name)(input)
                 raise UnsupportedParameterError(
-                    f"{where} does not take {', '.join(map(repr, extra))}", violations,
+                    f"{where} does not take {', '.join(map(repr, extra))}", validator(input),
                     provider=spec.provider, code="unsupported_parameter",
                 )
-        violations = self._validator(spec.provider, spec.id, tspec.name)(input)
+        violations = validator(input)
         if violations:
             raise InvalidInputError(
                 f"invalid input for {spec.provider}/{spec.id} {tspec.name}", violations,
                 provider=spec.provider, code="invalid_input",
             )
         values = dict(input)
-        for name, p in tspec.params.items():
-            if name not in values and p.has_default:
-                values[name] = copy.deepcopy(p.default)
-        if tspec.choice is not None and tspec.choice.param not in values:
-            values[tspec.choice.param] = tspec.choice.values[0]
-        return Resolved(spec, tspec, values, tuple(warnings))
+        for name, default, mutable in defaults:
+            if name not in values:
+                values[name] = copy.deepcopy(default) if mutable else default
+        return tspec, values, warnings
+
+    def _plan(self, key: tuple[str, str, str], tspec: TaskSpec) -> TaskPlan:
+        plan = self._plans[key] = TaskPlan(tspec, *self._compiled(*key))
+        return plan
 
     def resolve(self, request: GenerationRequest, providers: Iterable[str] | None = None) -> list[Resolved]:
         """Match a request to provider models, validating its input for each.
@@ -405,47 +437,21 @@ class Catalog:
             # a GenerationRequest names a provider model or a family (checked when it is made)
             spec = self.get(request.provider or "", request.model or "")
             return [self._check(spec, request.task, request.input, request.unsupported)]
-        members = self.families().get(request.family)
-        if not members:
-            raise UnknownNameError(f"no catalog model belongs to family {request.family!r}", code="unknown_family")
-        order = list(providers) if providers is not None else list(self.providers)
-        members = sorted((m for m in members if m.provider in order), key=lambda m: order.index(m.provider))
-        mappings = self._index.get("families", {}).get(request.family, {})
-        out: list[Resolved] = []
-        skipped: list[tuple[str, InvalidInputError]] = []
-        for spec in members:
-            name = f"{spec.provider}/{spec.id}"
-            if request.task is not None and request.task not in spec.tasks:
-                continue
-            task = request.task if request.task is not None else self._infer_or_none(spec, request.input)
-            mapping = mappings.get(task, {}).get("members", {}).get(name, {}) if task is not None else {}
-            values, reasons = map_input(mapping, request.input) if isinstance(request.input, Mapping) else (
-                request.input, [])
-            if reasons:
-                skipped.append((name, InvalidInputError(f"{name} skipped", [Violation("$", r) for r in reasons],
-                                                        provider=spec.provider, code="invalid_input")))
-                continue
-            try:
-                out.append(self._check(spec, request.task, values, request.unsupported))
-            except InvalidInputError as exc:
-                skipped.append((name, exc))
-        if not out:
-            if skipped:
-                if len(skipped) == 1:
-                    raise skipped[0][1]
-                raise InvalidInputError(
-                    f"no member of family {request.family!r} accepts this input",
-                    [Violation(v.path, f"{name}: {v.message}") for name, exc in skipped
-                     for v in (exc.violations or [Violation("$", exc.message)])],
-                    code="invalid_input")
-            raise UnknownNameError(f"no provider in {order} offers family {request.family!r}"
-                                   f" with task {request.task!r}", code="unknown_family")
-        if skipped:
-            from ..models import InputWarning
+        return resolve_family(self, request, providers)
 
-            notes = tuple(InputWarning(code="member_skipped", parameter=None, message=f"{name} skipped: " + "; ".join(
-                str(v) for v in (exc.violations or [Violation("$", exc.message)]))) for name, exc in skipped)
-            out = [Resolved(r.spec, r.task, r.input, r.warnings + notes) for r in out]
+    def plan(self, request: GenerationRequest,
+             providers: Iterable[str] | None = None) -> list[tuple[Resolved, Mapping[str, Any]]]:
+        """Everything a submit needs from the catalog, in one call: for each candidate (as
+        ``resolve``: model found, task inferred, input validated, defaults applied) its
+        provider's body envelope (``envelope``)."""
+        envelopes: dict[str, Mapping[str, Any]] = {}
+        out = []
+        for resolved in self.resolve(request, providers):
+            provider = resolved.spec.provider
+            envelope = envelopes.get(provider)
+            if envelope is None:
+                envelope = envelopes[provider] = self.envelope(provider)
+            out.append((resolved, envelope))
         return out
 
 

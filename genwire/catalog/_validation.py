@@ -7,6 +7,7 @@ touching callers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,9 +17,11 @@ from ._fastcheck import compile_check
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-__all__ = ["ValidateFn", "compile_validator", "json_violations"]
+__all__ = ["Check", "ValidateFn", "compile_checked", "compile_validator", "is_sendable", "json_violations"]
 
 ValidateFn = Callable[[Any], list[Violation]]
+#: True for valid input; no explanation
+Check = Callable[[Any], bool]
 
 # long enums (voice ids, language codes) are summarized in messages
 _ENUM_SHOWN = 8
@@ -57,6 +60,12 @@ def compile_validator(schema: Mapping[str, Any]) -> ValidateFn:
     explains the rare invalid one, and is imported and built only then, so a client
     submitting valid input never loads it.
     """
+    return compile_checked(schema)[1]
+
+
+def compile_checked(schema: Mapping[str, Any]) -> tuple[Check | None, ValidateFn]:
+    """``compile_validator(schema)`` and the compiled check inside it (None for a schema it
+    cannot compile, which python-jsonschema then checks)."""
     check = compile_check(schema)
     explainer: list[Any] = []
 
@@ -78,7 +87,7 @@ def compile_validator(schema: Mapping[str, Any]) -> ValidateFn:
             found.extend(_violations(err))
         return sorted(set(found), key=lambda v: (v.path, v.message))
 
-    return validate
+    return check, validate
 
 
 _MAX_DEPTH = 200
@@ -122,3 +131,42 @@ def json_violations(value: Any, path: str = "$") -> list[Violation]:
             stack.extend((sub, f"{where}[{i}]", depth + 1) for i, sub in enumerate(item))
     return sorted(found, key=lambda v: (v.path, v.message))
 
+
+
+def is_sendable(value: Any, depth: int = 0) -> bool:
+    """True when ``json_violations(value)`` would find nothing, answered without building a
+    path per value; False means "ask ``json_violations``" (it may still find nothing: a type
+    this loop does not know, a str subclass, a document near the depth limit). ``depth`` is
+    where ``value`` sits in the document being checked."""
+    if type(value) is dict and not depth:  # the common input: a flat object of ASCII text and plain numbers
+        for key, item in value.items():
+            kind = type(item)
+            if type(key) is not str or not key.isascii() or not (
+                    (kind is str and item.isascii()) or kind is int or kind is bool or item is None):
+                break
+        else:
+            return True
+    stack: list[tuple[Any, int]] = [(value, depth)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii() and not _is_lone_surrogate_free(item):
+                return False
+        elif kind is int or kind is bool or item is None:
+            continue
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif depth >= _MAX_DEPTH:
+            return False
+        elif kind is dict:
+            for key, sub in item.items():
+                if type(key) is not str or not (key.isascii() or _is_lone_surrogate_free(key)):
+                    return False
+                stack.append((sub, depth + 1))
+        elif kind is list or kind is tuple:
+            stack.extend((sub, depth + 1) for sub in item)
+        else:
+            return False
+    return True

@@ -23,7 +23,7 @@ from .._version import __version__
 from ..catalog._validation import ValidateFn, compile_validator
 from ..errors import GenwireError, InvalidInputError
 from . import _views as views
-from ._schemas import ARGUMENTS, RESULTS
+from ._schemas import ARGUMENTS, MAX_WAIT, RESULTS
 from ._tools import GenwireTools, Progress, Reply
 
 __all__ = ["DEFAULT_INLINE_IMAGE_BYTES", "TOOLS", "ToolInfo", "build_server"]
@@ -67,7 +67,7 @@ TOOLS: dict[str, ToolInfo] = {
         "else the catalog price; null when unknown. Starts no job.", GenwireTools.estimate_cost),
     "generate": ToolInfo(
         "Generate", "Start an image, video or audio generation; returns the job (id, status, outputs with URLs, "
-        "cost, error). Returns at once unless 'wait' (at most 50 s) is given; then follow it with "
+        f"cost, error). Returns at once unless 'wait' (at most {MAX_WAIT:g} s) is given; then follow it with "
         "wait_generation. Pass an idempotency_key so that retrying the call never starts a second paid job. "
         "The input is validated first: nothing is sent or spent for a bad one.", GenwireTools.generate,
         read_only=False, idempotent=False),
@@ -75,7 +75,8 @@ TOOLS: dict[str, ToolInfo] = {
         "Look at a job", "A job's current status and, once it succeeded, its outputs (one status request).",
         GenwireTools.get_generation),
     "wait_generation": ToolInfo(
-        "Wait for a job", "Wait for a job to end, at most 'timeout' seconds (50 at most), reporting progress. "
+        "Wait for a job", f"Wait for a job to end, at most 'timeout' seconds ({MAX_WAIT:g} at most), reporting "
+        "progress. "
         "A job still running then is returned as it is: call again to go on waiting.",
         GenwireTools.wait_generation),
     "cancel_generation": ToolInfo(
@@ -214,7 +215,7 @@ def build_server(tools: GenwireTools, *, inline_image_bytes: int = DEFAULT_INLIN
         "genwire", version=__version__, title="genwire",
         instructions="Generate images, video and audio on several providers through one catalog. list_models, "
                      "get_model and validate_input cost nothing; generate returns the job at once (or waits up to "
-                     "50 s); follow a job with wait_generation, calling again while it runs.",
+                     f"{MAX_WAIT:g} s); follow a job with wait_generation, calling again while it runs.",
         get_tool_input_schema=handlers.input_schema,
         on_list_tools=handlers.list_tools, on_call_tool=handlers.call_tool,
         on_list_resources=handlers.list_resources, on_read_resource=handlers.read_resource,

@@ -314,8 +314,8 @@ class GenwireTools:
         if cancel is None:
             raise UnsupportedOperationError(f"{provider} jobs cannot be canceled through genwire", provider=provider,
                                             code="unsupported_operation")
-        job = known if isinstance(known, Job) else await self.client.status(provider, job_id)
-        return self._reply(self._remember(await cancel(job)))
+        canceled = await (cancel(known) if isinstance(known, Job) else cancel(provider, job_id))
+        return self._reply(self._remember(canceled))
 
     async def list_generations(self, args: Mapping[str, Any], progress: Progress | None = None) -> Reply:
         ledger = self.client.ledger

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GenwireError, InvalidInputError, SubmissionUncertainError
+from ._schemas import MAX_WAIT
 
 if TYPE_CHECKING:
     from ..models import InputWarning, Job, Media
@@ -55,7 +56,7 @@ def next_step(job: Job) -> str | None:
     if job.done:
         return None
     return (f"the job is {job.status.value}: call wait_generation with provider={job.provider!r} and id={job.id!r} "
-            "to wait for it (up to 50 s a call; call again while it runs), or get_generation to look once")
+            f"to wait for it (up to {MAX_WAIT:g} s a call; call again while it runs), or get_generation to look once")
 
 
 def generation(job: Job) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import anyio
 import pytest
 from mcp.types import ImageContent, ResourceLink
 
@@ -82,6 +83,20 @@ async def test_a_retried_generate_with_one_key_starts_one_paid_job(model: str, p
         other = await s.ok("generate", {"model": model, "input": PROMPT, "idempotency_key": "agent-call-2"})
     assert again["id"] == first["id"] != other["id"]
     assert s.fakes.stats()[provider]["jobs"] == 2
+
+
+async def test_a_retry_arriving_while_the_first_call_is_on_the_wire_gets_the_same_job() -> None:
+    args = {"model": "cliprise/veo-3-fast", "input": PROMPT, "idempotency_key": "racing"}
+    ids: list[str] = []
+    async with session() as s:
+
+        async def call() -> None:
+            ids.append((await s.ok("generate", args))["id"])
+
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(call)
+    assert len(ids) == 3 and len(set(ids)) == 1 and s.fakes.stats()["cliprise"]["submits"] == 1
 
 
 async def test_a_key_reused_for_another_request_is_refused() -> None:
