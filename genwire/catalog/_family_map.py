@@ -40,8 +40,6 @@ def _show(value: Any) -> str:
 def resolve_family(catalog: Catalog, request: GenerationRequest, providers: Iterable[str] | None) -> list[Resolved]:
     """``Catalog.resolve`` of a family request: every member that takes the input (mapped as
     ``families.yaml`` says), in ``providers`` order; the others named with their reasons."""
-    from ._catalog import Resolved
-
     members = catalog.families().get(request.family or "")
     if not members:
         raise UnknownNameError(f"no catalog model belongs to family {request.family!r}", code="unknown_family")
@@ -82,5 +80,5 @@ def resolve_family(catalog: Catalog, request: GenerationRequest, providers: Iter
 
         notes = tuple(InputWarning(code="member_skipped", parameter=None, message=f"{name} skipped: " + "; ".join(
             str(v) for v in (exc.violations or [Violation("$", exc.message)]))) for name, exc in skipped)
-        out = [Resolved(r.spec, r.task, r.input, r.warnings + notes) for r in out]
+        out = [type(r)(r.spec, r.task, r.input, r.warnings + notes) for r in out]
     return out
