@@ -218,11 +218,22 @@ class Client(_ClientCore):
                task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
                unsupported: Unsupported = "error",
             timeout: float = DEFAULT_WAIT_TIMEOUT, on_update: OnUpdate | None = None) -> Job:
-        """Submit and wait: ``client.run("cliprise/veo-3-fast", input={"prompt": "a fox"})``."""
-        job = self.submit(self._as_request(request, input=input, task=task, webhook_url=webhook_url,
-                                   idempotency_key=idempotency_key, unsupported=unsupported))
-        _notify(on_update, job)
-        return self.wait(job, timeout=timeout, on_update=on_update)
+        """Submit and wait: ``client.run("cliprise/veo-3-fast", input={"prompt": "a fox"})``.
+
+        ``timeout`` bounds the wait. A provider with a sync mode (Replicate's ``Prefer: wait``)
+        is asked to hold the create open while ``timeout`` allows; then polling takes over.
+        """
+        request = self._as_request(request, input=input, task=task, webhook_url=webhook_url,
+                                   idempotency_key=idempotency_key, unsupported=unsupported)
+        return self.drive(self.run_flow(request, timeout), on_update)
+
+    def cancel(self, job: Job | str, job_id: str | None = None) -> Job:
+        """Cancel a job: ``cancel(job)`` or ``cancel("replicate", prediction_id)``; return it as the
+        provider reports it after (a job that already ended is returned as it is).
+
+        Providers without cancel (Clipia, Cliprise) raise ``UnsupportedOperationError``, sending nothing.
+        """
+        return self.drive(self.cancel_flow(self._job_of(job, job_id)))
 
     def estimate(self, request: GenerationRequest) -> Estimate:
         """The provider's price for this input, without submitting (Clipia): an ``Estimate``, which is

@@ -70,6 +70,7 @@ from ._callbacks import (
     secret_list,
     verify_callback_token,
 )
+from ._stdwebhooks import sign_standard_webhook, verify_standard_webhook
 from ._util.json import loads
 from ._util.redact import redact_text
 from .errors import (
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
 
 __all__ = [
+    "VERIFIERS",
     "CALLBACK_REF_PARAM",
     "CALLBACK_TOKEN_PARAM",
     "CLIPIA_SIGNATURE_HEADER",
@@ -94,8 +96,10 @@ __all__ = [
     "new_callback_token",
     "parse_webhook",
     "sign_clipia",
+    "sign_standard_webhook",
     "verify_callback_token",
     "verify_clipia_signature",
+    "verify_standard_webhook",
 ]
 
 CLIPIA_SIGNATURE_HEADER = "X-Clipia-Signature"
@@ -114,6 +118,7 @@ HeadersLike = _SupportsItems | Iterable[tuple[str | bytes, str | bytes]]
 
 class _WebhookAdapter(Protocol):  # the part of adapters.base.Adapter used here
     signs_webhooks: bool
+    webhook_scheme: str | None
 
     def parse_webhook(self, payload: dict[str, Any], headers: Mapping[str, str]) -> Job: ...
 
@@ -339,7 +344,15 @@ def parse_webhook(
                 f"{provider} deliveries need the webhook signing secret", provider=provider
             )
         secrets = secret_list(secret, "the webhook signing secret")
-        verify_clipia_signature(headers, body, secrets, tolerance=tolerance, now=now)
+        verify = VERIFIERS.get(adapter.webhook_scheme or "")
+        if verify is None:
+            raise ConfigurationError(f"{provider} signs with {adapter.webhook_scheme!r}, which genwire cannot verify",
+                                     provider=provider)
+        try:
+            verify(headers, body, secrets, tolerance=tolerance, now=now)
+        except WebhookVerificationError as exc:
+            exc.provider = provider
+            raise
     elif secret is not None:
         secrets = secret_list(secret, "the callback token")
         if url is None:
@@ -373,3 +386,15 @@ def _check_expected(provider: str, job: Job, expect: Job) -> None:
         _fail(f"the delivery is for job {job.id!r}, not the expected {expect.id!r}", "callback_mismatch", provider)
     if expect.callback_ref is not None and job.callback_ref != expect.callback_ref:
         _fail("the callback URL was issued for another submit", "callback_mismatch", provider)
+
+
+class _Verifier(Protocol):
+    def __call__(self, headers: HeadersLike, body: bytes | str, secret: Sequence[str], *, tolerance: float,
+                 now: float | None) -> object: ...
+
+
+#: how each signing scheme (an adapter's ``webhook_scheme``) is verified
+VERIFIERS: dict[str, _Verifier] = {
+    "clipia": verify_clipia_signature,
+    "standard-webhooks": verify_standard_webhook,
+}

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("adapters", ("genwire.adapters",)),
     ("policy", ("genwire._policy",)),
     ("callbacks", ("genwire._callbacks",)),
-    ("webhooks", ("genwire.webhooks",)),
+    ("webhooks", ("genwire.webhooks", "genwire._stdwebhooks")),
     ("live", ("genwire.live",)),
     ("ledger", ("genwire.ledger",)),
     ("transport", ("genwire._transport",)),

@@ -334,6 +334,7 @@ class FakeAdapter:
     def __init__(self, provider: str, fail: bool = False) -> None:
         self.provider = provider
         self.signs_webhooks = provider == "clipia"
+        self.webhook_scheme = "clipia" if self.signs_webhooks else None
         self.fail = fail
         self.calls: list[tuple[dict[str, Any], Mapping[str, str]]] = []
 

@@ -210,13 +210,13 @@ class AsyncClient(_ClientCore):
                task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,
                unsupported: Unsupported = "error",
                   timeout: float = DEFAULT_WAIT_TIMEOUT, on_update: OnUpdate | None = None) -> Job:
-        job = await self.submit(self._as_request(request, input=input, task=task, webhook_url=webhook_url,
-                                   idempotency_key=idempotency_key, unsupported=unsupported))
-        if on_update is not None:
-            outcome = on_update(job)
-            if inspect.isawaitable(outcome):
-                await outcome
-        return await self.wait(job, timeout=timeout, on_update=on_update)
+        request = self._as_request(request, input=input, task=task, webhook_url=webhook_url,
+                                   idempotency_key=idempotency_key, unsupported=unsupported)
+        return await self.drive(self.run_flow(request, timeout), on_update)
+
+    async def cancel(self, job: Job | str, job_id: str | None = None) -> Job:
+        """``Client.cancel``, awaited."""
+        return await self.drive(self.cancel_flow(self._job_of(job, job_id)))
 
     async def estimate(self, request: GenerationRequest) -> Estimate:
         plan, wire = self._plan_estimate(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import random as _random
 import time
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._policy.flows import (
+    SYNC_WAIT_MARGIN,
     Attempts,
     Flow,
     Notify,
@@ -24,8 +26,10 @@ from .._policy.flows import (
     Sleep,
     SubmitPlan,
     TransportFailure,
+    cancel_flow,
     send_flow,
     submit_any_flow,
+    wait_flow,
 )
 from .._policy.ratelimit import RateLimits
 from .._policy.retry import PollPolicy, RetryPolicy
@@ -375,17 +379,48 @@ class _ClientCore:
         return plans
 
     def submit_flow(self, request: GenerationRequest, *, record: bool = True,
-                     attempts: Attempts | None = None) -> Flow[Job]:
+                     attempts: Attempts | None = None, sync_wait: float | None = None) -> Flow[Job]:
         # one idempotency key per logical submit, minted outside every retry
         key = request.idempotency_key or str(uuid.uuid4())
         plans = self._plan_submit(request, key)
         flow = self._then(submit_any_flow(plans, key, self.retry, self.random, fallback=request.family is not None,
-                                          attempts=attempts), self._sandboxed)
+                                          attempts=attempts, sync_wait=sync_wait), self._sandboxed)
         if record and self.ledger is not None:
             from ..ledger._seam import recorded_submit
 
             flow = recorded_submit(self.ledger, request, key, plans, flow)
         return flow
+
+    def _sync_budget(self, timeout: float) -> float | None:
+        """Seconds a run's create may be held open (a provider's sync mode): what the run's
+        ``timeout`` and the client's read timeout leave once the reply's way back is allowed for."""
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout):
+            return None
+        read = httpx.Timeout(self._timeout).read
+        budget = min(float(timeout), float("inf") if read is None else read) - SYNC_WAIT_MARGIN
+        return budget if budget >= 1 else None
+
+    def run_flow(self, request: GenerationRequest, timeout: float) -> Flow[Job]:
+        """Submit, then wait: the one flow both drivers' ``run`` drive.
+
+        A provider with a sync mode is asked to hold the create while ``timeout`` allows
+        (``Prefer: wait``); what the held create took is then taken off the wait, so the
+        run ends within ``timeout`` either way. An unfinished reply is polled as usual.
+        """
+        start = self._clock()
+        budget = self._sync_budget(timeout)
+        job = yield from self.submit_flow(request, sync_wait=budget)
+        yield Notify(job)
+        if budget is not None and self.adapter(job.provider).max_sync_wait > 0:
+            timeout = max(0.0, timeout - (self._clock() - start))
+        flow = wait_flow(self.adapter(job.provider), job, timeout=timeout, poll=self.poll, retry=self.retry,
+                         clock=self._clock, random=self.random)
+        return (yield from self._recorded(flow, "wait"))
+
+    def cancel_flow(self, job: Job) -> Flow[Job]:
+        """Cancel ``job`` (recorded in the ledger, when there is one); ``UnsupportedOperationError``
+        for a provider that cannot cancel, before anything is sent."""
+        return self._recorded(cancel_flow(self.adapter(job.provider), job, self.retry, self.random), "cancel")
 
     def _recorded(self, flow: Flow[Job], source: str) -> Flow[Job]:
         """``flow`` with every status it reports applied to the ledger, when there is one."""

@@ -28,6 +28,7 @@ from ..errors import (
     NotFoundError,
     ProviderError,
     SubmissionUncertainError,
+    UnsupportedOperationError,
     WaitTimeoutError,
 )
 from ..models import Job, JobStatus
@@ -43,7 +44,9 @@ __all__ = [
     "Send",
     "Sleep",
     "SubmitPlan",
+    "SYNC_WAIT_MARGIN",
     "TransportFailure",
+    "cancel_flow",
     "confirm_flow",
     "may_fall_back",
     "refresh_flow",
@@ -135,7 +138,8 @@ class Attempts:
 
 def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random: Callable[[], float],
               job: Job | None = None, *, creates_job: bool = False, deadline: float | None = None,
-              clock: Callable[[], float] | None = None, attempts: Attempts | None = None) -> Flow[WireResponse]:
+              clock: Callable[[], float] | None = None, attempts: Attempts | None = None,
+              timeout: float | None = None) -> Flow[WireResponse]:
     """Send one request, retrying what is safe; return a reply below 400 or raise a typed error.
 
     ``creates_job``: the request is a submit, so a failure after an attempt that may
@@ -144,8 +148,10 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
     ``attempts``: the state of the logical submit this send is part of (earlier sends of
     it count: a 429 after an accept that could not be read is uncertain, not a refusal).
     ``deadline`` (on ``clock``): no request may take, and no retry sleep run, past it.
+    ``timeout``: without a deadline, the seconds each attempt may take (a held sync wait).
     """
     attempt = 0
+    fixed_timeout = timeout
     seen = attempts if attempts is not None else Attempts()
     limits: RateLimits | None = yield Pace(adapter.name)
     while True:
@@ -155,7 +161,7 @@ def send_flow(adapter: Adapter, request: WireRequest, retry: RetryPolicy, random
             if 0 < wait <= retry.max_retry_after and (
                     deadline is None or clock is None or clock() + wait < deadline):
                 yield Sleep(wait)
-        timeout: float | None = None
+        timeout = fixed_timeout
         if deadline is not None and clock is not None:
             timeout = deadline - clock()
             if timeout <= 0:
@@ -238,19 +244,33 @@ def _recoverable(err: SubmissionUncertainError, request: WireRequest, idempotenc
     return err
 
 
+#: seconds a held create may take beyond the ``Prefer: wait`` it asked for (the reply's way back)
+SYNC_WAIT_MARGIN = 2.0
+
+
 def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
                 idempotency_key: str, retry: RetryPolicy, random: Callable[[], float], *,
-                callback_ref: str | None = None, attempts: Attempts | None = None) -> Flow[Job]:
+                callback_ref: str | None = None, attempts: Attempts | None = None,
+                sync_wait: float | None = None) -> Flow[Job]:
     """Submit once (retrying what is safe). Every failure that may have left a job behind is a
     ``SubmissionUncertainError`` carrying ``idempotency_key``, ``provider`` and ``model``.
 
     The rule, held here for every mix of faults: once any attempt of the logical submit
     (``attempts``, shared across a family's providers) may have created a job, it ends as
-    the job or as ``SubmissionUncertainError``; never as a refusal, never a fallback."""
+    the job or as ``SubmissionUncertainError``; never as a refusal, never a fallback.
+
+    ``sync_wait``: seconds the caller can let the create be held open; a provider with a sync
+    mode (``adapter.max_sync_wait``) is asked to hold it that long at most, so the reply may
+    already carry the finished job."""
     request = adapter.build_submit(resolved, envelope, webhook_url, idempotency_key)
+    hold = min(adapter.max_sync_wait, math.floor(sync_wait)) if sync_wait is not None else 0
+    timeout = None
+    if hold >= 1:
+        request = adapter.with_sync_wait(request, hold)
+        timeout = hold + SYNC_WAIT_MARGIN
     seen = attempts if attempts is not None else Attempts()
     try:
-        return (yield from _submit_attempts(adapter, resolved, request, retry, random, callback_ref, seen))
+        return (yield from _submit_attempts(adapter, resolved, request, retry, random, callback_ref, seen, timeout))
     except SubmissionUncertainError as err:
         raise _recoverable(err, request, idempotency_key, resolved) from None
     except GenwireError as err:
@@ -261,10 +281,12 @@ def submit_flow(adapter: Adapter, resolved: Resolved, envelope: Mapping[str, Any
 
 
 def _submit_attempts(adapter: Adapter, resolved: Resolved, request: WireRequest, retry: RetryPolicy,
-                     random: Callable[[], float], callback_ref: str | None, seen: Attempts) -> Flow[Job]:
+                     random: Callable[[], float], callback_ref: str | None, seen: Attempts,
+                     timeout: float | None = None) -> Flow[Job]:
     replays = 0
     while True:
-        resp = yield from send_flow(adapter, request, retry, random, creates_job=True, attempts=seen)
+        resp = yield from send_flow(adapter, request, retry, random, creates_job=True, attempts=seen,
+                                    timeout=timeout)
         unreadable: MalformedResponseError | None = None
         try:
             job = adapter.parse_submit(resolved, resp)
@@ -313,7 +335,8 @@ class SubmitPlan:
 
 
 def submit_any_flow(plans: Sequence[SubmitPlan], idempotency_key: str, retry: RetryPolicy,
-                    random: Callable[[], float], *, fallback: bool, attempts: Attempts | None = None) -> Flow[Job]:
+                    random: Callable[[], float], *, fallback: bool, attempts: Attempts | None = None,
+                    sync_wait: float | None = None) -> Flow[Job]:
     """Submit to the first plan that accepts; with ``fallback`` (a family request), move on
     only after a failure that certainly created no job. ``attempts``: what earlier sends of
     this logical submit showed (reconcile resending a submit that may already have gone out)."""
@@ -323,7 +346,7 @@ def submit_any_flow(plans: Sequence[SubmitPlan], idempotency_key: str, retry: Re
         try:
             return (yield from submit_flow(plan.adapter, plan.resolved, plan.envelope, plan.webhook_url,
                                            idempotency_key, retry, random, callback_ref=plan.callback_ref,
-                                           attempts=attempts))
+                                           attempts=attempts, sync_wait=sync_wait))
         except GenwireError as err:
             if attempts.may_have_created or not (fallback and may_fall_back(err)):
                 raise
@@ -351,6 +374,31 @@ def refresh_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callabl
         if err.job is None:
             err.job = job
         raise
+    return new
+
+
+def cancel_flow(adapter: Adapter, job: Job, retry: RetryPolicy, random: Callable[[], float]) -> Flow[Job]:
+    """Ask the provider to cancel ``job``; return the job as the provider reports it after.
+
+    A job that already ended is returned as it is (nothing to cancel). A provider without
+    cancel raises ``UnsupportedOperationError`` before anything is sent. The cancel request
+    is replay-safe: repeating it cannot start or stop anything else.
+    """
+    request = adapter.build_cancel(job)
+    if request is None:
+        raise UnsupportedOperationError(f"{adapter.name} jobs cannot be canceled through its API",
+                                        provider=adapter.name, code="unsupported_operation", job=job)
+    if job.done:
+        return job
+    resp = yield from send_flow(adapter, request, retry, random, job)
+    try:
+        new = adapter.parse_cancel(job, resp)
+    except GenwireError as err:
+        if err.job is None:
+            err.job = job
+        raise
+    if new != job:
+        yield Notify(new)
     return new
 
 

@@ -254,8 +254,22 @@ class Adapter(Protocol):
     signs_webhooks: ClassVar[bool]
     #: query parameter that authorizes a media download on the provider's own origin
     download_key_param: ClassVar[str | None]
+    #: how deliveries are signed: a key of ``genwire.webhooks.VERIFIERS`` (None: unsigned)
+    webhook_scheme: ClassVar[str | None]
+    #: seconds a create may be held open until the job ends (0: the provider has no sync mode)
+    max_sync_wait: ClassVar[int]
 
     def auth_headers(self, key: str) -> dict[str, str]: ...
+
+    def with_sync_wait(self, request: WireRequest, seconds: int) -> WireRequest:
+        """A create ``request`` asking to be held open up to ``seconds`` (1..``max_sync_wait``)."""
+        ...
+
+    def build_cancel(self, job: Job) -> WireRequest | None:
+        """The request that cancels ``job``; None when the provider cannot cancel."""
+        ...
+
+    def parse_cancel(self, job: Job, resp: WireResponse) -> Job: ...
 
     def build_submit(self, resolved: Resolved, envelope: Mapping[str, Any], webhook_url: str | None,
                      idempotency_key: str) -> WireRequest: ...

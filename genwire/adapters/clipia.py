@@ -28,6 +28,7 @@ from ..errors import (
     ProviderNotFoundError,
     RateLimitError,
     ServerError,
+    UnsupportedOperationError,
 )
 from ..models import TERMINAL_STATUSES, InputWarning, Job, JobError, JobStatus, Media
 from .base import (
@@ -178,6 +179,8 @@ class ClipiaAdapter:
     name: ClassVar[str] = "clipia"
     submit_replay_safe: ClassVar[bool] = True
     signs_webhooks: ClassVar[bool] = True
+    webhook_scheme: ClassVar[str | None] = "clipia"
+    max_sync_wait: ClassVar[int] = 0
     download_key_param: ClassVar[str | None] = None
 
     def __init__(self, catalog: Catalog | None = None) -> None:
@@ -332,6 +335,18 @@ class ClipiaAdapter:
         except ValueError as exc:
             raise MalformedResponseError(f"webhook: {exc}", provider=self.name) from None
         return job.model_copy(update=update)
+
+    # -- no cancel, no sync mode -------------------------------------------------------------
+    def with_sync_wait(self, request: WireRequest, seconds: int) -> WireRequest:
+        raise UnsupportedOperationError(f"{self.name} has no sync mode", provider=self.name,
+                                        code="unsupported_operation")
+
+    def build_cancel(self, job: Job) -> WireRequest | None:
+        return None
+
+    def parse_cancel(self, job: Job, resp: WireResponse) -> Job:
+        raise UnsupportedOperationError(f"{self.name} jobs cannot be canceled through its API", provider=self.name,
+                                        code="unsupported_operation", job=job)
 
     # -- errors ---------------------------------------------------------------------
     def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError:

@@ -25,6 +25,7 @@ from ..errors import (
     MalformedResponseError,
     ProviderNotFoundError,
     RateLimitError,
+    UnsupportedOperationError,
 )
 from ..models import InputWarning, Job, JobError, JobStatus, Media
 from .base import (
@@ -76,6 +77,8 @@ class ClipriseAdapter:
     name: ClassVar[str] = "cliprise"
     submit_replay_safe: ClassVar[bool] = False
     signs_webhooks: ClassVar[bool] = False
+    webhook_scheme: ClassVar[str | None] = None
+    max_sync_wait: ClassVar[int] = 0
     download_key_param: ClassVar[str | None] = "apiKey"
 
     def __init__(self, catalog: Catalog | None = None) -> None:
@@ -199,6 +202,18 @@ class ClipriseAdapter:
         if spec is not None and len(spec.tasks) == 1:
             job = job.model_copy(update={"task": next(iter(spec.tasks))})
         return self._apply(job, payload, None)
+
+    # -- no cancel, no sync mode -------------------------------------------------------------
+    def with_sync_wait(self, request: WireRequest, seconds: int) -> WireRequest:
+        raise UnsupportedOperationError(f"{self.name} has no sync mode", provider=self.name,
+                                        code="unsupported_operation")
+
+    def build_cancel(self, job: Job) -> WireRequest | None:
+        return None
+
+    def parse_cancel(self, job: Job, resp: WireResponse) -> Job:
+        raise UnsupportedOperationError(f"{self.name} jobs cannot be canceled through its API", provider=self.name,
+                                        code="unsupported_operation", job=job)
 
     # -- errors ---------------------------------------------------------------------
     def _error(self, status: int, body: Any, resp: WireResponse, job: Job | None = None) -> GenwireError:

@@ -133,7 +133,7 @@ class ReplicateAdapter:
     signs_webhooks: ClassVar[bool] = True
     download_key_param: ClassVar[str | None] = None
     #: how deliveries are signed (``genwire.webhooks`` holds the verifier of each scheme)
-    webhook_scheme: ClassVar[str] = "standard-webhooks"
+    webhook_scheme: ClassVar[str | None] = "standard-webhooks"
     #: seconds a create may be held open by ``Prefer: wait`` (0: the provider has no sync mode)
     max_sync_wait: ClassVar[int] = MAX_SYNC_WAIT
 
@@ -222,6 +222,9 @@ class ReplicateAdapter:
 
     def _apply(self, job: Job, body: Mapping[str, Any], resp: WireResponse | None) -> Job:
         """``job`` updated from a prediction object (a reply, or a webhook delivery)."""
+        if not job.model:  # a job known by its id alone: the prediction names the model
+            model, task = self._spec_id(body)
+            job = job.model_copy(update={"model": model, "task": job.task or task})
         raw = body.get("status")
         status = STATUS.get(raw) if isinstance(raw, str) else None
         if status is None:

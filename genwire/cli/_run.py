@@ -1,4 +1,4 @@
-"""``genwire run``, ``genwire status`` and ``genwire balance``: the client from the shell.
+"""``genwire run``, ``genwire status``, ``genwire cancel`` and ``genwire balance``: the client from the shell.
 
 Keys come from the environment (``CLIPIA_KEY``, ``CLIPRISE_KEY``), never from the
 command line (process lists and shell histories show arguments). Base URLs come from
@@ -219,7 +219,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
 # -- status and balance ------------------------------------------------------------------------------
 
 def _configure_status(p: argparse.ArgumentParser) -> None:
-    p.add_argument("provider", help="clipia or cliprise")
+    p.add_argument("provider", help=f"the provider ({', '.join(_providers())})")
     p.add_argument("id", help="the provider's job id (as `genwire run --no-wait` printed it)")
     _wait_options(p, default_wait=False)
     _connection_options(p)
@@ -236,8 +236,23 @@ def _status(args: argparse.Namespace, out: TextIO) -> int:
         return _report(job, args, out)
 
 
+def _configure_cancel(p: argparse.ArgumentParser) -> None:
+    p.add_argument("provider", help=f"the provider ({', '.join(_providers())})")
+    p.add_argument("id", help="the provider's job id")
+    _connection_options(p)
+
+
+def _cancel(args: argparse.Namespace, out: TextIO) -> int:
+    provider = _provider(args.provider)
+    with _client(args) as client:
+        job = client.cancel(provider, args.id)
+    if not args.json:
+        out.write(Progress(out, live=False).line(job).rsplit(" ", 1)[0] + "\n")
+    return _report(job, args, out)
+
+
 def _configure_balance(p: argparse.ArgumentParser) -> None:
-    p.add_argument("provider", help="clipia or cliprise")
+    p.add_argument("provider", help=f"the provider ({', '.join(_providers())})")
     _connection_options(p)
 
 
@@ -255,5 +270,7 @@ def _balance(args: argparse.Namespace, out: TextIO) -> int:
 register("run", help="submit a job and follow it to the end", configure=_configure_run, run=_run)
 register("status", help="a job's status by provider and id (--wait to follow it)", configure=_configure_status,
          run=_status)
+register("cancel", help="cancel a job by provider and id (providers that can cancel)", configure=_configure_cancel,
+         run=_cancel)
 register("balance", help="the account's credit balance at a provider", configure=_configure_balance,
          run=_balance)

@@ -6,6 +6,15 @@ threads, processes or hosts cannot lose an update or apply one twice: the
 database re-checks the condition under the row lock, and the (ref, state) key
 of ``genwire_events`` refuses a second apply of the same state even if that
 check were ever bypassed.
+
+Leases. A row is driven by whoever holds its lease (``lease_owner``): the submitting
+process (``record_intent``) or a reconciler (``claim``), renewed while its work goes on
+(``renew``). Every write that marks, ends or gives back a row names the holder in its
+compare-and-set (``... AND lease_owner = ?``), so a worker whose lease was lost (taken over
+after it ran out) changes nothing: it can neither lower nor replace the new holder's state.
+The one write anyone may make is the provider's word, an accepted job's id
+(``record_accepted``): it only raises the state and never replaces another id, so a paid
+job a late worker was told about is never dropped.
 """
 
 from __future__ import annotations
@@ -83,6 +92,9 @@ class Ledger(ABC):
     def _lock_schema(self, tx: Tx) -> None:  # noqa: B027 (optional hook)
         """Serialize concurrent migrations (PostgreSQL: an advisory lock)."""
 
+    def _thread_done(self) -> None:  # noqa: B027 (optional hook)
+        """The calling thread will not use the ledger again (SQLite: close its connection)."""
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -150,12 +162,26 @@ class Ledger(ABC):
                               "WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
                               (self._clock(), ref, self.owner)) == 1
 
-    def retarget(self, ref: str, *, provider: str, model: str, task: str | None) -> None:
-        """A family submit moved on to another provider (the last one certainly created no job)."""
+    def retarget(self, ref: str, *, provider: str, model: str, task: str | None) -> bool:
+        """A family submit moved on to another provider (the last one certainly created no job).
+        False when this ledger's owner no longer holds the entry (nothing is changed)."""
         with self._transaction() as tx:
-            tx.execute("UPDATE genwire_jobs SET provider = ?, model = ?, task = ?, updated_at = ?, "
-                       "version = version + 1 WHERE ref = ? AND state = 'submitting'",
-                       (provider, model, task, self._clock(), ref))
+            return tx.execute("UPDATE genwire_jobs SET provider = ?, model = ?, task = ?, updated_at = ?, "
+                              "version = version + 1 WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
+                              (provider, model, task, self._clock(), ref, self.owner)) == 1
+
+    def renew(self, ref: str, lease: float) -> bool:
+        """Extend this ledger's owner's lease on ``ref`` to ``lease`` seconds from now. False when
+        it no longer holds it (another worker took it over, or it was given back): the caller
+        must stop touching the entry and record nothing."""
+        with self._transaction() as tx:
+            return tx.execute("UPDATE genwire_jobs SET lease_until = ? WHERE ref = ? AND lease_owner = ?",
+                              (self._clock() + lease, ref, self.owner)) == 1
+
+    def holds(self, ref: str) -> bool:
+        """Whether this ledger's owner holds the entry's lease (reading; ``renew`` to keep it)."""
+        with self._transaction(write=False) as tx:
+            return bool(tx.rows("SELECT 1 FROM genwire_jobs WHERE ref = ? AND lease_owner = ?", (ref, self.owner)))
 
     def record_accepted(self, ref: str, job: Job, *, source: str = "submit") -> ApplyOutcome:
         """The provider accepted the submit: attach its id and the job's state."""
@@ -178,40 +204,48 @@ class Ledger(ABC):
             other = self.find(job.provider, job.id)
             self._end(ref, LedgerState.REJECTED,
                       f"the provider returned job {job.id}, already recorded as {other.ref if other else '?'} "
-                      "(the same idempotency key was submitted twice)", "submit")
+                      "(the same idempotency key was submitted twice)", "submit", held=False)
             return ApplyOutcome.STALE
         return ApplyOutcome.STALE if self.get(ref) is not None else ApplyOutcome.UNKNOWN
 
-    def record_rejected(self, ref: str, error: str, *, source: str = "submit") -> None:
-        """The submit certainly created no job (a refusal the provider answered)."""
-        self._end(ref, LedgerState.REJECTED, error, source)
+    def record_rejected(self, ref: str, error: str, *, source: str = "submit") -> bool:
+        """The submit certainly created no job (a refusal the provider answered). Only by the
+        entry's lease holder: False (nothing changed) when this ledger's owner no longer holds it."""
+        return self._end(ref, LedgerState.REJECTED, error, source, held=True)
 
-    def record_uncertain(self, ref: str, error: str, *, source: str = "submit") -> None:
+    def record_uncertain(self, ref: str, error: str, *, source: str = "submit") -> bool:
         """A submit that may have created a job no reply named, on a provider that cannot be asked
-        again safely. Reconcile never resends it; ``attach`` or ``abandon`` resolves it."""
+        again safely. Reconcile never resends it; ``attach`` or ``abandon`` resolves it. Only by
+        the entry's lease holder (False otherwise: nothing changed)."""
         now = self._clock()
         with self._transaction() as tx:
             hit = tx.rows("UPDATE genwire_jobs SET state = 'uncertain', rank = ?, error = ?, updated_at = ?, "
                           "lease_owner = NULL, lease_until = NULL, version = version + 1 "
-                          "WHERE ref = ? AND rank < ? RETURNING ref",
-                          (RANK[LedgerState.UNCERTAIN], error, now, ref, RANK[LedgerState.UNCERTAIN]))
+                          "WHERE ref = ? AND rank < ? AND lease_owner = ? RETURNING ref",
+                          (RANK[LedgerState.UNCERTAIN], error, now, ref, RANK[LedgerState.UNCERTAIN], self.owner))
             if hit:
                 self._event(tx, ref, LedgerState.UNCERTAIN, source, now)
+        return bool(hit)
 
-    def note_error(self, ref: str, error: str) -> None:
-        """Keep the last error of a submit that stays open (reconcile will resubmit it)."""
+    def note_error(self, ref: str, error: str) -> bool:
+        """Keep the last error of a submit that stays open (reconcile will resubmit it) and give
+        the entry back. Only by its lease holder (False otherwise: nothing changed)."""
         with self._transaction() as tx:
-            tx.execute("UPDATE genwire_jobs SET error = ?, lease_owner = NULL, lease_until = NULL "
-                       "WHERE ref = ? AND state = 'submitting'", (error, ref))
+            return tx.execute("UPDATE genwire_jobs SET error = ?, lease_owner = NULL, lease_until = NULL "
+                              "WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
+                              (error, ref, self.owner)) == 1
 
-    def _end(self, ref: str, state: LedgerState, error: str, source: str) -> None:
+    def _end(self, ref: str, state: LedgerState, error: str, source: str, *, held: bool) -> bool:
+        """Close the entry; with ``held``, only if this ledger's owner holds its lease."""
         now = self._clock()
+        owned = " AND lease_owner = ?" if held else ""
         with self._transaction() as tx:
             hit = tx.rows("UPDATE genwire_jobs SET state = ?, rank = ?, error = ?, updated_at = ?, lease_owner = NULL, "
-                          "lease_until = NULL, version = version + 1 WHERE ref = ? AND rank < ? RETURNING ref",
-                          (state.value, RANK[state], error, now, ref, RANK[state]))
+                          f"lease_until = NULL, version = version + 1 WHERE ref = ? AND rank < ?{owned} RETURNING ref",
+                          (state.value, RANK[state], error, now, ref, RANK[state], *((self.owner,) if held else ())))
             if hit:
                 self._event(tx, ref, state, source, now)
+        return bool(hit)
 
     @staticmethod
     def _event(tx: Tx, ref: str, state: LedgerState, source: str, now: float) -> None:
@@ -219,28 +253,30 @@ class Ledger(ABC):
                    (ref, state.value, source, now))
 
     # -- applying what was seen afterwards ------------------------------------------------------
-    def apply(self, job: Job, *, source: str = "poll") -> ApplyOutcome:
+    def apply(self, job: Job, *, source: str = "poll", held: bool = False) -> ApplyOutcome:
         """Apply a status seen for a job (poll, wait, webhook), found by provider and id.
 
         Only forward: a repeat, an older state or anything after a terminal state is
-        ``STALE`` and changes nothing but the snapshot of a still-open job.
+        ``STALE`` and changes nothing but the snapshot of a still-open job. ``held``
+        (reconcile): only while this ledger's owner holds the entry's lease (else ``STALE``).
         """
         state = state_of(job.status)
         rank = RANK[state]
         now = self._clock()
         cost = job.cost.credits if job.cost is not None else None
+        owned, owner = (" AND lease_owner = ?", (self.owner,)) if held else ("", ())
         with self._transaction() as tx:
             hit = tx.rows(
                 "UPDATE genwire_jobs SET state = ?, rank = ?, job = ?, cost = COALESCE(?, cost), updated_at = ?, "
-                "version = version + 1 WHERE provider = ? AND provider_id = ? AND rank < ? RETURNING ref",
-                (state.value, rank, _job_json(job), cost, now, job.provider, job.id, rank))
+                f"version = version + 1 WHERE provider = ? AND provider_id = ? AND rank < ?{owned} RETURNING ref",
+                (state.value, rank, _job_json(job), cost, now, job.provider, job.id, rank, *owner))
             if hit:
                 self._event(tx, str(hit[0][0]), state, source, now)
                 return ApplyOutcome.APPLIED
             if rank < TERMINAL_RANK:  # same open state again: keep the newer snapshot (progress)
                 seen = tx.execute("UPDATE genwire_jobs SET job = ?, updated_at = ? "
-                                  "WHERE provider = ? AND provider_id = ? AND state = ?",
-                                  (_job_json(job), now, job.provider, job.id, state.value))
+                                  f"WHERE provider = ? AND provider_id = ? AND state = ?{owned}",
+                                  (_job_json(job), now, job.provider, job.id, state.value, *owner))
                 if seen:
                     return ApplyOutcome.STALE
             found = tx.rows("SELECT ref FROM genwire_jobs WHERE provider = ? AND provider_id = ?",
@@ -264,7 +300,7 @@ class Ledger(ABC):
 
     def abandon(self, ref: str, reason: str = "abandoned by an operator") -> LedgerEntry:
         """Close an uncertain entry the operator found created no job."""
-        self._end(ref, LedgerState.REJECTED, reason, "operator")
+        self._end(ref, LedgerState.REJECTED, reason, "operator", held=False)
         return self._require(ref)
 
     def _require(self, ref: str) -> LedgerEntry:
@@ -340,11 +376,12 @@ class Ledger(ABC):
                            (self.owner, now + lease, row[0]))
         return [_entry(row) for row in rows]
 
-    def release(self, ref: str) -> None:
-        """Give back a claimed entry; it counts as looked at now."""
+    def release(self, ref: str) -> bool:
+        """Give back a claimed entry; it counts as looked at now. False when this ledger's owner
+        no longer held it (nothing changed)."""
         with self._transaction() as tx:
-            tx.execute("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
-                       "WHERE ref = ? AND lease_owner = ?", (self._clock(), ref, self.owner))
+            return tx.execute("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
+                              "WHERE ref = ? AND lease_owner = ?", (self._clock(), ref, self.owner)) == 1
 
     def reconcile(self, client: Driver, *, older_than: float = 60.0, limit: int = 500,
                   lease: float = 300.0) -> ReconcileReport:

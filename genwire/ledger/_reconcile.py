@@ -15,10 +15,19 @@ done with an entry:
 Every send to a provider without idempotency is fenced: the first request of a
 submit is recorded before it goes out, and only by whoever holds the entry's lease,
 so a submitter and a reconciler never both send the same entry.
+
+Leases are per row and kept while the work on a row goes on: before a claimed entry is
+driven its lease is renewed (a compare-and-set naming this worker), and a heartbeat
+thread renews it every third of ``lease`` while the provider is slow. A worker that
+finds its lease lost (it ran out while the worker stalled, and another took the entry)
+stops touching that entry and records nothing; every write it would make names it as
+the holder, so none can lower or replace the new holder's state.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +40,7 @@ if TYPE_CHECKING:
     from .._policy.driver import Driver
     from ._ledger import Ledger
 
-__all__ = ["Change", "ReconcileReport", "reconcile"]
+__all__ = ["Change", "LeaseLost", "ReconcileReport", "reconcile"]
 
 _BATCH = 50
 
@@ -56,18 +65,60 @@ class ReconcileReport:
     unchanged: int = 0
     changes: list[Change] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    #: claimed entries this run let go untouched: another worker took them over after the lease ran out
+    lost: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"claimed": self.claimed, "unchanged": self.unchanged,
                 "changes": [vars(c) for c in self.changes],
-                "errors": [{"ref": ref, "error": message} for ref, message in self.errors]}
+                "errors": [{"ref": ref, "error": message} for ref, message in self.errors],
+                "lost": list(self.lost)}
 
     def summary(self) -> str:
         actions: dict[str, int] = {}
         for change in self.changes:
             actions[change.action] = actions.get(change.action, 0) + 1
         done = ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "nothing changed"
-        return f"claimed {self.claimed}: {done}, {self.unchanged} unchanged, {len(self.errors)} errors"
+        lost = f", {len(self.lost)} taken over by another worker" if self.lost else ""
+        return f"claimed {self.claimed}: {done}, {self.unchanged} unchanged, {len(self.errors)} errors{lost}"
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the entry's lease: it stops and records nothing."""
+
+
+class _Heartbeat:
+    """Renews this worker's lease on the entry it is driving every third of ``lease``, in a
+    thread, while a slow provider keeps the work going. (Whether the lease is still held is
+    decided by the writes themselves: each names this worker, so a lost lease writes nothing.)"""
+
+    def __init__(self, ledger: Ledger, lease: float) -> None:
+        self._ledger = ledger
+        self._lease = lease
+        self._ref: str | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="genwire-reconcile-lease", daemon=True)
+        self._thread.start()
+
+    def hold(self, ref: str | None) -> None:
+        with self._lock:
+            self._ref = ref
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        every = max(self._lease / 3, 0.005)
+        try:
+            while not self._stop.wait(every):
+                # a database hiccup: try again next beat (the writes stay fenced either way)
+                with self._lock, contextlib.suppress(Exception):
+                    if self._ref is not None:
+                        self._ledger.renew(self._ref, self._lease)
+        finally:
+            self._ledger._thread_done()
 
 
 def _poll(ledger: Ledger, client: Driver, entry: LedgerEntry, provider_id: str, report: ReconcileReport) -> None:
@@ -75,9 +126,11 @@ def _poll(ledger: Ledger, client: Driver, entry: LedgerEntry, provider_id: str, 
                            status=JobStatus(entry.state.value))
     adapter = client.adapter(entry.provider)
     new: Job = client.drive(refresh_flow(adapter, job, client.retry, client.random))
-    if ledger.apply(new, source="reconcile") is ApplyOutcome.APPLIED:
+    if ledger.apply(new, source="reconcile", held=True) is ApplyOutcome.APPLIED:
         report.changes.append(Change(entry.ref, entry.provider, entry.provider_id, entry.state.value,
                                      new.status.value, "poll"))
+    elif not ledger.holds(entry.ref):
+        raise LeaseLost(entry.ref)
     else:
         report.unchanged += 1
 
@@ -86,7 +139,7 @@ def _resubmit(ledger: Ledger, client: Driver, entry: LedgerEntry, report: Reconc
     request = entry.request.model_copy(update={
         "provider": entry.provider, "model": entry.model, "family": None,
         "task": entry.task or entry.request.task, "idempotency_key": entry.idempotency_key})
-    from ._seam import fenced
+    from ._seam import TakenOver, fenced
 
     replay_safe = client.adapter(entry.provider).submit_replay_safe
     # the first submit may have gone out (a provider with idempotency keys is resent without a
@@ -96,11 +149,15 @@ def _resubmit(ledger: Ledger, client: Driver, entry: LedgerEntry, report: Reconc
         job: Job = client.drive(fenced(ledger, entry.ref, client.submit_flow(request, record=False,
                                                                                 attempts=attempts),
                                         lambda p: client.adapter(p).submit_replay_safe))
+    except TakenOver:
+        raise LeaseLost(entry.ref) from None
     except (SubmissionUncertainError, MalformedResponseError) as err:
-        ledger.note_error(entry.ref, str(err))
+        if not ledger.note_error(entry.ref, str(err)):
+            raise LeaseLost(entry.ref) from None
         raise
     except GenwireError as err:
-        ledger.record_rejected(entry.ref, str(err), source="reconcile")
+        if not ledger.record_rejected(entry.ref, str(err), source="reconcile"):
+            raise LeaseLost(entry.ref) from None
         report.changes.append(Change(entry.ref, entry.provider, None, entry.state.value,
                                      LedgerState.REJECTED.value, "resubmit"))
         return
@@ -118,7 +175,8 @@ def _drive_one(ledger: Ledger, client: Driver, entry: LedgerEntry, report: Recon
         # never sent (so never charged), or sent with a key the provider deduplicates on
         _resubmit(ledger, client, entry, report)
     else:
-        ledger.record_uncertain(entry.ref, uncertain_message(entry), source="reconcile")
+        if not ledger.record_uncertain(entry.ref, uncertain_message(entry), source="reconcile"):
+            raise LeaseLost(entry.ref)
         report.changes.append(Change(entry.ref, entry.provider, None, entry.state.value,
                                      LedgerState.UNCERTAIN.value, "uncertain"))
 
@@ -129,20 +187,42 @@ def reconcile(ledger: Ledger, client: Driver, *, older_than: float = 60.0, limit
 
     Entries are claimed in batches and released as they are done, so several
     reconcilers (threads, processes, hosts) share the work without polling a job
-    twice in a round. A failure on one entry is reported and the run goes on.
+    twice in a round. Each entry's lease is renewed before it is driven and kept alive
+    while it is (``lease`` seconds at a time); an entry whose lease was lost is left to
+    its new holder (``ReconcileReport.lost``). A failure on one entry is reported and the
+    run goes on.
     """
     report = ReconcileReport()
     before = ledger._clock() - older_than  # fixed for the run: a released entry is not taken again
-    while report.claimed < limit:
-        batch = ledger.claim(updated_before=before, limit=min(_BATCH, limit - report.claimed), lease=lease)
-        if not batch:
-            break
-        report.claimed += len(batch)
-        for entry in batch:
-            try:
-                _drive_one(ledger, client, entry, report)
-            except GenwireError as err:
-                report.errors.append((entry.ref, str(err)))
-            finally:
-                ledger.release(entry.ref)
+    heartbeat = _Heartbeat(ledger, lease)
+    try:
+        while report.claimed < limit:
+            batch = ledger.claim(updated_before=before, limit=min(_BATCH, limit - report.claimed), lease=lease)
+            if not batch:
+                break
+            report.claimed += len(batch)
+            for entry in batch:
+                _drive_held(ledger, client, entry, report, heartbeat, lease)
+    finally:
+        heartbeat.close()
     return report
+
+
+def _drive_held(ledger: Ledger, client: Driver, entry: LedgerEntry, report: ReconcileReport,
+                heartbeat: _Heartbeat, lease: float) -> None:
+    """Drive one claimed entry while this worker holds its lease; touch nothing once it is lost."""
+    fresh = ledger.get(entry.ref) if ledger.renew(entry.ref, lease) else None
+    if fresh is None:  # the batch's lease ran out before this row, and another worker took it
+        report.lost.append(entry.ref)
+        return
+    entry = fresh  # as it is now: what the claim read may have moved on (a webhook, a poll)
+    heartbeat.hold(entry.ref)
+    try:
+        _drive_one(ledger, client, entry, report)
+    except LeaseLost:
+        report.lost.append(entry.ref)
+    except GenwireError as err:
+        report.errors.append((entry.ref, str(err)))
+    finally:
+        heartbeat.hold(None)
+        ledger.release(entry.ref)

@@ -20,7 +20,7 @@ from ._entries import uncertain_message
 if TYPE_CHECKING:
     from ._ledger import Ledger
 
-__all__ = ["fence", "fenced", "recorded_submit", "recorded_updates"]
+__all__ = ["TakenOver", "fence", "fenced", "recorded_submit", "recorded_updates"]
 
 T = TypeVar("T")
 
@@ -55,8 +55,10 @@ def _guard(job: Job | None, what: str, call: Callable[[], Any]) -> Any:
                           code="ledger_write_failed", job=job) from exc
 
 
-class _TakenOver(LedgerError):
-    """Reconcile took the entry over before this submit sent anything: it must not send."""
+class TakenOver(LedgerError):
+    """Another worker holds the entry now (its lease ran out and was taken over): this one must
+    not send, and records nothing."""
+
 
 
 def fence(ledger: Ledger, ref: str, replay_safe: Callable[[str], bool]) -> Callable[[Effect], None]:
@@ -69,7 +71,7 @@ def fence(ledger: Ledger, ref: str, replay_safe: Callable[[str], bool]) -> Calla
     def seen(effect: Effect) -> None:
         if isinstance(effect, Send) and not sent[0] and not replay_safe(effect.provider):
             if not _guard(None, "that the submit is going out", lambda: ledger.mark_sent(ref)):
-                raise _TakenOver(f"ledger entry {ref} was taken over by reconcile before it was sent; not sending",
+                raise TakenOver(f"ledger entry {ref} was taken over by reconcile before it was sent; not sending",
                                  code="ledger_taken_over")
             sent[0] = True
 
@@ -97,12 +99,14 @@ def recorded_submit(ledger: Ledger, request: GenerationRequest, idempotency_key:
         if isinstance(effect, Send) and effect.provider != current[0] and effect.provider in by_provider:
             plan = by_provider[effect.provider]
             current[0] = effect.provider
-            _guard(None, "the provider a family submit moved on to", lambda: ledger.retarget(
-                ref, provider=plan.adapter.name, model=plan.resolved.spec.id, task=plan.resolved.task.name))
+            if not _guard(None, "the provider a family submit moved on to", lambda: ledger.retarget(
+                    ref, provider=plan.adapter.name, model=plan.resolved.spec.id, task=plan.resolved.task.name)):
+                raise TakenOver(f"ledger entry {ref} was taken over by reconcile; not moving on to "
+                                 f"{plan.adapter.name}", code="ledger_taken_over")
 
     try:
         job = yield from _relay(inner, seen)
-    except _TakenOver:
+    except TakenOver:
         raise
     except GenwireError as err:
         plan = by_provider.get(err.provider or current[0], by_provider[current[0]])

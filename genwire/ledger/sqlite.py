@@ -124,6 +124,16 @@ class SQLiteLedger(Ledger):
             raise
         conn.execute("COMMIT")
 
+    def _thread_done(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        conn.close()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
