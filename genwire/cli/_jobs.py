@@ -102,7 +102,7 @@ def _reconcile(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
     from ..client import Client
 
     with Client(base_urls=_base_urls(args.base_url), catalog=chosen_catalog(args)) as client:
-        report = ledger.reconcile(client, older_than=args.older_than, limit=args.limit)
+        report = ledger.reconcile(client, older_than=args.older_than, limit=args.limit, lease=args.lease)
     if args.json:
         emit_json(report.to_dict(), out)
     else:
@@ -110,6 +110,11 @@ def _reconcile(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
             out.write(f"{change.ref}  {change.before} -> {change.after} ({change.action})\n")
         for ref, message in report.errors:
             out.write(f"{ref}  error: {message}\n")
+        now = time.time()
+        for held in report.leased:
+            until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(held.until))
+            out.write(f"{held.ref}  {held.state}: leased until {until} (in {max(0.0, held.until - now):.0f} s): "
+                      f"{held.why}\n")
         out.write(report.summary() + "\n")
     return 1 if report.errors else 0
 
@@ -151,6 +156,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--older-than", type=float, default=60.0, metavar="SECONDS",
                    help="only entries not updated for this long (default 60)")
     p.add_argument("--limit", type=int, default=500, help="at most this many entries per run (default 500)")
+    p.add_argument("--lease", type=float, default=300.0, metavar="SECONDS",
+                   help="how long this run holds each entry it claims (default 300; renewed while it works)")
     p.add_argument("--base-url", action="append", default=[], metavar="PROVIDER=URL",
                    help="talk to this base URL for a provider (repeatable)")
     add_catalog_option(p)

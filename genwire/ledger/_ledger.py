@@ -376,6 +376,14 @@ class Ledger(ABC):
                            (self.owner, now + lease, row[0]))
         return [_entry(row) for row in rows]
 
+    def leased(self, *, updated_before: float) -> list[LedgerEntry]:
+        """Open entries last heard of before ``updated_before`` that someone holds now: a submit in
+        flight (its intent lease, ``intent_lease``) or another reconciler's claim; soonest free first."""
+        with self._transaction(write=False) as tx:
+            rows = tx.rows(_SELECT + f" WHERE {_OPEN} AND updated_at < ? AND lease_until >= ? ORDER BY lease_until",
+                           (updated_before, self._clock()))
+        return [_entry(row) for row in rows]
+
     def release(self, ref: str) -> bool:
         """Give back a claimed entry; it counts as looked at now. False when this ledger's owner
         no longer held it (nothing changed)."""
