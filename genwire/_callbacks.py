@@ -1,8 +1,9 @@
 """Callback tokens for providers that do not sign their deliveries (Cliprise): the client adds
-one to the callback URL it sends (``add_callback_token``, or ``bind_callback_url`` for one
-submit), ``webhooks`` checks it on the way back (``verify_callback_token``). Both sides read
-the same parameter names and the same HMAC, here, so the client's submit path never imports
-the receiving side. May import ``errors`` only (``genwire.webhooks`` re-exports the public names).
+one to the callback URL it sends, bound to one submit (``bind_callback_url``; the unbound
+``add_callback_token`` is deprecated), ``webhooks`` checks it on the way back
+(``verify_callback_token``). Both sides read the same parameter names and the same HMAC,
+here, so the client's submit path never imports the receiving side. May import ``errors``
+only (``genwire.webhooks`` re-exports the public names).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets as _secrets
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 from urllib.parse import parse_qsl, quote, unquote_plus
@@ -45,11 +47,22 @@ def secret_list(secret: str | Sequence[str], what: str) -> list[str]:
 
 
 def new_callback_token() -> str:
-    """A fresh random token (256 bits, URL-safe) for ``add_callback_token``."""
+    """A fresh random token (256 bits, URL-safe) for ``Client(callback_token=...)``."""
     return _secrets.token_urlsafe(32)
 
 
 def add_callback_token(url: str, token: str) -> str:
+    """Deprecated: ``url`` with the bare ``genwire_token=<token>`` set (an unbound URL: one that
+    authenticates a delivery for any taskId). Use ``Client(callback_token=...)``, which binds each
+    callback URL to its submit, or ``bind_callback_url``. A delivery on an unbound URL for a job
+    that was submitted bound is refused."""
+    warnings.warn("add_callback_token makes an unbound callback URL (it authenticates a delivery for any "
+                  "taskId); use Client(callback_token=...) or bind_callback_url(url, token, ref)",
+                  DeprecationWarning, stacklevel=2)
+    return _with_token(url, token)
+
+
+def _with_token(url: str, token: str) -> str:
     """``url`` with ``genwire_token=<token>`` set, replacing any earlier value;
     the other parameters and the fragment are kept as they were."""
     if not token:
@@ -103,8 +116,8 @@ def verify_callback_token(url: str, token: str | Sequence[str]) -> str | None:
     the expected tokens; raises ``WebhookVerificationError``.
 
     A URL bound to a submit (``bind_callback_url``) must carry the HMAC of its
-    ``genwire_ref`` under one of the tokens; its reference is returned. A plain
-    ``add_callback_token`` URL returns ``None``.
+    ``genwire_ref`` under one of the tokens; its reference is returned. An unbound URL
+    (the deprecated ``add_callback_token``) returns ``None``.
     """
     tokens = secret_list(token, "the callback token")
     if not isinstance(url, str):

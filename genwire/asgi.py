@@ -15,6 +15,8 @@ then:
 * a signed delivery that is not a success with outputs (no payload; ``ERROR``, which Clipia
   sends for failed and canceled jobs alike) is completed by one poll likewise.
 
+A Cliprise callback must come on the URL bound to its submit (``Client(callback_token=...)``):
+one on another submit's URL, or with an unbound token for a job submitted bound, gets ``401``.
 Duplicates and late deliveries are answered 2xx and change nothing (the ledger applies
 each state once, forward only). A delivery for a job the ledger does not know (yet)
 is answered ``404``, so the provider delivers it again later; reconcile covers any
@@ -195,6 +197,11 @@ class WebhookApp:
         if bound is not None and bound != entry.idempotency_key:
             _refused(provider, 401, "callback_mismatch", f"the delivery for job {job.id!r} came on another "
                                                          "submit's callback URL")
+            await _answer(send, 401, {"error": "callback_mismatch"})
+            return
+        if bound is None and not ADAPTERS[provider].signs_webhooks and self._secrets[provider] is not None \
+                and entry.job is not None and entry.job.callback_ref is not None:
+            logger.info("%s delivery for job %s carries an unbound token; it was submitted bound", provider, job.id)
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
         if ADAPTERS[provider].signs_webhooks and (_complete(job) or self.client is None):

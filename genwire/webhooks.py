@@ -2,12 +2,14 @@
 
 Clipia signs every delivery: ``X-Clipia-Signature: t=<unix>,v1=<hex>``, an
 HMAC-SHA256 over ``"{t}.{raw body}"`` with your webhook signing secret.
-Cliprise does not sign its callbacks, so genwire puts a random token in the
-callback URL and checks that it comes back::
+Cliprise does not sign its callbacks, so genwire binds each callback URL to its
+submit and checks that binding when the callback comes back::
 
     token = new_callback_token()             # keep it with your other secrets
-    webhook_url = add_callback_token("https://gw.example.com/hooks/cliprise", token)
-    # ... GenerationRequest(..., webhook_url=webhook_url)
+    client = Client(callback_token=token)    # every Cliprise callback URL is bound to its submit
+    job = client.submit(GenerationRequest(..., webhook_url="https://gw.example.com/hooks/cliprise"))
+    # store job (its callback_ref is the submit's idempotency key); on delivery:
+    job = parse_webhook("cliprise", headers, body, secret=token, url=url, expect=stored_job)
 
 A gateway endpoint then looks like this (any framework; pass the *raw* body)::
 
@@ -39,7 +41,9 @@ to one submit: the URL carries ``genwire_ref=<the submit's idempotency key>`` an
 ``genwire_token=<HMAC(token, ref)>``, and the returned ``Job`` records the reference
 in ``callback_ref``. A captured URL then authenticates deliveries for that submit
 only; pass the job you stored as ``expect=`` and a delivery naming another
-``taskId`` is refused.
+``taskId`` is refused, and so is one arriving with an unbound token (the deprecated
+``add_callback_token``) for a job that was submitted bound. (Outside a ``Client``,
+``bind_callback_url(url, token, ref)`` makes such a URL.)
 
 Confirm (the safe default for unsigned providers). A Cliprise delivery is still
 unsigned: its status, outputs and error are a hint, and it can be replayed. Act on
@@ -384,6 +388,9 @@ def _check_expected(provider: str, job: Job, expect: Job) -> None:
     """A delivery must be about the job the caller stored for that callback URL."""
     if expect.provider != provider or expect.id != job.id:
         _fail(f"the delivery is for job {job.id!r}, not the expected {expect.id!r}", "callback_mismatch", provider)
+    if expect.callback_ref is not None and job.callback_ref is None:
+        _fail("the job was submitted with a bound callback URL, but the delivery carries an unbound token",
+              "callback_mismatch", provider)
     if expect.callback_ref is not None and job.callback_ref != expect.callback_ref:
         _fail("the callback URL was issued for another submit", "callback_mismatch", provider)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -75,9 +76,34 @@ def test_a_bound_url_with_a_forged_reference_is_refused() -> None:
     assert info.value.code == "invalid_callback_token"
 
 
+def unbound(url: str, token: str) -> str:
+    with pytest.warns(DeprecationWarning, match="unbound callback URL"):
+        return add_callback_token(url, token)
+
+
 def test_a_plain_token_url_still_verifies_without_a_reference() -> None:
-    job = parse_webhook("cliprise", {}, delivery("t1"), secret=TOKEN, url=add_callback_token(HOOK, TOKEN))
+    job = parse_webhook("cliprise", {}, delivery("t1"), secret=TOKEN, url=unbound(HOOK, TOKEN))
     assert job.id == "t1" and job.callback_ref is None
+
+
+@pytest.mark.anyio
+async def test_an_unbound_token_is_refused_for_a_job_submitted_bound(setup: Any) -> None:
+    client, _ = setup
+    job = await call(client, "submit", REQUEST)
+    assert job.callback_ref is not None
+    with pytest.raises(WebhookVerificationError) as info:
+        parse_webhook("cliprise", {}, delivery(job.id), secret=TOKEN, url=unbound(HOOK, TOKEN), expect=job)
+    assert info.value.code == "callback_mismatch" and "unbound" in info.value.message
+
+
+@pytest.mark.anyio
+async def test_the_client_sends_only_bound_callback_urls(setup: Any) -> None:
+    client, fakes = setup
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # no deprecated helper on the client's path
+        job = await call(client, "submit", REQUEST)
+    query = parse_qs(urlsplit(fakes.cliprise.requests[-1].json["callBackUrl"]).query)
+    assert query["genwire_ref"] == [job.callback_ref] and len(query["genwire_token"]) == 1
 
 
 @pytest.mark.anyio

@@ -21,6 +21,7 @@ from genwire.models import Job, JobStatus
 from genwire.webhooks import (
     CALLBACK_TOKEN_PARAM,
     add_callback_token,
+    bind_callback_url,
     new_callback_token,
     parse_webhook,
     sign_clipia,
@@ -270,31 +271,46 @@ def test_new_callback_tokens_are_url_safe_and_distinct() -> None:
     assert all(len(t) >= 43 and t.replace("-", "").replace("_", "").isalnum() for t in tokens)
 
 
+def unbound(url: str, token: str) -> str:
+    """``add_callback_token(url, token)``, which is deprecated (it makes an unbound URL) and says so."""
+    with pytest.warns(DeprecationWarning, match="unbound callback URL"):
+        return add_callback_token(url, token)
+
+
+def test_add_callback_token_is_deprecated_for_the_bound_path() -> None:
+    with pytest.warns(DeprecationWarning, match="bind_callback_url"):
+        add_callback_token("https://gw/hook", "tok")
+
+
 def test_add_callback_token_to_url_without_query() -> None:
-    assert add_callback_token("https://gw/hook", "tok") == f"https://gw/hook?{CALLBACK_TOKEN_PARAM}=tok"
+    assert unbound("https://gw/hook", "tok") == f"https://gw/hook?{CALLBACK_TOKEN_PARAM}=tok"
 
 
 def test_add_callback_token_keeps_other_params_in_order_and_fragment() -> None:
     url = "https://gw/hook?b=2&a=%2F#frag"
-    assert add_callback_token(url, "tok") == "https://gw/hook?b=2&a=%2F&genwire_token=tok#frag"
+    assert unbound(url, "tok") == "https://gw/hook?b=2&a=%2F&genwire_token=tok#frag"
 
 
 def test_add_callback_token_replaces_an_existing_token_in_place() -> None:
     url = "https://gw/hook?genwire_token=old&a=1&genwire_token=older"
-    assert add_callback_token(url, "new") == "https://gw/hook?genwire_token=new&a=1"
+    assert unbound(url, "new") == "https://gw/hook?genwire_token=new&a=1"
 
 
 def test_add_callback_token_percent_encodes_the_token() -> None:
-    assert add_callback_token("https://gw/h", "a+b/c") == "https://gw/h?genwire_token=a%2Bb%2Fc"
+    assert unbound("https://gw/h", "a+b/c") == "https://gw/h?genwire_token=a%2Bb%2Fc"
 
 
 def test_callback_token_round_trips() -> None:
     token = new_callback_token()
-    verify_callback_token(add_callback_token("https://gw/hook?x=1", token), token)
+    assert verify_callback_token(bind_callback_url("https://gw/hook?x=1", token, "order-1"), token) == "order-1"
 
 
 def test_callback_token_round_trips_with_reserved_characters() -> None:
-    verify_callback_token(add_callback_token("https://gw/h", "a+b/c&d"), "a+b/c&d")
+    assert verify_callback_token(bind_callback_url("https://gw/h", "a+b/c&d", "r&f/1"), "a+b/c&d") == "r&f/1"
+
+
+def test_an_unbound_token_still_verifies_without_a_reference() -> None:
+    assert verify_callback_token(unbound("https://gw/h", "a+b/c&d"), "a+b/c&d") is None
 
 
 def test_callback_token_is_read_from_a_bare_query_string() -> None:
@@ -407,13 +423,13 @@ def test_body_that_is_not_a_json_object_is_a_verification_error(
 
 
 def test_cliprise_callback_with_matching_token_becomes_a_job(adapters: dict[str, FakeAdapter]) -> None:
-    url = add_callback_token("https://gw/hooks/cliprise", "tok")
+    url = bind_callback_url("https://gw/hooks/cliprise", "tok", "order-1")
     job = parse_webhook("cliprise", {}, b'{"id":"t1","status":"success"}', secret="tok", url=url)
     assert job.id == "t1"
 
 
 def test_cliprise_callback_with_wrong_token_is_rejected(adapters: dict[str, FakeAdapter]) -> None:
-    url = add_callback_token("https://gw/hooks/cliprise", "forged")
+    url = bind_callback_url("https://gw/hooks/cliprise", "forged", "order-1")
     with pytest.raises(WebhookVerificationError) as info:
         parse_webhook("cliprise", {}, b'{"id":"t1"}', secret="tok", url=url)
     assert info.value.provider == "cliprise"

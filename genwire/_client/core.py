@@ -328,10 +328,10 @@ class _ClientCore:
         token = self.callback_token
         if url is None or token is None or self.adapter(provider).signs_webhooks:
             return url, None
-        from .._callbacks import add_callback_token, bind_callback_url
+        if ref is None:  # no submit to bind to (an estimate sends no callback URL)
+            return url, None
+        from .._callbacks import bind_callback_url
 
-        if ref is None:
-            return add_callback_token(url, token), None
         return bind_callback_url(url, token, ref), ref
 
     @staticmethod

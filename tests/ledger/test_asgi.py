@@ -110,7 +110,7 @@ async def test_a_cliprise_callback_is_confirmed_by_a_poll_not_believed(app: Webh
     job = await client.submit(CLIPRISE)
     forged = json.dumps({"taskId": job.id, "status": "success", "model": "nano-banana",
                          "fileURL": "https://evil.example/x.png"}).encode()
-    url = f"{HOOK}/cliprise?genwire_token={TOKEN}"
+    url = fakes.cliprise.requests[-1].json["callBackUrl"]  # the job's own bound URL, captured
     response = await deliver(app, Delivery(url, {"Content-Type": "application/json"}, forged))
     entry = ledger.find("cliprise", job.id)
     assert response.status_code == 202
@@ -129,6 +129,19 @@ async def test_a_cliprise_callback_without_the_token_is_refused(app: WebhookApp,
     fakes.cliprise.finish(job.id)
     [delivery] = fakes.cliprise.deliveries
     assert (await deliver(app, delivery, url=f"{HOOK}/cliprise?genwire_token=wrong")).status_code == 401
+
+
+async def test_an_unbound_token_is_refused_for_a_cliprise_job_submitted_bound(
+        app: WebhookApp, client: AsyncClient, fakes: FakeProviders, ledger: Ledger) -> None:
+    job = await client.submit(CLIPRISE)
+    fakes.cliprise.finish(job.id)
+    [delivery] = fakes.cliprise.deliveries
+    assert "genwire_ref=" in delivery.url
+    unbound = f"{HOOK}/cliprise?genwire_token={TOKEN}"  # what the deprecated add_callback_token makes
+    assert (await deliver(app, delivery, url=unbound)).status_code == 401
+    entry = ledger.find("cliprise", job.id)
+    assert entry is not None and entry.state is LedgerState.QUEUED  # nothing polled, nothing applied
+    assert (await deliver(app, delivery)).status_code == 202  # on its bound URL it is confirmed
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [("GET", "/hooks/clipia", 405), ("POST", "/hooks/x", 404),
