@@ -5,15 +5,16 @@
                      client=AsyncClient(...))          # for the confirming polls
     # uvicorn gateway:app   (or mount it in Starlette/FastAPI: app.mount("/hooks", hooks))
 
-One route per provider in ``secrets``: ``POST {prefix}/clipia``, ``POST {prefix}/cliprise``.
-Each delivery is verified first (Clipia's signature; Cliprise's callback token);
-then:
+One route per provider in ``secrets``: ``POST {prefix}/clipia``, ``POST {prefix}/cliprise``,
+``POST {prefix}/replicate``. Each delivery is verified first, as its provider signs it (Clipia's
+signature, Standard Webhooks for Replicate; Cliprise's callback token); then:
 
-* a signed delivery is applied to the ledger and answered ``204``;
+* a signed delivery that says all a poll would (the adapter's ``webhook_complete``: every
+  Replicate event; a Clipia success with outputs) is applied to the ledger and answered ``204``;
 * an unsigned one (Cliprise) is only a hint: the app answers ``202`` at once, then
   polls the provider once and applies what the poll says, never the callback's claims;
-* a signed delivery that is not a success with outputs (no payload; ``ERROR``, which Clipia
-  sends for failed and canceled jobs alike) is completed by one poll likewise.
+* any other signed delivery (a Clipia ``ERROR``, sent for failed and canceled jobs alike, or
+  one without its payload) is completed by one poll likewise.
 
 A Cliprise callback must come on the URL bound to its submit (``Client(callback_token=...)``):
 one on another submit's URL, or with an unbound token for a job submitted bound, gets ``401``.
@@ -39,7 +40,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequen
 from typing import TYPE_CHECKING, Any
 
 from ._policy.flows import refresh_flow
-from .adapters import ADAPTERS
+from .adapters import ADAPTERS, get_adapter
 from .errors import ConfigurationError, GenwireError, WebhookVerificationError
 from .models import Job, JobStatus
 from .webhooks import DEFAULT_TOLERANCE, parse_webhook
@@ -199,12 +200,14 @@ class WebhookApp:
                                                          "submit's callback URL")
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
-        if bound is None and not ADAPTERS[provider].signs_webhooks and self._secrets[provider] is not None \
+        adapter = get_adapter(provider, self.catalog)
+        if bound is None and not adapter.signs_webhooks and self._secrets[provider] is not None \
                 and entry.job is not None and entry.job.callback_ref is not None:
-            logger.info("%s delivery for job %s carries an unbound token; it was submitted bound", provider, job.id)
+            _refused(provider, 401, "callback_mismatch", f"the delivery for job {job.id!r} carries an unbound token; "
+                                                         "it was submitted bound")
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
-        if ADAPTERS[provider].signs_webhooks and (_complete(job) or self.client is None):
+        if adapter.signs_webhooks and (adapter.webhook_complete(job) or self.client is None):
             try:
                 outcome = await asyncio.to_thread(self.ledger.apply, job, source="webhook")
             except Exception:
@@ -280,10 +283,3 @@ def _refused(provider: str | None, status: int, code: str, reason: str) -> None:
     logger.log(logging.INFO if code in _ROUTINE else logging.WARNING,
                "webhook refused: provider=%s status=%s code=%s: %s", provider or "-", status or "none", code,
                reason, extra={"genwire_provider": provider, "genwire_status": status, "genwire_code": code})
-
-
-def _complete(job: Job) -> bool:
-    """Whether a verified delivery says all there is: a success with its outputs. Anything else
-    is completed by a poll: a delivery without its payload names no outputs, and an error
-    delivery does not tell a failed job from a canceled one (Clipia sends ``ERROR`` for both)."""
-    return job.status is JobStatus.SUCCEEDED and bool(job.outputs)

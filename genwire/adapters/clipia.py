@@ -348,6 +348,12 @@ class ClipiaAdapter:
         raise UnsupportedOperationError(f"{self.name} jobs cannot be canceled through its API", provider=self.name,
                                         code="unsupported_operation", job=job)
 
+    @staticmethod
+    def webhook_complete(job: Job) -> bool:
+        """Only a success with its outputs: a delivery may come without its payload, and ``ERROR``
+        is sent for failed and canceled jobs alike."""
+        return job.status is JobStatus.SUCCEEDED and bool(job.outputs)
+
     # -- errors ---------------------------------------------------------------------
     def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError:
         code: str | None = None

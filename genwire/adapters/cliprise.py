@@ -215,6 +215,10 @@ class ClipriseAdapter:
         raise UnsupportedOperationError(f"{self.name} jobs cannot be canceled through its API", provider=self.name,
                                         code="unsupported_operation", job=job)
 
+    @staticmethod
+    def webhook_complete(job: Job) -> bool:
+        return False  # unsigned: a callback is only ever a prompt to poll
+
     # -- errors ---------------------------------------------------------------------
     def _error(self, status: int, body: Any, resp: WireResponse, job: Job | None = None) -> GenwireError:
         code: str | None = None

@@ -283,6 +283,12 @@ class ReplicateAdapter:
         job = Job(provider=self.name, model=model, task=task, id=pid, status=JobStatus.QUEUED)
         return self._apply(job, payload, None)
 
+    @staticmethod
+    def webhook_complete(job: Job) -> bool:
+        """Always: every delivery is the whole prediction as a poll would show it. An early event
+        (start, logs, output) applies forward only, so it never undoes a later final state."""
+        return True
+
     # -- errors ------------------------------------------------------------------------------
     def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError:
         try:
