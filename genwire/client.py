@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from ._client.checks import DEFAULT_TIMEOUT
-from ._client.core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, Failed, _ClientCore, logger
+from ._client.core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, _ClientCore, logger
+from ._client.drive import Failed, steps
 from ._client.options import check_transport
 from ._policy.driver import OnUpdate
 from ._policy.flows import Flow, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
@@ -146,10 +147,10 @@ class Client(_ClientCore):
         raise failure  # outside the except block: the httpx error (its URL may hold a key) is not chained
 
     def drive(self, flow: Flow[T], on_update: OnUpdate | None = None) -> T:
-        """Run ``flow`` to its end (the Driver seam): ``_steps`` does all but the I/O, here."""
-        steps = self._steps(flow)
+        """Run ``flow`` to its end (the Driver seam): ``drive.steps`` does all but the I/O, here."""
+        loop = steps(flow, self._rate_limits)
         try:
-            effect = next(steps)
+            effect = next(loop)
             while True:
                 answer: Any = None
                 if isinstance(effect, Send):
@@ -161,11 +162,11 @@ class Client(_ClientCore):
                     self._sleep(effect.seconds)
                 else:
                     _notify(on_update, effect.job)
-                effect = steps.send(answer)
+                effect = loop.send(answer)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         finally:
-            steps.close()
+            loop.close()
 
     # -- the public surface ---------------------------------------------------------------
     def submit(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,

@@ -172,3 +172,25 @@ def test_proxy_and_transport_together_are_refused() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(200))
     with pytest.raises(ConfigurationError, match="proxy"):
         Client(api_keys={"clipia": "clipia_live_key_1234"}, transport=transport, proxy="http://127.0.0.1:3128")
+
+
+@pytest.mark.parametrize("env", [
+    {"HTTP_PROXY": "http://p:3128", "HTTPS_PROXY": "p2:8080",
+     "NO_PROXY": "example.com,.internal, 10.0.0.0/8,::1,localhost"},
+    {"ALL_PROXY": "socks5://p:1080", "NO_PROXY": "http://direct.example"},
+    {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "a.example,*"},
+    {},
+])
+def test_environment_proxies_are_what_httpx_reads(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx's function is private: genwire has its own copy of the logic. If this import fails or
+    # the two disagree, httpx changed how trust_env reads proxies: follow it in _transport/urls.py
+    from httpx._utils import get_environment_proxies
+
+    from genwire._transport.urls import environment_proxies
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert environment_proxies() == get_environment_proxies()

@@ -8,7 +8,7 @@ import asyncio
 import httpx
 
 from genwire import AsyncClient
-from genwire._transport.sockets import _Backend, _Stream, async_transport
+from genwire._transport.sockets import _Backend, _Stream, async_transport, is_socket_readable
 
 
 def test_the_transport_pools_through_the_caching_backend() -> None:
@@ -50,3 +50,25 @@ def test_a_connection_the_server_closed_is_not_reused() -> None:
 
     assert asyncio.run(main()) == ["ok", "ok", "ok"]
     assert connections == 3
+
+
+def test_the_readability_check_is_httpcores_own() -> None:
+    # httpcore's is private (httpcore._utils): if this import fails or the two disagree, httpcore
+    # changed how its streams answer "is_readable": follow it in _transport/sockets.py
+    import socket
+
+    from httpcore._utils import is_socket_readable as httpcores
+
+    ours, theirs = socket.socketpair()
+    try:
+        assert is_socket_readable(ours) is httpcores(ours) is False  # nothing to read yet
+        theirs.sendall(b"x")
+        assert is_socket_readable(ours) is httpcores(ours) is True  # data waiting
+        ours.recv(1)
+        theirs.close()
+        assert is_socket_readable(ours) is httpcores(ours) is True  # the peer hung up: a read returns b""
+    finally:
+        ours.close()
+    assert is_socket_readable(ours) is httpcores(ours) is True  # closed: fileno() is -1
+    assert is_socket_readable(None) is httpcores(None) is True
+

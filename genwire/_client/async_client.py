@@ -24,7 +24,8 @@ from ..catalog import Catalog
 from ..errors import GenwireError
 from ..models import GenerationRequest, Job, Media, Unsupported
 from .checks import DEFAULT_TIMEOUT
-from .core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, Failed, _ClientCore, logger
+from .core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, _ClientCore, logger
+from .drive import Failed, steps
 from .options import check_transport
 
 if TYPE_CHECKING:
@@ -137,13 +138,13 @@ class AsyncClient(_ClientCore):
         raise failure
 
     async def drive(self, flow: Flow[T], on_update: OnUpdate | None = None) -> T:
-        """Run ``flow`` to its end (the Driver seam): ``_steps`` does all but the I/O, here."""
+        """Run ``flow`` to its end (the Driver seam): ``drive.steps`` does all but the I/O, here."""
         import asyncio  # here, not at module level: sync users never load it
 
-        steps = self._steps(flow)
+        loop = steps(flow, self._rate_limits)
         step = self._step
         try:
-            effect = await step(steps.send, None)
+            effect = await step(loop.send, None)
             while True:
                 answer: Any = None
                 if isinstance(effect, Send):
@@ -157,11 +158,11 @@ class AsyncClient(_ClientCore):
                     outcome = on_update(effect.job)
                     if inspect.isawaitable(outcome):
                         await outcome
-                effect = await step(steps.send, answer)
+                effect = await step(loop.send, answer)
         except _Finished as done:
             return done.value  # type: ignore[no-any-return]
         finally:
-            steps.close()
+            loop.close()
 
     async def _step(self, call: Callable[[Any], Any], arg: Any) -> Any:
         """Advance a flow by one effect. With a ledger the flow writes to it between effects (a

@@ -9,7 +9,7 @@ import os
 import random as _random
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -21,9 +21,6 @@ from .._policy.flows import (
     Attempts,
     Flow,
     Notify,
-    Pace,
-    Send,
-    Sleep,
     SubmitPlan,
     TransportFailure,
     cancel_flow,
@@ -88,21 +85,6 @@ logger = logging.getLogger("genwire")
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 GATE_TIMEOUT = "no request slot came free before the deadline (max_in_flight requests were in flight)"
-
-#: the effects a driver executes itself (I/O): everything else is answered in ``_steps``
-IO = Send | Sleep | Notify
-
-
-class Failed:
-    """A send that failed, as a driver answers it: ``_steps`` throws the error into the flow
-    outside any except block (nothing chains onto it), so an error after a job was accepted
-    carries the job."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: TransportFailure | GenwireError) -> None:
-        self.error = error
-
 
 class _ClientCore:
     def __init__(
@@ -202,10 +184,10 @@ class _ClientCore:
                                          code="invalid_proxy") from None
         if not self._trust_env:
             return {}
-        from httpx._utils import get_environment_proxies  # what httpx.Client(trust_env=True) reads
+        from .._transport.urls import environment_proxies  # what httpx.Client(trust_env=True) reads
 
         try:
-            return {pattern: None if url is None else make(url) for pattern, url in get_environment_proxies().items()}
+            return {pattern: None if url is None else make(url) for pattern, url in environment_proxies().items()}
         except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks without socksio, a malformed URL
             raise ConfigurationError(f"cannot use the proxy set in the environment: {redact_text(str(exc))}"
                                      " (pass trust_env=False to ignore it)", code="invalid_proxy") from None
@@ -214,30 +196,6 @@ class _ClientCore:
     def callback_token(self) -> str | None:
         """The token added to callback URLs of providers that do not sign webhooks."""
         return self.__callback_token["callback_token"] if self.__callback_token else None
-
-    # -- driving flows ----------------------------------------------------------------------
-    def _steps(self, flow: Flow[T]) -> Generator[IO, Any, T]:
-        """The drive loop of both drivers, but for the I/O: yields each ``Send`` (answer: the reply
-        or a ``Failed``), ``Sleep`` and ``Notify`` (answer: None) for the driver to execute, answers
-        ``Pace`` itself, and closes ``flow`` however the run ends (an error, a cancelled task)."""
-        try:
-            effect = next(flow)
-            while True:
-                if isinstance(effect, Pace):
-                    effect = flow.send(self._rate_limits)
-                    continue
-                if isinstance(effect, Sleep):
-                    logger.debug("waiting %.2fs", effect.seconds)
-                elif isinstance(effect, Notify):
-                    logger.debug("%s job %s: %s", effect.job.provider, effect.job.id, effect.job.status.value)
-                elif not isinstance(effect, Send):
-                    raise TypeError(f"a flow yielded {effect!r}, which is not an effect")
-                answer = yield effect
-                effect = flow.throw(answer.error) if isinstance(answer, Failed) else flow.send(answer)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        finally:
-            flow.close()
 
     # -- lookups -------------------------------------------------------------------------
     def adapter(self, provider: str) -> Adapter:

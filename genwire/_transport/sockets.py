@@ -3,26 +3,44 @@
 Each time the pool hands out a connection it asks every idle one whether the server
 has closed it (``get_extra_info("is_readable")``). Over anyio every ask rebuilds the
 stream's whole table of typed attributes (a ``getpeername`` call and a dict of
-lambdas) only to find the raw socket: at 1,000 concurrent jobs that was about a third
-of the client's CPU (``bench/bench_fanout.py``). ``async_transport`` gives the
+lambdas) only to find the raw socket: at 1,000 concurrent jobs that was a large share
+of the client's CPU (``bench/bench_fanout.py``; the figure is in bench/README.md). ``async_transport`` gives the
 transport a network backend whose streams look their socket up once and run the same
 readability check (httpcore's own function) on it. Everything else is passed through.
 """
 
 from __future__ import annotations
 
+import select
+import socket
 import ssl
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 import httpcore
 import httpx
-from httpcore._utils import is_socket_readable  # what httpcore's own streams answer "is_readable" with
 
-__all__ = ["async_transport"]
+__all__ = ["async_transport", "is_socket_readable"]
 
 _UNSET: Any = object()
 SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+
+
+def is_socket_readable(sock: socket.socket | None) -> bool:
+    """Whether a read would return at once (data, or the end of a connection the server closed):
+    the check httpcore's own streams answer ``is_readable`` with (``httpcore._utils``, private, so
+    written here; ``tests/test_sockets.py`` holds the two equal). A socket that is gone counts as
+    readable, as its next read returns the end."""
+    fd = None if sock is None else sock.fileno()
+    if fd is None or fd < 0:
+        return True
+    if sys.platform == "win32" or getattr(select, "poll", None) is None:
+        ready, _, _ = select.select([fd], [], [], 0)
+        return bool(ready)
+    poll = select.poll()
+    poll.register(fd, select.POLLIN)
+    return bool(poll.poll(0))
 
 
 class _Stream(httpcore.AsyncNetworkStream):
@@ -76,9 +94,10 @@ class _Backend(httpcore.AsyncNetworkBackend):
 def async_transport(**options: Any) -> httpx.AsyncHTTPTransport:
     """``httpx.AsyncHTTPTransport(**options)`` whose connections answer the pool's checks cheaply.
 
-    httpx takes no network backend, so it is set on the pool it built (``_pool``); should a
-    later httpx or httpcore move it, the transport is returned as httpx made it
-    (``tests/test_sockets.py`` fails then).
+    httpx takes no network backend, so it is set on the pool it built: ``transport._pool`` and
+    ``pool._network_backend`` are private to httpx and httpcore. Should a later version move
+    them, the transport is returned as httpx made it (slower at fan-out, otherwise the same) and
+    ``tests/test_sockets.py`` fails, loudly.
     """
     transport = httpx.AsyncHTTPTransport(**options)
     pool = getattr(transport, "_pool", None)

@@ -3,16 +3,18 @@ request extensions the key-carrying transport reads, and download URLs checked o
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 import httpx
 
 from .._util.redact import redact_text, strip_query_secrets
 from ..errors import ConfigurationError
 
-__all__ = ["DOWNLOAD_EXTENSION", "KEY_EXTENSION", "Origin", "check_download_url", "download_url_problem", "origin_of",
-           "url_origin"]
+__all__ = ["DOWNLOAD_EXTENSION", "KEY_EXTENSION", "Origin", "check_download_url", "download_url_problem",
+           "environment_proxies", "origin_of", "url_origin"]
 
 #: request extension naming the query parameter that carries the key, added at send time
 KEY_EXTENSION = "genwire_query_key"
@@ -81,3 +83,40 @@ def _parse_download_url(url: str) -> httpx.URL | str:
     if (split_port or default) != (port or default):
         return "the port is ambiguous"
     return parsed
+
+
+def environment_proxies() -> dict[str, str | None]:
+    """The proxy mounts ``httpx.Client(trust_env=True)`` reads from HTTP_PROXY, HTTPS_PROXY,
+    ALL_PROXY and NO_PROXY (``None``: that pattern goes direct). httpx's own function is private
+    (``httpx._utils.get_environment_proxies``), so this is its logic, held equal to it by
+    ``tests/test_proxy.py`` (which fails, loudly, when httpx moves or changes it)."""
+    found = getproxies()  # also the system settings on Windows and macOS, as httpx reads them
+    mounts: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        if found.get(scheme):
+            url = found[scheme]
+            mounts[f"{scheme}://"] = url if "://" in url else f"http://{url}"
+    for host in (h.strip() for h in found.get("no", "").split(",")):
+        # NO_PROXY as curl reads it: "*" turns every proxy off; ".example.com" and "example.com"
+        # both match subdomains, the latter the domain itself too
+        if host == "*":
+            return {}
+        if not host:
+            continue
+        if "://" in host:
+            mounts[host] = None
+        elif _is_ip(host, ipaddress.IPv4Address) or host.lower() == "localhost":
+            mounts[f"all://{host}"] = None
+        elif _is_ip(host, ipaddress.IPv6Address):
+            mounts[f"all://[{host}]"] = None
+        else:
+            mounts[f"all://*{host}"] = None
+    return mounts
+
+
+def _is_ip(host: str, kind: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address]) -> bool:
+    try:
+        kind(host.split("/")[0])
+    except ValueError:
+        return False
+    return True

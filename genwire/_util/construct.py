@@ -9,7 +9,7 @@ would (every field in declaration order, the others at their defaults,
 ``model_fields_set`` the names given) and sets it the way pydantic's own
 ``BaseModel.model_construct`` does. Like ``dataclasses``, it is generated once
 per shape, so Python itself checks the arguments (a missing or misspelt name is a
-``TypeError``) and a call costs about a third of validation.
+``TypeError``) and a call costs a fraction of validation (bench/README.md).
 
 Exact only for values validation would keep unchanged: exact types (``float``
 for a ``float`` field, a ``tuple`` for a tuple field, model instances for nested

@@ -2,9 +2,10 @@
 
 ``@dataclass(frozen=True)`` writes the source of ``__init__``, ``__repr__``,
 ``__eq__``, ``__hash__``, ``__setattr__`` and ``__delattr__`` for each class and
-``exec``s it when the module is imported: about 0.7 ms a class, and a first submit
-imports a dozen of them. A ``@record`` class writes its ``__init__`` by hand (so it
-is compiled into the module's bytecode, like any function) and shares one
+``exec``s it when the module is imported, over ten times the cost of a ``@record``
+class, and a first submit imports over a dozen of them (``bench/bench_record.py``; the
+figures, and why genwire keeps this module, are in bench/README.md). A ``@record`` class
+writes its ``__init__`` by hand (so it is compiled into the module's bytecode, like any function) and shares one
 implementation of the others, with the same behaviour as the generated ones:
 equality and hash over the fields, the dataclass ``repr``, ``FrozenInstanceError``
 on assignment, pickling. It is registered as a dataclass, so ``dataclasses.fields``,

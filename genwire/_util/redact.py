@@ -76,7 +76,7 @@ _NAMES = "|".join(
 # A credential parameter inside free text: plain (?apiKey=v, &token=v) or
 # percent-encoded inside another URL (%3FapiKey%3Dv%26...). Group 1 keeps the
 # name, the value up to the next separator is masked. Compiled on first use
-# (0.4 ms): most processes never see a string with "=" in it.
+# (it is a large pattern): most processes never see a string with "=" in it.
 @cache
 def _embedded() -> re.Pattern[str]:
     return re.compile(rf"((?:[?&;]|%3[fF]|%26)(?:{_NAMES})(?:=|%3[dD]))((?:(?!%26)[^&#\s\"'<>\\])*)",

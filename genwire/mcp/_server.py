@@ -159,7 +159,7 @@ class _Server:
             types.TextContent(type="text", text=json.dumps(reply.result, ensure_ascii=False))]
         for media in reply.outputs:
             mime = views.mime_type(media)
-            content.append(types.ResourceLink(type="resource_link", name=media.url.rsplit("/", 1)[-1] or media.kind,
+            content.append(types.ResourceLink(type="resource_link", name=views.file_name(media),
                                               uri=media.url, mime_type=mime,
                                               description=f"{media.kind} output"))
             if media.kind == "image" and self.inline_image_bytes > 0:
@@ -186,7 +186,7 @@ class _Server:
     async def list_resources(self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
                              ) -> types.ListResourcesResult:
         return types.ListResourcesResult(resources=[
-            types.Resource(name=url.rsplit("/", 1)[-1] or m.kind, uri=url, mime_type=views.mime_type(m),
+            types.Resource(name=views.file_name(m), uri=url, mime_type=views.mime_type(m),
                            description=f"{m.kind} output")
             for url, m in self.tools.outputs.items()])
 

@@ -308,13 +308,10 @@ class GenwireTools:
         return self._reply(await self._wait(job, timeout, progress, args["id"]))
 
     async def cancel_generation(self, args: Mapping[str, Any], progress: Progress | None = None) -> Reply:
-        provider, job_id = args["provider"], args["id"]
-        known = self._known(provider, job_id)
-        cancel = getattr(self.client, "cancel", None)  # offered by clients whose providers can cancel
-        if cancel is None:
-            raise UnsupportedOperationError(f"{provider} jobs cannot be canceled through genwire", provider=provider,
-                                            code="unsupported_operation")
-        canceled = await (cancel(known) if isinstance(known, Job) else cancel(provider, job_id))
+        known = self._known(args["provider"], args["id"])
+        # a provider that cannot cancel: UnsupportedOperationError from the client, before anything is sent
+        canceled = await (self.client.cancel(known) if isinstance(known, Job)
+                          else self.client.cancel(known, args["id"]))
         return self._reply(self._remember(canceled))
 
     async def list_generations(self, args: Mapping[str, Any], progress: Progress | None = None) -> Reply:

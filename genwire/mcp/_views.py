@@ -10,6 +10,7 @@ import mimetypes
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ..errors import GenwireError, InvalidInputError, SubmissionUncertainError
 from ._schemas import MAX_WAIT
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from ..models import InputWarning, Job, Media
     from ..specs import ModelSpec, Price
 
-__all__ = ["error_view", "error_text", "generation", "iso", "media_view", "mime_type", "model_detail",
+__all__ = ["error_view", "error_text", "file_name", "generation", "iso", "media_view", "mime_type", "model_detail",
            "model_summary", "price_view", "warnings_view"]
 
 _MIME_BY_FORMAT = {"jpg": "image/jpeg", "mp3": "audio/mpeg", "m4a": "audio/mp4", "webp": "image/webp",
@@ -40,6 +41,14 @@ def mime_type(media: Media) -> str | None:
     if fmt:
         return mimetypes.types_map.get("." + fmt) or f"{media.kind}/{fmt}"
     return mimetypes.guess_type(media.url.split("?", 1)[0])[0]
+
+
+def file_name(media: Media) -> str:
+    """A short name for an output: the URL's file name, else its kind and format."""
+    last = urlsplit(media.url).path.rsplit("/", 1)[-1]
+    if "." in last.strip("."):
+        return last
+    return f"{media.kind}.{media.format}" if media.format else media.kind
 
 
 def media_view(media: Media) -> dict[str, Any]:

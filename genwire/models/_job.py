@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from pydantic import JsonValue
 else:
     # pydantic's JsonValue (and any Field constraint) imports pydantic.types and annotated_types,
-    # a third of a cold start's pydantic cost. Every JSON value on a Job comes from genwire's
+    # a large share of a cold start's pydantic cost (bench/README.md). Every JSON value on a Job comes from genwire's
     # strict reader (genwire/_util/json.py), so validation has nothing to check that it did not.
     JsonValue = Any
 

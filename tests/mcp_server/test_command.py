@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -55,3 +56,12 @@ def test_bad_flags_are_one_line_before_anything_starts(argv: list[str], message:
 
 def test_the_command_is_registered() -> None:
     assert "mcp" in build_parser().format_help()
+
+
+def test_a_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code = main(["mcp", "--http", f"127.0.0.1:{taken.getsockname()[1]}"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("genwire: cannot listen on 127.0.0.1:") and len(err.splitlines()) == 1

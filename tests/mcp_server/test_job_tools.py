@@ -182,11 +182,21 @@ async def test_get_generation_of_a_job_submitted_elsewhere_reads_it_by_provider_
     assert missing["type"] == "NotFoundError"
 
 
-async def test_cancel_is_a_typed_not_offered_where_the_client_cannot_cancel() -> None:
+async def test_cancel_stops_a_running_job_where_the_provider_can_cancel() -> None:
+    async with session() as s:
+        job = await s.ok("generate", {"model": "replicate/flux-pro", "input": PROMPT})
+        canceled = await s.ok("cancel_generation", {"provider": "replicate", "id": job["id"]})
+        later = await s.ok("get_generation", {"provider": "replicate", "id": job["id"]})
+    assert canceled["id"] == job["id"] and canceled["status"] == later["status"] == "canceled" and canceled["done"]
+
+
+async def test_cancel_is_a_typed_not_offered_where_the_provider_cannot_cancel() -> None:
     async with session() as s:
         job = await s.ok("generate", {"model": "cliprise/veo-3-fast", "input": PROMPT})
+        before = s.fakes.stats()["cliprise"]["requests"]
         err = await s.error("cancel_generation", {"provider": "cliprise", "id": job["id"]})
     assert err["type"] == "UnsupportedOperationError" and err["code"] == "unsupported_operation"
+    assert s.fakes.stats()["cliprise"]["requests"] == before  # refused before anything was sent
 
 
 async def test_get_balance_reports_each_provider_and_which_has_none() -> None:
