@@ -24,7 +24,7 @@ from urllib.parse import quote
 from ._policy.flows import Flow, send_flow
 from ._policy.retry import LIVE_CATALOG_TTL
 from .adapters.base import Adapter, WireRequest, WireResponse, malformed, read_json
-from .errors import CatalogError, ConfigurationError, NotFoundError
+from .errors import CatalogError, ConfigurationError, UnknownNameError
 
 if TYPE_CHECKING:
     from ._policy.retry import RetryPolicy
@@ -159,7 +159,7 @@ def live_source(provider: str) -> LiveSource:
     try:
         return LIVE_SOURCES[provider]
     except KeyError:
-        raise NotFoundError(f"{provider} publishes no live catalog; live: {', '.join(LIVE_SOURCES)}",
+        raise UnknownNameError(f"{provider} publishes no live catalog; live: {', '.join(LIVE_SOURCES)}",
                             provider=provider, code="unsupported_operation") from None
 
 

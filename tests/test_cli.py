@@ -35,13 +35,13 @@ def test_schema_prints_the_wire_schema_as_json() -> None:
 
 
 def test_validate_infers_the_task_and_applies_defaults() -> None:
-    _, out = run("validate", "clipia", "seedance-2-fast-i2v", '{"image_urls": ["https://example.com/a.png"]}')
+    _, out = run("validate", "clipia", "seedance-2-fast-i2v", "--input", '{"image_urls": ["https://example.com/a.png"]}')
     assert json.loads(out) == {"task": "image-to-video", "input": {
         "image_urls": ["https://example.com/a.png"], "duration": 4, "resolution": "720p"}}
 
 
 def test_validate_reports_violations_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = run("validate", "cliprise", "wan-2-5", "text-to-video", '{"prompt": "x", "duration": 7}')
+    code, _ = run("validate", "cliprise", "wan-2-5", "text-to-video", "--input", '{"prompt": "x", "duration": 7}')
     err = capsys.readouterr().err
     assert code == 1 and "$.duration" in err and "$.resolution" in err
 
@@ -49,6 +49,6 @@ def test_validate_reports_violations_and_exits_1(capsys: pytest.CaptureFixture[s
 def test_demo_runs_every_job_to_success_offline() -> None:
     code, out = run("demo")
     assert code == 0
-    assert out.count("succeeded 100%") == 4
-    assert out.count("bytes downloaded") == 4
+    assert out.count("succeeded 100%") == 5
+    assert out.count("bytes downloaded") == 5
     assert "UnsupportedParameterError" in out and "$.resolution: is required" in out

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from .._policy.driver import Driver
     from ._ledger import Ledger
 
-__all__ = ["Change", "LeaseLost", "ReconcileReport", "reconcile"]
+__all__ = ["Change", "LeaseLost", "Leased", "ReconcileReport", "reconcile"]
 
 _BATCH = 50
 
@@ -67,12 +68,16 @@ class ReconcileReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
     #: claimed entries this run let go untouched: another worker took them over after the lease ran out
     lost: list[str] = field(default_factory=list)
+    #: entries old enough that this run left alone because someone holds them: a submit still in
+    #: flight (the ledger's ``intent_lease``, 120 s by default) or another reconciler; with when
+    #: their lease ends
+    leased: list[Leased] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"claimed": self.claimed, "unchanged": self.unchanged,
                 "changes": [vars(c) for c in self.changes],
                 "errors": [{"ref": ref, "error": message} for ref, message in self.errors],
-                "lost": list(self.lost)}
+                "lost": list(self.lost), "leased": [vars(entry) for entry in self.leased]}
 
     def summary(self) -> str:
         actions: dict[str, int] = {}
@@ -80,7 +85,23 @@ class ReconcileReport:
             actions[change.action] = actions.get(change.action, 0) + 1
         done = ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "nothing changed"
         lost = f", {len(self.lost)} taken over by another worker" if self.lost else ""
-        return f"claimed {self.claimed}: {done}, {self.unchanged} unchanged, {len(self.errors)} errors{lost}"
+        leased = ""
+        if self.leased:
+            first = min(entry.until for entry in self.leased)
+            leased = (f"; {len(self.leased)} still leased, left alone (the first free at "
+                      f"{time.strftime('%H:%M:%S', time.gmtime(first))} UTC)")
+        return f"claimed {self.claimed}: {done}, {self.unchanged} unchanged, {len(self.errors)} errors{lost}{leased}"
+
+
+@dataclass
+class Leased:
+    """An entry reconcile left alone because someone holds it until ``until`` (Unix seconds):
+    ``why`` says who (its submit in flight, or another reconciler)."""
+
+    ref: str
+    state: str
+    until: float
+    why: str
 
 
 class LeaseLost(Exception):
@@ -187,7 +208,9 @@ def reconcile(ledger: Ledger, client: Driver, *, older_than: float = 60.0, limit
 
     Entries are claimed in batches and released as they are done, so several
     reconcilers (threads, processes, hosts) share the work without polling a job
-    twice in a round. Each entry's lease is renewed before it is driven and kept alive
+    twice in a round. Claims are sized to the lease: they start at one entry and double
+    while a batch takes under half the lease, and the part of a batch that would outlast
+    it at the pace so far is given back untouched. Each entry's lease is renewed before it is driven and kept alive
     while it is (``lease`` seconds at a time); an entry whose lease was lost is left to
     its new holder (``ReconcileReport.lost``). A failure on one entry is reported and the
     run goes on.
@@ -195,16 +218,31 @@ def reconcile(ledger: Ledger, client: Driver, *, older_than: float = 60.0, limit
     report = ReconcileReport()
     before = ledger._clock() - older_than  # fixed for the run: a released entry is not taken again
     heartbeat = _Heartbeat(ledger, lease)
+    size = 1  # claims sized to the lease: they grow while a batch takes under half of it
     try:
         while report.claimed < limit:
-            batch = ledger.claim(updated_before=before, limit=min(_BATCH, limit - report.claimed), lease=lease)
+            batch = ledger.claim(updated_before=before, limit=min(size, limit - report.claimed), lease=lease)
             if not batch:
                 break
-            report.claimed += len(batch)
+            claimed_at = time.monotonic()
+            done = 0
             for entry in batch:
+                # at this pace the rest of the batch would outlast the lease: give it back untouched
+                # for other workers (or this one's next, smaller claim)
+                if done and (time.monotonic() - claimed_at) * (done + 1) / done > lease:
+                    ledger.give_back([e.ref for e in batch[done:]])
+                    break
+                report.claimed += 1
+                done += 1
                 _drive_held(ledger, client, entry, report, heartbeat, lease)
+            took = time.monotonic() - claimed_at
+            size = min(size * 2, _BATCH) if done == len(batch) and took * 2 < lease else max(1, done // 2)
     finally:
         heartbeat.close()
+    report.leased = [Leased(e.ref, e.state.value, float(e.lease_until or 0.0),
+                            "its submit may still be in flight (the ledger's intent_lease)"
+                            if e.state is LedgerState.SUBMITTING else "another reconciler holds it")
+                     for e in ledger.leased(updated_before=before)]
     return report
 
 

@@ -210,6 +210,41 @@ async def test_a_cliprise_delivery_on_another_submits_callback_url_is_refused(
     assert entry is not None and entry.state is LedgerState.QUEUED
 
 
+async def test_a_verified_callback_for_an_uncertain_submit_attaches_its_job(
+        app: WebhookApp, client: AsyncClient, fakes: FakeProviders, ledger: Ledger) -> None:
+    from genwire import SubmissionUncertainError
+
+    fakes.cliprise.disconnect_next(before_send=False, path="/generate")   # the job is made, the reply lost
+    with pytest.raises(SubmissionUncertainError):
+        await client.submit(CLIPRISE)
+    [entry] = ledger.entries(provider="cliprise")
+    assert entry.state is LedgerState.UNCERTAIN and entry.provider_id is None
+    [task_id] = fakes.cliprise.jobs
+    fakes.cliprise.finish(task_id)
+    [delivery] = fakes.cliprise.deliveries
+    response = await deliver(app, delivery)
+    attached = ledger.get(entry.ref)
+    assert response.status_code == 202
+    assert attached is not None and attached.provider_id == task_id and attached.state is LedgerState.SUCCEEDED
+
+
+async def test_a_callback_for_an_uncertain_submit_is_not_attached_on_its_own_word(
+        app: WebhookApp, client: AsyncClient, fakes: FakeProviders, ledger: Ledger) -> None:
+    from genwire import SubmissionUncertainError
+
+    fakes.cliprise.disconnect_next(before_send=False, path="/generate")
+    with pytest.raises(SubmissionUncertainError):
+        await client.submit(CLIPRISE)
+    [entry] = ledger.entries(provider="cliprise")
+    [task_id] = fakes.cliprise.jobs
+    fakes.cliprise.finish(task_id)
+    [delivery] = fakes.cliprise.deliveries
+    forged = Delivery(delivery.url, delivery.headers, delivery.body.replace(task_id.encode(), b"no-such-task"))
+    response = await deliver(app, forged)            # the token is right, the task is not the provider's
+    after = ledger.get(entry.ref)
+    assert response.status_code == 202 and after is not None and after.state is LedgerState.UNCERTAIN
+
+
 # -- Replicate: Standard Webhooks, every event a whole prediction ---------------------------------------
 
 REPLICATE = GenerationRequest(provider="replicate", model="luma-ray", input={"prompt": "a fox"},
