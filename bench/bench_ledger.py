@@ -18,7 +18,7 @@
 4. Concurrent: 64 ``AsyncClient.run`` at a time through the same server; jobs/s per round.
 
 PostgreSQL: ``--postgres URL``, else ``$GENWIRE_TEST_POSTGRES_URL``, else a throwaway server
-started like the tests do (tests/ledger/pgserver.py).
+started like the tests do (genwire.testing.postgres).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _postgres(url: str | None) -> tuple[str, Callable[[], None]]:
     url = url or os.environ.get("GENWIRE_TEST_POSTGRES_URL")
     if url:
         return url, lambda: None
-    from tests.ledger.pgserver import start, stop
+    from genwire.testing.postgres import start, stop
 
     base = Path(tempfile.mkdtemp(prefix="genwire-bench-pg-"))
     return start(base), lambda: stop(base)

@@ -5,15 +5,16 @@
                      client=AsyncClient(...))          # for the confirming polls
     # uvicorn gateway:app   (or mount it in Starlette/FastAPI: app.mount("/hooks", hooks))
 
-One route per provider in ``secrets``: ``POST {prefix}/clipia``, ``POST {prefix}/cliprise``.
-Each delivery is verified first (Clipia's signature; Cliprise's callback token);
-then:
+One route per provider in ``secrets``: ``POST {prefix}/clipia``, ``POST {prefix}/cliprise``,
+``POST {prefix}/replicate``. Each delivery is verified first, as its provider signs it (Clipia's
+signature, Standard Webhooks for Replicate; Cliprise's callback token); then:
 
-* a signed delivery is applied to the ledger and answered ``204``;
+* a signed delivery that says all a poll would (the adapter's ``webhook_complete``: every
+  Replicate event; a Clipia success with outputs) is applied to the ledger and answered ``204``;
 * an unsigned one (Cliprise) is only a hint: the app answers ``202`` at once, then
   polls the provider once and applies what the poll says, never the callback's claims;
-* a signed delivery that is not a success with outputs (no payload; ``ERROR``, which Clipia
-  sends for failed and canceled jobs alike) is completed by one poll likewise.
+* any other signed delivery (a Clipia ``ERROR``, sent for failed and canceled jobs alike, or
+  one without its payload) is completed by one poll likewise.
 
 A Cliprise callback must come on the URL bound to its submit (``Client(callback_token=...)``):
 one on another submit's URL, or with an unbound token for a job submitted bound, gets ``401``.
@@ -21,7 +22,13 @@ Duplicates and late deliveries are answered 2xx and change nothing (the ledger a
 each state once, forward only). A delivery for a job the ledger does not know (yet)
 is answered ``404``, so the provider delivers it again later; reconcile covers any
 delivery that never comes. Bad signatures and tokens get ``401``, unreadable bodies
-``400``, bodies over ``max_body`` bytes ``413``.
+``400``, bodies over ``max_body`` bytes ``413``. Every refusal is logged (``genwire.asgi``:
+WARNING, INFO for a job not recorded yet) with a code and a reason, never a secret.
+
+A verified callback on the callback URL of an ``uncertain`` entry (a Cliprise submit whose
+reply was lost: its ``genwire_ref`` names the entry's idempotency key) is the provider's own
+word on that submit: it is answered ``202``, the job it names is polled once and, if the
+provider knows it, attached to the entry (``Ledger.attach``) and applied.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequen
 from typing import TYPE_CHECKING, Any
 
 from ._policy.flows import refresh_flow
-from .adapters import ADAPTERS
+from .adapters import ADAPTERS, get_adapter
 from .errors import ConfigurationError, GenwireError, WebhookVerificationError
 from .models import Job, JobStatus
 from .webhooks import DEFAULT_TOLERANCE, parse_webhook
@@ -128,9 +135,11 @@ class WebhookApp:
             path = path[len(root):]
         provider = self._routes.get(path.rstrip("/"))
         if provider is None:
+            _refused(None, 404, "no_route", f"no webhook route {path!r}; routes: {', '.join(sorted(self._routes))}")
             await _answer(send, 404, {"error": "no such webhook route"})
             return
         if scope["method"] != "POST":
+            _refused(provider, 405, "method_not_allowed", f"{scope['method']} instead of POST")
             await send({"type": "http.response.start", "status": 405,
                         "headers": [(b"allow", b"POST"), (b"content-length", b"0")]})
             await send({"type": "http.response.body", "body": b""})
@@ -138,9 +147,11 @@ class WebhookApp:
         try:
             body = await _read_body(receive, self.max_body)
         except _TooLarge:
+            _refused(provider, 413, "body_too_large", f"the body is over {self.max_body} bytes")
             await _answer(send, 413, {"error": "the body is too large"})
             return
         except ConnectionError:
+            _refused(provider, 0, "disconnected", "the sender went away before the body arrived")
             return
         await self._deliver(provider, scope, body, send)
 
@@ -160,7 +171,8 @@ class WebhookApp:
                                 url=f"{scope['path']}?{query}", tolerance=self.tolerance, catalog=self.catalog)
         except WebhookVerificationError as err:
             status = 400 if err.code in ("malformed_payload", "invalid_body", "invalid_body_encoding") else 401
-            logger.info("%s delivery refused: %s", provider, err.code)
+            # the error's message never holds a secret (the body excerpt on err.body is not logged)
+            _refused(provider, status, err.code or "unverified", err.message)
             await _answer(send, status, {"error": err.code})
             return
         try:
@@ -169,20 +181,33 @@ class WebhookApp:
             logger.exception("ledger read failed for %s job %s", provider, job.id)
             await _answer(send, 503, {"error": "ledger unavailable"})
             return
+        bound = getattr(job, "callback_ref", None)  # a callback URL bound to one submit names its key
+        if entry is None and bound is not None and self.client is not None:
+            uncertain = await self._uncertain(provider, bound)
+            if uncertain is not None:
+                # the provider's own word on a submit whose reply was lost: one poll confirms it, then
+                # the job is attached to the entry (never on the delivery's say-so alone)
+                await _answer(send, 202, {"confirming": job.id})
+                await self._attach_uncertain(uncertain, job)
+                return
         if entry is None:
+            _refused(provider, 404, "unknown_job", f"no ledger entry has job {job.id!r} (yet): the provider "
+                                                   "will deliver again")
             await _answer(send, 404, {"error": "unknown job"})
             return
-        bound = getattr(job, "callback_ref", None)  # a callback URL bound to one submit names its key
         if bound is not None and bound != entry.idempotency_key:
-            logger.info("%s delivery for job %s came on another submit's callback URL", provider, job.id)
+            _refused(provider, 401, "callback_mismatch", f"the delivery for job {job.id!r} came on another "
+                                                         "submit's callback URL")
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
-        if bound is None and not ADAPTERS[provider].signs_webhooks and self._secrets[provider] is not None \
+        adapter = get_adapter(provider, self.catalog)
+        if bound is None and not adapter.signs_webhooks and self._secrets[provider] is not None \
                 and entry.job is not None and entry.job.callback_ref is not None:
-            logger.info("%s delivery for job %s carries an unbound token; it was submitted bound", provider, job.id)
+            _refused(provider, 401, "callback_mismatch", f"the delivery for job {job.id!r} carries an unbound token; "
+                                                         "it was submitted bound")
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
-        if ADAPTERS[provider].signs_webhooks and (_complete(job) or self.client is None):
+        if adapter.signs_webhooks and (adapter.webhook_complete(job) or self.client is None):
             try:
                 outcome = await asyncio.to_thread(self.ledger.apply, job, source="webhook")
             except Exception:
@@ -193,6 +218,39 @@ class WebhookApp:
             return
         await _answer(send, 202, {"confirming": job.id})  # answered; the poll runs after
         await self._confirm(entry, job)
+
+    async def _uncertain(self, provider: str, key: str) -> LedgerEntry | None:
+        """The ``uncertain`` entry of ``provider`` whose submit carried idempotency key ``key``, if any."""
+        try:
+            found = await asyncio.to_thread(self.ledger.entries, state="uncertain", provider=provider,
+                                            idempotency_key=key)
+        except Exception:
+            logger.exception("ledger read failed for %s submit %s", provider, key)
+            return None
+        return found[0] if len(found) == 1 else None
+
+    async def _attach_uncertain(self, entry: LedgerEntry, hint: Job) -> None:
+        """Poll the job the verified callback names; if the provider knows it, attach it to the entry."""
+        if self.client is None:
+            return
+        client: AsyncDriver = self.client
+        base = Job(provider=entry.provider, model=entry.model, task=entry.task, id=hint.id, status=JobStatus.QUEUED,
+                   callback_ref=hint.callback_ref)
+        try:
+            polled = await client.drive(refresh_flow(client.adapter(entry.provider), base, client.retry,
+                                                     client.random))
+        except GenwireError as err:
+            logger.warning("callback for uncertain %s submit %s named job %s, which the provider does not "
+                           "confirm: %s", entry.provider, entry.ref, hint.id, err)
+            return
+        try:
+            await asyncio.to_thread(self.ledger.attach, entry.ref, polled.id)
+            await asyncio.to_thread(self.ledger.apply, polled, source="webhook")
+        except Exception:
+            logger.exception("attaching %s job %s to entry %s failed", entry.provider, polled.id, entry.ref)
+            return
+        logger.info("uncertain %s submit %s resolved by its callback: job %s (%s)", entry.provider, entry.ref,
+                    polled.id, polled.status.value)
 
     async def _confirm(self, entry: LedgerEntry, hint: Job) -> None:
         """Poll the provider once and apply what it says (the delivery itself is not trusted)."""
@@ -215,8 +273,13 @@ class WebhookApp:
 _JOB_STATES = {s.value for s in JobStatus}
 
 
-def _complete(job: Job) -> bool:
-    """Whether a verified delivery says all there is: a success with its outputs. Anything else
-    is completed by a poll: a delivery without its payload names no outputs, and an error
-    delivery does not tell a failed job from a canceled one (Clipia sends ``ERROR`` for both)."""
-    return job.status is JobStatus.SUCCEEDED and bool(job.outputs)
+#: refusals that are part of the protocol, not a fault: the provider delivers again later
+_ROUTINE = frozenset({"unknown_job"})
+
+
+def _refused(provider: str | None, status: int, code: str, reason: str) -> None:
+    """One log record per refused delivery: who, the answer, a code and the reason (never a secret);
+    WARNING, or INFO for a routine one (a job not recorded yet)."""
+    logger.log(logging.INFO if code in _ROUTINE else logging.WARNING,
+               "webhook refused: provider=%s status=%s code=%s: %s", provider or "-", status or "none", code,
+               reason, extra={"genwire_provider": provider, "genwire_status": status, "genwire_code": code})

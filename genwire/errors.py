@@ -1,31 +1,40 @@
 """The genwire error hierarchy.
 
 Every error carries ``provider``, HTTP ``status`` (0 when there was no reply),
-the provider's ``code``, ``message``, ``retryable`` and, when the provider said
-so, ``retry_after`` (seconds). Errors raised after a job was accepted carry it in
-``job``, so its id is never lost.
+``code`` (normalized: the same word for the same failure on every provider),
+``provider_code`` (the provider's own word, when it gave one), ``message``,
+``retryable`` and, when the provider said so, ``retry_after`` (seconds). Errors
+raised after a job was accepted carry it in ``job``, so its id is never lost.
 
     GenwireError
-    ├── ConfigurationError          bad client setup: missing key, non-https base URL
-    ├── CatalogError                a catalog YAML file breaks the format (file, model, field)
-    ├── InvalidInputError           input violates the model's schema (``violations``); provider 400/422;
-    │   │                           a malformed ``GenerationRequest`` (code ``invalid_request``)
-    │   └── UnsupportedParameterError   a parameter the model does not take
-    ├── AuthenticationError         401 invalid key, 403 missing scope
-    ├── InsufficientCreditsError    402
-    ├── NotFoundError               404 unknown model or job; unknown model in the catalog
-    ├── UnsupportedOperationError   the provider does not offer this operation (e.g. Cliprise balance)
-    ├── IdempotencyConflictError    409 the Idempotency-Key was reused with another body
-    ├── RateLimitError              429
-    ├── ProviderError               5xx, network failures, replies we cannot read
-    │   ├── NetworkError                no reply: connection refused or reset, DNS, TLS, proxy
+    ├── UsageError                  refused before anything was sent
+    │   ├── ConfigurationError          bad client setup: missing key, non-https base URL
+    │   ├── CatalogError                a catalog YAML file breaks the format (file, model, field)
+    │   ├── InvalidInputError           input violates the model's schema (``violations``);
+    │   │   └── UnsupportedParameterError   a parameter the model does not take
+    │   ├── UnknownNameError            no such provider, model, family or ledger entry (a NotFoundError)
+    │   └── UnsupportedOperationError   the provider does not offer this operation (e.g. Cliprise balance)
+    ├── ProviderError               anything that went wrong talking to the provider
+    │   ├── APIStatusError              the provider answered with an error status
+    │   │   ├── BadRequestError             400/422 (also an InvalidInputError)
+    │   │   ├── AuthenticationError         401 invalid key, 403 missing scope
+    │   │   ├── InsufficientCreditsError    402
+    │   │   ├── ProviderNotFoundError       404 unknown model or job (a NotFoundError)
+    │   │   ├── IdempotencyConflictError    409 the Idempotency-Key was reused with another body
+    │   │   ├── RateLimitError              429
+    │   │   └── ServerError                 5xx
+    │   ├── NetworkError                no reply (transport): refused, reset, DNS, TLS, proxy
     │   │   └── NetworkTimeoutError         the connection or the reply timed out
     │   ├── MalformedResponseError      reply not JSON / wrong shape / missing ids (``body`` attached)
     │   └── SubmissionUncertainError    a submit may have created a job (``idempotency_key``, ``model``)
-    ├── JobFailedError              the job ended failed or canceled (``job``)
-    ├── WaitTimeoutError            ``wait`` passed its deadline (``job``)
+    ├── JobOutcomeError             the job was accepted; its outcome is not what you waited for (``job``)
+    │   ├── JobFailedError              the job ended failed or canceled
+    │   └── WaitTimeoutError            ``wait`` passed its deadline
     ├── WebhookVerificationError    a delivery failed verification or could not be read
     └── LedgerError                 the job ledger's database failed (``job`` when one was accepted)
+
+``NotFoundError`` is the base of both ``UnknownNameError`` (genwire's own lookup) and
+``ProviderNotFoundError`` (the provider's 404), so ``except NotFoundError`` catches either.
 """
 
 from __future__ import annotations
@@ -40,7 +49,9 @@ if TYPE_CHECKING:
     from .models._account import RateLimit
 
 __all__ = [
+    "APIStatusError",
     "AuthenticationError",
+    "BadRequestError",
     "CatalogError",
     "ConfigurationError",
     "GenwireError",
@@ -48,16 +59,21 @@ __all__ = [
     "InsufficientCreditsError",
     "InvalidInputError",
     "JobFailedError",
+    "JobOutcomeError",
     "LedgerError",
     "MalformedResponseError",
     "NetworkError",
     "NetworkTimeoutError",
     "NotFoundError",
     "ProviderError",
+    "ProviderNotFoundError",
     "RateLimitError",
+    "ServerError",
     "SubmissionUncertainError",
+    "UnknownNameError",
     "UnsupportedOperationError",
     "UnsupportedParameterError",
+    "UsageError",
     "Violation",
     "WaitTimeoutError",
     "WebhookVerificationError",
@@ -80,12 +96,16 @@ class GenwireError(Exception):
         retry_after: float | None = None,
         job: Job | None = None,
         body: str | None = None,
+        provider_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.status = status
+        #: normalized: the same word for the same failure on every provider
         self.code = code
+        #: the provider's own word for it (``None`` when it gave none)
+        self.provider_code = provider_code
         self.retryable = self.default_retryable if retryable is None else retryable
         self.retry_after = retry_after
         self.job = job
@@ -102,6 +122,8 @@ class GenwireError(Exception):
             head.append(str(self.status))
         if self.code:
             head.append(self.code)
+        if self.provider_code and self.provider_code != self.code:
+            head.append(f"({self.provider_code})")
         prefix = f"[{' '.join(head)}] " if head else ""
         suffix = f" (job {self.job.id})" if self.job is not None and self.job.id else ""
         return f"{prefix}{self.message}{suffix}"
@@ -109,7 +131,8 @@ class GenwireError(Exception):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(message={self.message!r}, provider={self.provider!r}, "
-            f"status={self.status}, code={self.code!r}, retryable={self.retryable})"
+            f"status={self.status}, code={self.code!r}, provider_code={self.provider_code!r}, "
+            f"retryable={self.retryable})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -123,11 +146,33 @@ def _rebuild(cls: type[GenwireError], message: str, state: dict[str, Any]) -> Ge
     return err
 
 
-class ConfigurationError(GenwireError):
+class UsageError(GenwireError):
+    """genwire refused before anything was sent: setup, catalog, input or a name it does not know."""
+
+
+class ProviderError(GenwireError):
+    """Anything that went wrong talking to the provider: an error status it answered
+    (``APIStatusError``), no reply (``NetworkError``), a reply we cannot read, an uncertain submit."""
+
+
+class APIStatusError(ProviderError):
+    """The provider answered with an error status (``status``, ``code``, ``provider_code``)."""
+
+
+class JobOutcomeError(GenwireError):
+    """The provider accepted the job, but it did not end as waited for; ``job`` holds it."""
+
+
+class NotFoundError(GenwireError):
+    """Unknown model, task or job: ``UnknownNameError`` (genwire's own lookup) or
+    ``ProviderNotFoundError`` (the provider's 404)."""
+
+
+class ConfigurationError(UsageError):
     """The client or catalog was set up wrongly (missing key, insecure base URL)."""
 
 
-class CatalogError(GenwireError):
+class CatalogError(UsageError):
     """A catalog file breaks the format or a lint rule."""
 
     def __init__(
@@ -160,7 +205,7 @@ class Violation:
         return f"{self.path}: {self.message}"
 
 
-class InvalidInputError(GenwireError):
+class InvalidInputError(UsageError):
     """The input does not fit the model; ``violations`` lists every problem."""
 
     def __init__(
@@ -179,34 +224,42 @@ class UnsupportedParameterError(InvalidInputError):
     """A parameter the model does not take (nothing is silently dropped)."""
 
 
-class AuthenticationError(GenwireError):
+class BadRequestError(APIStatusError, InvalidInputError):
+    """The provider refused the input (400/422); ``except InvalidInputError`` catches it too."""
+
+
+class AuthenticationError(APIStatusError):
     """The key is missing, invalid, revoked or lacks the scope."""
 
 
-class InsufficientCreditsError(GenwireError):
+class InsufficientCreditsError(APIStatusError):
     """The account has too few credits."""
 
 
-class NotFoundError(GenwireError):
-    """Unknown model, task or job."""
+class UnknownNameError(UsageError, NotFoundError):
+    """No such provider, model, family or ledger entry: found out before anything was sent."""
 
 
-class UnsupportedOperationError(GenwireError):
+class ProviderNotFoundError(APIStatusError, NotFoundError):
+    """The provider answered 404: it knows no such model, task or job."""
+
+
+class UnsupportedOperationError(UsageError):
     """The provider does not offer this operation (a price estimate, a balance, ...)."""
 
 
-class IdempotencyConflictError(GenwireError):
+class IdempotencyConflictError(APIStatusError):
     """The same Idempotency-Key was used for a different request."""
 
 
-class RateLimitError(GenwireError):
+class RateLimitError(APIStatusError):
     """The provider throttled the request; see ``retry_after``."""
 
     default_retryable = True
 
 
-class ProviderError(GenwireError):
-    """The provider failed (5xx), the network failed, or the reply was unreadable."""
+class ServerError(APIStatusError):
+    """The provider failed (5xx)."""
 
 
 class NetworkError(ProviderError):
@@ -250,11 +303,11 @@ class SubmissionUncertainError(ProviderError):
         self.model = model
 
 
-class JobFailedError(GenwireError):
+class JobFailedError(JobOutcomeError):
     """The job reached ``failed`` or ``canceled``; ``job.error`` says why."""
 
 
-class WaitTimeoutError(GenwireError):
+class WaitTimeoutError(JobOutcomeError):
     """``wait`` reached its deadline; the job (``job``) may still finish."""
 
     default_retryable = True

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from ._policy.flows import Flow, send_flow
 from ._policy.retry import LIVE_CATALOG_TTL
 from .adapters.base import Adapter, WireRequest, WireResponse, malformed, read_json
-from .errors import CatalogError, NotFoundError
+from .errors import CatalogError, ConfigurationError, UnknownNameError
 
 if TYPE_CHECKING:
     from ._policy.retry import RetryPolicy
@@ -58,7 +58,8 @@ class LiveSource(Protocol):
 
     def complete(self, entry: Mapping[str, Any]) -> bool: ...
 
-    def to_model_data(self, entry: Mapping[str, Any]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]: ...
+    def to_model_data(self, entry: Mapping[str, Any],
+                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]: ...
 
 
 class ClipiaLiveSource:
@@ -93,20 +94,72 @@ class ClipiaLiveSource:
         """Whether a list entry already carries the input schema (else GET the model)."""
         return entry.get("input_schema") is not None
 
-    def to_model_data(self, entry: Mapping[str, Any]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    def to_model_data(self, entry: Mapping[str, Any],
+                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
         from .catalog._from_clipia import clipia_to_catalog
 
         return clipia_to_catalog(entry)
 
 
-LIVE_SOURCES: dict[str, LiveSource] = {"clipia": ClipiaLiveSource()}
+class ReplicateLiveSource:
+    """Replicate: ``GET /v1/models/{owner}/{name}``, its latest version's OpenAPI input schema.
+
+    Replicate's model list is the whole public registry, so models are always named
+    (``owner/name``); a model the bundled catalog serves keeps its id, kind, task and
+    whether it is pinned to a version.
+    """
+
+    provider = "replicate"
+
+    def build_list(self) -> WireRequest:
+        raise ConfigurationError("Replicate lists every public model: name the models to read (owner/name)",
+                                 provider=self.provider, code="models_required")
+
+    def parse_list(self, resp: WireResponse) -> list[dict[str, Any]]:
+        raise malformed(self.provider, "models: not read", resp)
+
+    def build_get(self, model: str) -> WireRequest:
+        owner, slash, name = model.partition("/")
+        if not slash or not owner or not name or "/" in name:
+            raise ConfigurationError(f"name a Replicate model as owner/name, not {model!r}", provider=self.provider,
+                                     code="invalid_model")
+        return WireRequest("GET", f"/v1/models/{quote(owner, safe='')}/{quote(name, safe='')}")
+
+    def parse_get(self, resp: WireResponse) -> dict[str, Any]:
+        body = read_json(resp, self.provider, "model")
+        if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("owner", "name")):
+            raise malformed(self.provider, "model: no owner/name", resp)
+        return {**body, "slug": f"{body['owner']}/{body['name']}"}
+
+    def slug(self, entry: Mapping[str, Any]) -> str | None:
+        return f"{entry['owner']}/{entry['name']}" if entry.get("owner") and entry.get("name") else None
+
+    def complete(self, entry: Mapping[str, Any]) -> bool:
+        latest = entry.get("latest_version")
+        return isinstance(latest, Mapping) and latest.get("openapi_schema") is not None
+
+    def to_model_data(self, entry: Mapping[str, Any],
+                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+        from .catalog._from_replicate import replicate_to_catalog
+
+        ref = f"{entry.get('owner')}/{entry.get('name')}"
+        twin = next(((spec, task) for spec in base.models(provider=self.provider) for task in spec.tasks.values()
+                     if task.model is not None and task.model.partition(":")[0] == ref), None)
+        if twin is None:
+            return replicate_to_catalog(entry)
+        spec, task = twin
+        return replicate_to_catalog(entry, bundled_id=spec.id, kind=spec.output_kind, task=task.name,
+                                    pinned=":" in (task.model or ""))
+
+
+LIVE_SOURCES: dict[str, LiveSource] = {"clipia": ClipiaLiveSource(), "replicate": ReplicateLiveSource()}
 
 
 def live_source(provider: str) -> LiveSource:
     try:
         return LIVE_SOURCES[provider]
     except KeyError:
-        raise NotFoundError(f"{provider} publishes no live catalog; live: {', '.join(LIVE_SOURCES)}",
+        raise UnknownNameError(f"{provider} publishes no live catalog; live: {', '.join(LIVE_SOURCES)}",
                             provider=provider, code="unsupported_operation") from None
 
 
@@ -160,7 +213,7 @@ def model_data(provider: str, entry: Mapping[str, Any],
     which the provider does not publish. Raises ``ValueError`` for an entry that
     does not convert.
     """
-    data, comments = live_source(provider).to_model_data(entry)
+    data, comments = live_source(provider).to_model_data(entry, base)
     bundled = base.find(provider, data["id"])
     if bundled is not None:
         if bundled.family and "family" not in data:

@@ -9,6 +9,7 @@ from support import reply
 
 from genwire import (
     AuthenticationError,
+    BadRequestError,
     Catalog,
     GenerationRequest,
     IdempotencyConflictError,
@@ -19,7 +20,9 @@ from genwire import (
     MalformedResponseError,
     NotFoundError,
     ProviderError,
+    ProviderNotFoundError,
     RateLimitError,
+    ServerError,
 )
 from genwire.adapters import get_adapter
 from genwire.errors import GenwireError
@@ -153,16 +156,16 @@ def test_clipia_failed_result_carries_the_job_error() -> None:
 
 
 @pytest.mark.parametrize(("status", "code", "cls", "retryable"), [
-    (400, "invalid_request", InvalidInputError, False),
+    (400, "invalid_request", BadRequestError, False),
     (401, "invalid_api_key", AuthenticationError, False),
     (402, "insufficient_credits", InsufficientCreditsError, False),
     (403, "insufficient_scope", AuthenticationError, False),
-    (404, "not_found", NotFoundError, False),
+    (404, "not_found", ProviderNotFoundError, False),
     (409, "idempotency_key_reuse", IdempotencyConflictError, False),
-    (422, "model_input_invalid", InvalidInputError, False),
+    (422, "model_input_invalid", BadRequestError, False),
     (429, "rate_limit_exceeded", RateLimitError, True),
-    (500, "internal_error", ProviderError, True),
-    (503, "internal_error", ProviderError, True),
+    (500, "internal_error", ServerError, True),
+    (503, "internal_error", ServerError, True),
 ])
 def test_clipia_error_table_maps_onto_the_hierarchy(status: int, code: str, cls: type[GenwireError],
                                                      retryable: bool) -> None:
@@ -277,7 +280,8 @@ def test_cliprise_success_callback_maps_wire_model_to_catalog_model() -> None:
 def test_cliprise_failure_callback_carries_the_error() -> None:
     payload = {"taskId": "t1", "status": "failure", "error": {"code": "provider_error", "message": "boom"}}
     job = get_adapter("cliprise").parse_webhook(payload, {})
-    assert job.status is JobStatus.FAILED and job.error is not None and job.error.code == "provider_error"
+    assert job.status is JobStatus.FAILED and job.error is not None
+    assert (job.error.code, job.error.provider_code) == ("generation_failed", "provider_error")
 
 
 def test_clipia_ok_delivery_becomes_a_succeeded_job() -> None:

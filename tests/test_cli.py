@@ -35,13 +35,13 @@ def test_schema_prints_the_wire_schema_as_json() -> None:
 
 
 def test_validate_infers_the_task_and_applies_defaults() -> None:
-    _, out = run("validate", "clipia", "seedance-2-fast-i2v", '{"image_urls": ["https://example.com/a.png"]}')
+    _, out = run("validate", "clipia", "seedance-2-fast-i2v", "--input", '{"image_urls": ["https://example.com/a.png"]}')
     assert json.loads(out) == {"task": "image-to-video", "input": {
         "image_urls": ["https://example.com/a.png"], "duration": 4, "resolution": "720p"}}
 
 
 def test_validate_reports_violations_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = run("validate", "cliprise", "wan-2-5", "text-to-video", '{"prompt": "x", "duration": 7}')
+    code, _ = run("validate", "cliprise", "wan-2-5", "text-to-video", "--input", '{"prompt": "x", "duration": 7}')
     err = capsys.readouterr().err
     assert code == 1 and "$.duration" in err and "$.resolution" in err
 

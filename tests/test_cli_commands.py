@@ -88,9 +88,10 @@ def test_version_is_printed(argv: list[str], capsys: pytest.CaptureFixture[str])
 
 BAD_INPUT = {
     "validate without the JSON": ["validate", "clipia", "nano-banana-2"],
-    "a non-object input": ["validate", "clipia", "nano-banana-2", "text-to-image", "[1, 2]"],
-    "input that is not JSON": ["validate", "clipia", "nano-banana-2", "{prompt: x}"],
-    "a missing input file": ["validate", "clipia", "nano-banana-2", "@/nonexistent/input.json"],
+    "a non-object input": ["validate", "clipia", "nano-banana-2", "text-to-image", "--input", "[1, 2]"],
+    "input that is not JSON": ["validate", "clipia", "nano-banana-2", "--input", "{prompt: x}"],
+    "a missing input file": ["validate", "clipia", "nano-banana-2", "--input", "@/nonexistent/input.json"],
+    "the input twice": ["validate", "clipia", "nano-banana-2", "text-to-image", '{"prompt": "a"}', "--input", "{}"],
     "an unknown provider filter": ["models", "--provider", "clippia"],
     "an unknown kind filter": ["models", "--kind", "videos"],
     "an unknown task filter": ["models", "--task", "text-to-vidoe"],
@@ -113,7 +114,7 @@ def test_models_and_validate_print_json() -> None:
     _, out = run("models", "--provider", "cliprise", "--kind", "video", "--json")
     models = json.loads(out)
     assert models and all(m["provider"] == "cliprise" and m["kind"] == "video" for m in models)
-    _, out = run("validate", "clipia", "nano-banana-2", "--json", '{"prompt": "a fox"}')
+    _, out = run("validate", "clipia", "nano-banana-2", "--json", "--input", '{"prompt": "a fox"}')
     assert json.loads(out)["task"] == "text-to-image"
 
 

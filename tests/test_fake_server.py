@@ -112,7 +112,7 @@ def test_admin_endpoints_script_and_finish_jobs_over_http(server: FakeServer) ->
         assert admin.post("/_fake/script_outcome", json={"provider": "clipia", "outcome": "fail"}).status_code == 200
         assert server.fakes.clipia.stats()["jobs"] == 1
         refused = admin.post("/_fake/finish", json={"provider": "nope"})
-        assert refused.status_code == 400 and "provider must be one of" in refused.json()["error"]
+        assert refused.status_code == 400 and "'provider' must be one of" in refused.json()["error"]
         assert admin.post("/_fake/finish", json={"provider": "cliprise", "job": "missing"}).status_code == 400
         assert admin.get("/_fake/nothing").status_code == 404
 
@@ -148,7 +148,7 @@ def test_the_command_announces_logs_without_keys_and_stops_on_a_signal(sig: sign
     try:
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())
-        assert set(first) == {"base_urls", "api_keys"} and set(first["base_urls"]) == set(FAKES)
+        assert set(first) == {"base_urls", "api_keys", "webhook_secrets"} and set(first["base_urls"]) == set(FAKES)
         keys = first["api_keys"]
         with Client(base_urls=first["base_urls"], api_keys=keys, poll=POLL) as client:
             job = client.run(REQUESTS["cliprise"], timeout=10)

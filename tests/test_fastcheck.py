@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from support import per_task
 
 from genwire import Catalog
+from genwire.catalog._families import FAMILIES_FILE_SCHEMA
 from genwire.catalog._fastcheck import compile_check
 from genwire.catalog._meta import MODEL_FILE_SCHEMA, PROVIDER_FILE_SCHEMA, VOCABULARY_FILE_SCHEMA
 from genwire.catalog._translate import build_body
@@ -175,7 +176,8 @@ def test_schema_outside_the_subset_falls_back_to_jsonschema(schema: dict[str, An
 _ROOT = Path(__file__).resolve().parent.parent / "catalog"
 CATALOG_FILES = [
     pytest.param(path, VOCABULARY_FILE_SCHEMA if path.name == "vocabulary.yaml"
-                 else PROVIDER_FILE_SCHEMA if path.name == "_provider.yaml" else MODEL_FILE_SCHEMA,
+                 else PROVIDER_FILE_SCHEMA if path.name == "_provider.yaml"
+                 else FAMILIES_FILE_SCHEMA if path.name == "families.yaml" else MODEL_FILE_SCHEMA,
                  id=path.relative_to(_ROOT).as_posix())
     for path in sorted(_ROOT.rglob("*.yaml"))
 ]

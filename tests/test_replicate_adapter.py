@@ -13,9 +13,10 @@ from genwire.errors import (
     InsufficientCreditsError,
     InvalidInputError,
     MalformedResponseError,
-    NotFoundError,
     ProviderError,
+    ProviderNotFoundError,
     RateLimitError,
+    ServerError,
 )
 from genwire.models import Job
 
@@ -146,24 +147,26 @@ def test_a_422_lists_each_invalid_field_as_a_violation() -> None:
                                {"type": "additional_property_not_allowed", "field": "",
                                 "description": "Additional property inptu is not allowed"}]}
     err = ADAPTER.parse_error(reply(422, body))
-    assert isinstance(err, InvalidInputError) and err.code == "input_validation_failed"
+    assert isinstance(err, InvalidInputError)
+    assert (err.code, err.provider_code) == ("model_input_invalid", "input_validation_failed")
     assert [(v.path, v.message) for v in err.violations] == [
         ("$.prompt", "prompt is required"), ("$", "Additional property inptu is not allowed")]
 
 
 @pytest.mark.parametrize(("status", "cls"), [(401, AuthenticationError), (402, InsufficientCreditsError),
-                                             (404, NotFoundError), (429, RateLimitError), (503, ProviderError)])
+                                             (404, ProviderNotFoundError), (429, RateLimitError), (503, ServerError)])
 def test_problem_details_map_onto_the_error_tree(status: int, cls: type[Exception]) -> None:
     err = ADAPTER.parse_error(reply(status, {"title": "t", "detail": "what happened", "status": status},
                                     retry_after="2"))
     assert type(err) is cls and err.message == "what happened" and err.provider == "replicate"
+    assert isinstance(err, ProviderError)
     assert err.retryable == (status in (429, 503))
     assert err.retry_after == 2.0
 
 
 def test_an_error_body_that_is_not_json_is_kept_as_text() -> None:
     err = ADAPTER.parse_error(reply(502, b"<html>bad gateway</html>"))
-    assert type(err) is ProviderError and err.body == "<html>bad gateway</html>"
+    assert type(err) is ServerError and err.body == "<html>bad gateway</html>"
 
 
 def test_a_delivery_names_the_catalog_model_of_a_pinned_version() -> None:

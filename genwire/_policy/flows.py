@@ -17,16 +17,16 @@ from .._util.record import record
 from ..adapters.base import Adapter, WireRequest, WireResponse, cost_of
 from ..catalog import Resolved
 from ..errors import (
-    AuthenticationError,
     ConfigurationError,
     GenwireError,
-    InsufficientCreditsError,
+    IdempotencyConflictError,
+    InvalidInputError,
     JobFailedError,
     MalformedResponseError,
     NetworkError,
     NetworkTimeoutError,
+    NotFoundError,
     ProviderError,
-    RateLimitError,
     SubmissionUncertainError,
     UnsupportedOperationError,
     WaitTimeoutError,
@@ -420,6 +420,7 @@ def _finish(job: Job) -> Job:
     raise JobFailedError(
         error.message if error else f"the job ended {job.status.value}",
         provider=job.provider, code=error.code if error else job.status.value, job=job,
+        provider_code=error.provider_code if error else None,
     )
 
 
@@ -479,4 +480,7 @@ def may_fall_back(err: GenwireError) -> bool:
     """Whether a failed submit certainly created no job, so another provider may be tried."""
     if isinstance(err, (SubmissionUncertainError, MalformedResponseError)) or err.status >= 500:
         return False
-    return isinstance(err, (AuthenticationError, InsufficientCreditsError, RateLimitError, ProviderError))
+    # the provider refused the request itself (bad input, no such model, a reused key): so would the next
+    if isinstance(err, (InvalidInputError, NotFoundError, IdempotencyConflictError)):
+        return False
+    return isinstance(err, ProviderError)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NotFoundError
+from ..errors import UnknownNameError
 from .base import Adapter, WireRequest, WireResponse
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def get_adapter(provider: str, catalog: Catalog | None = None) -> Adapter:
     try:
         cls = ADAPTERS[provider]
     except KeyError:
-        raise NotFoundError(f"no adapter for provider {provider!r}; known: {', '.join(ADAPTERS)}",
+        raise UnknownNameError(f"no adapter for provider {provider!r}; known: {', '.join(ADAPTERS)}",
                             provider=provider, code="unknown_provider") from None
     return cls(catalog)  # type: ignore[call-arg]
 

@@ -20,15 +20,16 @@ from .._util.record import record
 from .._util.redact import redact_text
 from ..catalog import Resolved
 from ..errors import (
+    APIStatusError,
     AuthenticationError,
+    BadRequestError,
     GenwireError,
     IdempotencyConflictError,
     InsufficientCreditsError,
-    InvalidInputError,
     MalformedResponseError,
-    NotFoundError,
-    ProviderError,
+    ProviderNotFoundError,
     RateLimitError,
+    ServerError,
 )
 from ..models import Cost, Job
 
@@ -39,6 +40,9 @@ __all__ = [
     "Adapter",
     "cost_of",
     "ERROR_BY_STATUS",
+    "CODE_BY_STATUS",
+    "NORMALIZED_CODES",
+    "normalized_code",
     "WireRequest",
     "WireResponse",
     "error_for_status",
@@ -101,21 +105,44 @@ class WireResponse:
 
 
 ERROR_BY_STATUS: dict[int, type[GenwireError]] = {
-    400: InvalidInputError,
+    400: BadRequestError,
     401: AuthenticationError,
     402: InsufficientCreditsError,
     403: AuthenticationError,
-    404: NotFoundError,
+    404: ProviderNotFoundError,
     409: IdempotencyConflictError,
-    422: InvalidInputError,
+    422: BadRequestError,
     429: RateLimitError,
+}
+
+#: the normalized code of an error status whose reply names no code (Clipia's table's words)
+CODE_BY_STATUS: dict[int, str] = {
+    400: "invalid_request", 401: "invalid_api_key", 402: "insufficient_credits", 403: "insufficient_scope",
+    404: "not_found", 409: "idempotency_key_reuse", 422: "model_input_invalid", 429: "rate_limit_exceeded",
 }
 
 
 def error_for_status(status: int) -> type[GenwireError]:
     if status in ERROR_BY_STATUS:
         return ERROR_BY_STATUS[status]
-    return ProviderError
+    return ServerError if status >= 500 else APIStatusError
+
+
+#: the normalized codes: Clipia's error table's words (the most complete), a 5xx's and a failed job's
+NORMALIZED_CODES: frozenset[str] = frozenset({*CODE_BY_STATUS.values(), "internal_error", "generation_failed"})
+
+
+def normalized_code(aliases: Mapping[str, str], provider_code: str | None, status: int) -> str | None:
+    """The code every provider shares for this failure: the provider's word through its
+    ``aliases`` table, or as is when it is a normalized word, else the word for the HTTP status,
+    else the provider's word."""
+    if provider_code is not None and provider_code in aliases:
+        return aliases[provider_code]
+    if provider_code in NORMALIZED_CODES:
+        return provider_code
+    if status >= 500:
+        return "internal_error"
+    return CODE_BY_STATUS.get(status, provider_code)
 
 
 def raw_text(body: bytes) -> str:
@@ -258,6 +285,11 @@ class Adapter(Protocol):
     def parse_result(self, job: Job, resp: WireResponse) -> Job: ...
 
     def parse_webhook(self, payload: dict[str, Any], headers: Mapping[str, str]) -> Job: ...
+
+    def webhook_complete(self, job: Job) -> bool:
+        """Whether a verified delivery read into ``job`` says all a poll would (else one poll
+        completes it before it is applied)."""
+        ...
 
     def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError: ...
 

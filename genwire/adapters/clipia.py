@@ -20,14 +20,14 @@ from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body
 from ..errors import (
     AuthenticationError,
+    BadRequestError,
     GenwireError,
     IdempotencyConflictError,
     InsufficientCreditsError,
-    InvalidInputError,
     MalformedResponseError,
-    NotFoundError,
-    ProviderError,
+    ProviderNotFoundError,
     RateLimitError,
+    ServerError,
     UnsupportedOperationError,
 )
 from ..models import TERMINAL_STATUSES, InputWarning, Job, JobError, JobStatus, Media
@@ -38,6 +38,7 @@ from .base import (
     error_for_status,
     finite_number,
     malformed,
+    normalized_code,
     parse_datetime,
     raw_text,
     read_json,
@@ -64,22 +65,25 @@ STATUS: dict[str, JobStatus] = {
 WEBHOOK_STATUS: dict[str, JobStatus] = {"OK": JobStatus.SUCCEEDED, "ERROR": JobStatus.FAILED, **STATUS}
 
 ERROR_BY_CODE: dict[str, type[GenwireError]] = {
-    "invalid_request": InvalidInputError,
+    "invalid_request": BadRequestError,
     "invalid_api_key": AuthenticationError,
     "insufficient_credits": InsufficientCreditsError,
     "insufficient_scope": AuthenticationError,
-    "not_found": NotFoundError,
+    "not_found": ProviderNotFoundError,
     "idempotency_key_reuse": IdempotencyConflictError,
-    "model_input_invalid": InvalidInputError,
+    "model_input_invalid": BadRequestError,
     "rate_limit_exceeded": RateLimitError,
-    "internal_error": ProviderError,
+    "internal_error": ServerError,
     # codes the official SDK (clipia 1.5.0) documents beyond the reference's table
-    "model_not_found": NotFoundError,
-    "webhook_url_invalid": InvalidInputError,
+    "model_not_found": ProviderNotFoundError,
+    "webhook_url_invalid": BadRequestError,
     "subscription_required": InsufficientCreditsError,
     "concurrency_limit_exceeded": RateLimitError,
-    "service_unavailable": ProviderError,
+    "service_unavailable": ServerError,
 }
+#: Clipia's word -> the normalized code (its error table's words are the normalized vocabulary)
+CODE_ALIASES: dict[str, str] = {"model_not_found": "not_found", "service_unavailable": "internal_error",
+                                "failed": "generation_failed"}
 
 # output keys -> media kind; "audios" lists every track and repeats "audio" first
 _OUTPUT_KEYS: tuple[tuple[str, str], ...] = (
@@ -163,11 +167,12 @@ def _warnings(body: Mapping[str, Any]) -> tuple[InputWarning, ...]:
 def _job_error(body: Mapping[str, Any]) -> JobError:
     err = body.get("error")
     if isinstance(err, Mapping):
-        return JobError(code=err.get("code") if isinstance(err.get("code"), str) else None,
+        code = err.get("code") if isinstance(err.get("code"), str) else None
+        return JobError(code=CODE_ALIASES.get(code, code) if code else "generation_failed", provider_code=code,
                         message=str(err.get("message") or err.get("code") or "generation failed"))
     if isinstance(err, str) and err:
-        return JobError(message=err)
-    return JobError(message="generation failed")
+        return JobError(code="generation_failed", message=err)
+    return JobError(code="generation_failed", message="generation failed")
 
 
 class ClipiaAdapter:
@@ -267,7 +272,8 @@ class ClipiaAdapter:
         status = self._status(body, resp, "result", job)
         update = self._result_update(body, status, resp, job)
         if status in (JobStatus.FAILED, JobStatus.CANCELED) and "error" not in update:
-            update["error"] = JobError(code=status.value, message=f"the job ended {status.value}")
+            code = "canceled" if status is JobStatus.CANCELED else "generation_failed"
+            update["error"] = JobError(code=code, message=f"the job ended {status.value}")
         if not job.model:
             # a job known only by its id: the result names the model
             update.update(self._model_fields(body))
@@ -342,6 +348,12 @@ class ClipiaAdapter:
         raise UnsupportedOperationError(f"{self.name} jobs cannot be canceled through its API", provider=self.name,
                                         code="unsupported_operation", job=job)
 
+    @staticmethod
+    def webhook_complete(job: Job) -> bool:
+        """Only a success with its outputs: a delivery may come without its payload, and ``ERROR``
+        is sent for failed and canceled jobs alike."""
+        return job.status is JobStatus.SUCCEEDED and bool(job.outputs)
+
     # -- errors ---------------------------------------------------------------------
     def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError:
         code: str | None = None
@@ -355,7 +367,8 @@ class ClipiaAdapter:
             code = err.get("code") if isinstance(err.get("code"), str) else None
             message = str(err.get("message") or code or message)
         cls = ERROR_BY_CODE.get(code or "") or error_for_status(resp.status)
-        return cls(message, provider=self.name, status=resp.status, code=code,
+        return cls(message, provider=self.name, status=resp.status,
+                   code=normalized_code(CODE_ALIASES, code, resp.status), provider_code=code,
                    retryable=is_retryable_status(resp.status),
                    retry_after=parse_retry_after(resp.headers), job=job,
                    body=None if body is not None else raw_text(resp.body))

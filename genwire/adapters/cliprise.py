@@ -19,16 +19,25 @@ from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body
 from ..errors import (
     AuthenticationError,
+    BadRequestError,
     GenwireError,
     InsufficientCreditsError,
-    InvalidInputError,
     MalformedResponseError,
-    NotFoundError,
+    ProviderNotFoundError,
     RateLimitError,
     UnsupportedOperationError,
 )
 from ..models import InputWarning, Job, JobError, JobStatus, Media
-from .base import WireRequest, WireResponse, error_for_status, malformed, parse_datetime, raw_text, read_json
+from .base import (
+    WireRequest,
+    WireResponse,
+    error_for_status,
+    malformed,
+    normalized_code,
+    parse_datetime,
+    raw_text,
+    read_json,
+)
 
 if TYPE_CHECKING:
     from ..models._account import Account, Estimate
@@ -49,9 +58,12 @@ ERROR_BY_CODE: dict[str, type[GenwireError]] = {
     "invalid_api_key": AuthenticationError,
     "insufficient_credits": InsufficientCreditsError,
     "rate_limit_exceeded": RateLimitError,
-    "not_found": NotFoundError,
-    "invalid_request": InvalidInputError,
+    "not_found": ProviderNotFoundError,
+    "invalid_request": BadRequestError,
 }
+#: Cliprise's word -> the normalized code (Clipia's words where both name the same failure)
+CODE_ALIASES: dict[str, str] = {"fail": "generation_failed", "failure": "generation_failed",
+                                "provider_error": "generation_failed"}
 
 
 def _unwrap(body: Any) -> Any:
@@ -156,10 +168,12 @@ class ClipriseAdapter:
     def _job_error(body: Mapping[str, Any]) -> JobError:
         err = body.get("error")
         if isinstance(err, Mapping):
-            return JobError(code=err.get("code") if isinstance(err.get("code"), str) else None,
+            code = err.get("code") if isinstance(err.get("code"), str) else None
+            return JobError(code=CODE_ALIASES.get(code, code) if code else "generation_failed", provider_code=code,
                             message=str(err.get("message") or "generation failed"))
         msg = body.get("failMsg")
-        return JobError(code="fail", message=str(msg) if msg else "generation failed")
+        return JobError(code="generation_failed", provider_code="fail",
+                        message=str(msg) if msg else "generation failed")
 
     def parse_status(self, job: Job, resp: WireResponse) -> Job:
         if resp.status >= 300:
@@ -201,6 +215,10 @@ class ClipriseAdapter:
         raise UnsupportedOperationError(f"{self.name} jobs cannot be canceled through its API", provider=self.name,
                                         code="unsupported_operation", job=job)
 
+    @staticmethod
+    def webhook_complete(job: Job) -> bool:
+        return False  # unsigned: a callback is only ever a prompt to poll
+
     # -- errors ---------------------------------------------------------------------
     def _error(self, status: int, body: Any, resp: WireResponse, job: Job | None = None) -> GenwireError:
         code: str | None = None
@@ -213,7 +231,8 @@ class ClipriseAdapter:
             elif isinstance(body.get("msg"), str):
                 message = body["msg"]
         cls = ERROR_BY_CODE.get(code or "") or error_for_status(status)
-        return cls(message, provider=self.name, status=status, code=code,
+        return cls(message, provider=self.name, status=status,
+                   code=normalized_code(CODE_ALIASES, code, status), provider_code=code,
                    retryable=is_retryable_status(status),
                    retry_after=parse_retry_after(resp.headers), job=job,
                    body=None if isinstance(body, Mapping) else raw_text(resp.body))

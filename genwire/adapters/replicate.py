@@ -25,17 +25,26 @@ from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body
 from ..errors import (
     AuthenticationError,
+    BadRequestError,
     GenwireError,
     InsufficientCreditsError,
-    InvalidInputError,
     MalformedResponseError,
-    NotFoundError,
+    ProviderNotFoundError,
     RateLimitError,
     UnsupportedOperationError,
     Violation,
 )
 from ..models import InputWarning, Job, JobError, JobStatus, Media
-from .base import WireRequest, WireResponse, error_for_status, malformed, parse_datetime, raw_text, read_json
+from .base import (
+    WireRequest,
+    WireResponse,
+    error_for_status,
+    malformed,
+    normalized_code,
+    parse_datetime,
+    raw_text,
+    read_json,
+)
 
 if TYPE_CHECKING:
     from ..models._account import Account, Estimate
@@ -251,7 +260,8 @@ class ReplicateAdapter:
             update.update(outputs=outputs, progress=100.0, warnings=warnings)
         elif status is JobStatus.FAILED:
             error = body.get("error")
-            update["error"] = JobError(code="failed", message=str(error) if error else "the prediction failed")
+            update["error"] = JobError(code="generation_failed", provider_code="failed",
+                                       message=str(error) if error else "the prediction failed")
         elif status is JobStatus.CANCELED:
             update["error"] = JobError(code="canceled", message="the prediction was canceled")
         return job.model_copy(update=update)
@@ -273,6 +283,12 @@ class ReplicateAdapter:
         job = Job(provider=self.name, model=model, task=task, id=pid, status=JobStatus.QUEUED)
         return self._apply(job, payload, None)
 
+    @staticmethod
+    def webhook_complete(job: Job) -> bool:
+        """Always: every delivery is the whole prediction as a poll would show it. An early event
+        (start, logs, output) applies forward only, so it never undoes a later final state."""
+        return True
+
     # -- errors ------------------------------------------------------------------------------
     def parse_error(self, resp: WireResponse, job: Job | None = None) -> GenwireError:
         try:
@@ -284,12 +300,14 @@ class ReplicateAdapter:
         title = problem.get("title")
         message = (detail if isinstance(detail, str) and detail else
                    title if isinstance(title, str) and title else f"HTTP {resp.status}")
+        provider_code = _code(title)
         kwargs: dict[str, Any] = {
-            "provider": self.name, "status": resp.status, "code": _code(title),
+            "provider": self.name, "status": resp.status, "provider_code": provider_code,
+            "code": normalized_code({}, provider_code, resp.status),
             "retryable": is_retryable_status(resp.status), "retry_after": parse_retry_after(resp.headers),
             "job": job, "body": None if body is not None else raw_text(resp.body)}
         if resp.status in (400, 422):
-            return InvalidInputError(message, _violations(problem.get("invalid_fields")), **kwargs)
+            return BadRequestError(message, _violations(problem.get("invalid_fields")), **kwargs)
         cls = _ERROR_BY_STATUS.get(resp.status) or error_for_status(resp.status)
         return cls(message, **kwargs)
 
@@ -311,7 +329,7 @@ class ReplicateAdapter:
 
 
 _ERROR_BY_STATUS: dict[int, type[GenwireError]] = {
-    401: AuthenticationError, 402: InsufficientCreditsError, 403: AuthenticationError, 404: NotFoundError,
+    401: AuthenticationError, 402: InsufficientCreditsError, 403: AuthenticationError, 404: ProviderNotFoundError,
     429: RateLimitError,
 }
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._util.record import record
-from ..errors import CatalogError, InvalidInputError, NotFoundError, UnsupportedParameterError, Violation
+from ..errors import CatalogError, InvalidInputError, UnknownNameError, UnsupportedParameterError, Violation
 from ..specs import ModelSpec, TaskSpec
+from ._family_map import resolve_family
 from ._plan import TaskPlan
 from ._validation import Check, ValidateFn, compile_checked, is_sendable, json_violations
 
@@ -110,8 +111,10 @@ class Catalog:
         from ._compile import compile_catalog
 
         base = cls.default()
+        base._read_all()
         compiled, problems = compile_catalog(
-            root, vocabulary=base._index["vocabulary"], providers=base._index["providers"]
+            root, vocabulary=base._index["vocabulary"], providers=base._index["providers"],
+            known_models=list(base._entries.values()),
         )
         if problems:
             first = problems[0]
@@ -132,7 +135,8 @@ class Catalog:
         models = [m for m in self._entries.values() if (m["provider"], m["id"]) not in own]
         models += compiled.index["models"]
         providers = {**self._index["providers"], **compiled.index["providers"]}
-        index = {**self._index, "providers": providers, "models": models}
+        families = {**self._index.get("families", {}), **compiled.index.get("families", {})}
+        index = {**self._index, "providers": providers, "models": models, "families": families}
         mine = compiled.schemas
         base = self
 
@@ -182,7 +186,7 @@ class Catalog:
         try:
             return self._index["providers"][provider]  # type: ignore[no-any-return]
         except KeyError:
-            raise NotFoundError(f"unknown provider {provider!r}", code="unknown_provider") from None
+            raise UnknownNameError(f"unknown provider {provider!r}", code="unknown_provider") from None
 
     def models(
         self, provider: str | None = None, kind: str | None = None, task: str | None = None,
@@ -203,19 +207,54 @@ class Catalog:
                 out.setdefault(s.family, []).append(s)
         return out
 
+    def family_tasks(self, family: str) -> list[str]:
+        """The tasks ``family`` declares a common input for (``catalog/families.yaml``)."""
+        return list(self._family(family))
+
+    def family_input_schema(self, family: str, task: str) -> dict[str, Any]:
+        """The family's common input JSON Schema for ``task`` (a copy): an input valid under it is
+        accepted by every member offering the task."""
+        return copy.deepcopy(self._schema(self._family_task(family, task)["schema"]))
+
+    def validate_family(self, family: str, task: str, input: Mapping[str, Any]) -> dict[str, Any]:
+        """``input`` checked against the family's common input (every violation listed)."""
+        key = ("families", family, task)
+        fn = self._validators.get(key)
+        if fn is None:
+            fn = self._validators[key] = compile_checked(self._schema(self._family_task(family, task)["schema"]))
+        violations = fn[1](input)
+        if violations:
+            raise InvalidInputError(f"input for family {family} {task} is not portable", violations,
+                                    code="invalid_input")
+        return dict(input)
+
+    def _family(self, family: str) -> Mapping[str, Any]:
+        found = self._index.get("families", {}).get(family)
+        if found is None:
+            raise UnknownNameError(f"family {family!r} declares no common input (catalog/families.yaml)",
+                                   code="unknown_family")
+        return found  # type: ignore[no-any-return]
+
+    def _family_task(self, family: str, task: str) -> Mapping[str, Any]:
+        tasks = self._family(family)
+        if task not in tasks:
+            raise UnknownNameError(f"family {family!r} has no task {task!r}; tasks: {', '.join(tasks)}",
+                                   code="unknown_task")
+        return tasks[task]  # type: ignore[no-any-return]
+
     def get(self, provider: str, model: str) -> ModelSpec:
         spec = self._spec((provider, model))
         if spec is not None:
             return spec
         if provider not in self._index["providers"]:
-            raise NotFoundError(f"unknown provider {provider!r}; known: {', '.join(self.providers)}",
+            raise UnknownNameError(f"unknown provider {provider!r}; known: {', '.join(self.providers)}",
                                 provider=provider, code="unknown_model")
         import difflib
 
         ids = [i for p, i in self._entries if p == provider]
         close = difflib.get_close_matches(model, ids, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise NotFoundError(f"{provider} has no model {model!r}{hint}", provider=provider, code="unknown_model")
+        raise UnknownNameError(f"{provider} has no model {model!r}{hint}", provider=provider, code="unknown_model")
 
     def find(self, provider: str, model: str) -> ModelSpec | None:
         """The model with this catalog id or wire model value, or None."""
@@ -235,7 +274,7 @@ class Catalog:
         try:
             return spec.tasks[task]
         except KeyError:
-            raise NotFoundError(
+            raise UnknownNameError(
                 f"{provider}/{model} has no task {task!r}; it offers: {', '.join(spec.tasks)}",
                 provider=provider, code="unknown_task",
             ) from None
@@ -316,6 +355,14 @@ class Catalog:
             provider=spec.provider, code="ambiguous_task",
         )
 
+    def _infer_or_none(self, spec: ModelSpec, input: Any) -> str | None:
+        if len(spec.tasks) == 1:
+            return next(iter(spec.tasks))
+        try:
+            return self._infer_task(spec, input).name
+        except (InvalidInputError, UnknownNameError):
+            return None
+
     def _check(self, spec: ModelSpec, task: str | None, input: Mapping[str, Any],
                unsupported: Unsupported) -> Resolved:
         return Resolved(spec, *self._checked(spec, task, input, unsupported))
@@ -390,26 +437,7 @@ class Catalog:
             # a GenerationRequest names a provider model or a family (checked when it is made)
             spec = self.get(request.provider or "", request.model or "")
             return [self._check(spec, request.task, request.input, request.unsupported)]
-        members = self.families().get(request.family)
-        if not members:
-            raise NotFoundError(f"no catalog model belongs to family {request.family!r}", code="unknown_family")
-        order = list(providers) if providers is not None else list(self.providers)
-        members = sorted((m for m in members if m.provider in order), key=lambda m: order.index(m.provider))
-        out: list[Resolved] = []
-        first_error: InvalidInputError | None = None
-        for spec in members:
-            if request.task is not None and request.task not in spec.tasks:
-                continue
-            try:
-                out.append(self._check(spec, request.task, request.input, request.unsupported))
-            except InvalidInputError as exc:
-                first_error = first_error or exc
-        if not out:
-            if first_error is not None:
-                raise first_error
-            raise NotFoundError(f"no provider in {order} offers family {request.family!r}"
-                                f" with task {request.task!r}", code="unknown_family")
-        return out
+        return resolve_family(self, request, providers)
 
     def plan(self, request: GenerationRequest,
              providers: Iterable[str] | None = None) -> list[tuple[Resolved, Mapping[str, Any]]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CatalogError
+from ._families import FAMILIES_FILE, FAMILIES_FILE_SCHEMA, compile_families
 from ._fastcheck import Check, compile_check
 from ._json_schema import input_schema, wire_schema
 from ._lint import lint_model, member
@@ -241,6 +242,7 @@ def compile_catalog(
     vocabulary: Mapping[str, Any] | None = None,
     providers: Mapping[str, Mapping[str, Any]] | None = None,
     relative_to: Path | None = None,
+    known_models: Iterable[Mapping[str, Any]] = (),
 ) -> tuple[CompiledCatalog, list[Problem]]:
     """Compile every model under ``root`` (``<provider>/<id>.yaml``).
 
@@ -300,12 +302,22 @@ def compile_catalog(
                 models.append(entry)
                 files[(provider, entry["id"])] = file
     problems.extend(_lint_families(models, files))
-    index = {
+    index: dict[str, Any] = {
         "format": INDEX_FORMAT,
         "providers": {k: envelopes[k] for k in sorted(envelopes)},
         "vocabulary": vocab,
         "models": models,
     }
+    families_path = root / FAMILIES_FILE
+    if families_path.exists() or families_path.is_symlink():
+        file = name_of(families_path)
+        loaded = _load_yaml(families_path, problems, file)
+        if loaded is not None and _check(FAMILIES_FILE_SCHEMA, loaded.data, file, None, problems, loaded):
+            own = {(m["provider"], m["id"]) for m in models}
+            members = [*models, *(m for m in known_models if (m["provider"], m["id"]) not in own)]
+            families, found = compile_families(loaded.data, members, SCHEMA_BASE, schemas)
+            problems.extend(_problem(file, None, path, message, loaded) for path, message in found)
+            index["families"] = families
     return CompiledCatalog(index=index, schemas=schemas), problems
 
 

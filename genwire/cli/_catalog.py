@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._main import COMMANDS, CommandError, emit_json, register
+from ._main import COMMANDS, CommandError, chosen_catalog, emit_json, register
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -40,7 +40,9 @@ def _client(args: argparse.Namespace, provider: str) -> Client:
 
     if provider not in LIVE_SOURCES:
         raise CommandError(f"{provider} publishes no live catalog (live: {', '.join(LIVE_SOURCES)})")
-    return make_client(**({"base_urls": {provider: args.base_url}} if args.base_url else {}))
+    catalog = chosen_catalog(args)
+    return make_client(**({"catalog": catalog} if catalog is not None else {}),
+                       **({"base_urls": {provider: args.base_url}} if args.base_url else {}))
 
 
 # -- models --remote -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from ._main import CommandError, emit_json, register
+from ._main import CommandError, add_catalog_option, chosen_catalog, emit_json, register
 
 if TYPE_CHECKING:
     from ..ledger import Ledger, LedgerEntry
@@ -54,8 +54,15 @@ def _list(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
         return 0
     for e in entries:
         out.write(f"{e.ref}  {e.state.value:10} {e.provider}/{e.model:24} {e.provider_id or '-':36} {_age(e):>4}\n")
-    counts = ledger.counts()
-    out.write(f"{len(entries)} shown; " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty") + "\n")
+    if args.state is None and args.provider is None:
+        counts = ledger.counts()
+        out.write(f"{len(entries)} shown; " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty")
+                  + "\n")
+        return 0
+    # a filtered listing totals what matches the filter, not the whole ledger
+    matching = len(entries) if args.limit is None else len(ledger.entries(state=args.state, provider=args.provider))
+    which = " ".join(part for part in (args.state, args.provider and f"from {args.provider}") if part)
+    out.write(f"{len(entries)} shown; {matching} {which} in all\n")
     return 0
 
 
@@ -94,8 +101,8 @@ def _base_urls(pairs: list[str]) -> dict[str, str]:
 def _reconcile(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
     from ..client import Client
 
-    with Client(base_urls=_base_urls(args.base_url)) as client:
-        report = ledger.reconcile(client, older_than=args.older_than, limit=args.limit)
+    with Client(base_urls=_base_urls(args.base_url), catalog=chosen_catalog(args)) as client:
+        report = ledger.reconcile(client, older_than=args.older_than, limit=args.limit, lease=args.lease)
     if args.json:
         emit_json(report.to_dict(), out)
     else:
@@ -103,6 +110,11 @@ def _reconcile(args: argparse.Namespace, ledger: Ledger, out: TextIO) -> int:
             out.write(f"{change.ref}  {change.before} -> {change.after} ({change.action})\n")
         for ref, message in report.errors:
             out.write(f"{ref}  error: {message}\n")
+        now = time.time()
+        for held in report.leased:
+            until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(held.until))
+            out.write(f"{held.ref}  {held.state}: leased until {until} (in {max(0.0, held.until - now):.0f} s): "
+                      f"{held.why}\n")
         out.write(report.summary() + "\n")
     return 1 if report.errors else 0
 
@@ -144,8 +156,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--older-than", type=float, default=60.0, metavar="SECONDS",
                    help="only entries not updated for this long (default 60)")
     p.add_argument("--limit", type=int, default=500, help="at most this many entries per run (default 500)")
+    p.add_argument("--lease", type=float, default=300.0, metavar="SECONDS",
+                   help="how long this run holds each entry it claims (default 300; renewed while it works)")
     p.add_argument("--base-url", action="append", default=[], metavar="PROVIDER=URL",
                    help="talk to this base URL for a provider (repeatable)")
+    add_catalog_option(p)
     p = action("attach", "record the provider job an operator found for an uncertain submit", _attach)
     p.add_argument("ref", help="the entry's local reference")
     p.add_argument("job_id", help="the provider's job id")

@@ -2,7 +2,7 @@
 
     genwire models [--provider P] [--kind K] [--task T] [--family F]
     genwire schema PROVIDER MODEL TASK [--wire]
-    genwire validate PROVIDER MODEL [TASK] JSON
+    genwire validate PROVIDER MODEL [TASK] --input JSON|@FILE|-
     genwire run PROVIDER/MODEL --input JSON|@FILE|- [--task T] [--wait/--no-wait]
     genwire status PROVIDER ID [--model M] [--wait]
     genwire balance PROVIDER
@@ -10,7 +10,9 @@
     genwire mcp [--http [HOST:]PORT] [--allow MODEL] [--max-credits-per-job N] [--max-credits N]
     genwire demo
 
-Every command takes ``--json`` (machine-readable output) and ``--help``.
+Every command takes ``--json`` (machine-readable output) and ``--help``; every command
+that reads the catalog takes ``--catalog DIR`` (or ``GENWIRE_CATALOG=DIR``): a catalog
+directory laid over the bundled one, as ``Catalog.load(DIR)``.
 
 Exit status: 0 done; 1 an error from genwire or the provider; 2 bad usage or input
 refused before any request; 3 the job ended failed or canceled; 124 ``--wait`` reached
@@ -39,10 +41,11 @@ from .._version import __version__
 from ..errors import GenwireError, InvalidInputError, JobFailedError, WaitTimeoutError
 
 if TYPE_CHECKING:
+    from ..catalog import Catalog
     from ..models import Job
 
-__all__ = ["COMMANDS", "EXIT_CODES", "EXTENSIONS", "Command", "CommandError", "emit_json", "main", "register",
-           "resume_hint"]
+__all__ = ["CATALOG_ENV", "COMMANDS", "EXIT_CODES", "EXTENSIONS", "Command", "CommandError", "add_catalog_option",
+           "catalog_of", "chosen_catalog", "emit_json", "main", "register", "resume_hint"]
 
 Configure = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace, TextIO], int]
@@ -86,6 +89,31 @@ def _no_args(parser: argparse.ArgumentParser) -> None:
     pass
 
 
+#: ``GENWIRE_CATALOG=DIR``: the catalog directory of every command that reads the catalog
+CATALOG_ENV = "GENWIRE_CATALOG"
+
+
+def add_catalog_option(p: argparse.ArgumentParser) -> None:
+    """``--catalog DIR``, for a command that reads the catalog."""
+    p.add_argument("--catalog", metavar="DIR",
+                   help=f"a catalog directory laid over the bundled one (also ${CATALOG_ENV})")
+
+
+def catalog_of(args: argparse.Namespace) -> Catalog:
+    """The catalog ``--catalog`` or ``GENWIRE_CATALOG`` names, else the bundled one."""
+    from ..catalog import Catalog
+
+    return chosen_catalog(args) or Catalog.default()
+
+
+def chosen_catalog(args: argparse.Namespace) -> Catalog | None:
+    """The catalog ``--catalog`` or ``GENWIRE_CATALOG`` names (laid over the bundled one), or None."""
+    from ..catalog import Catalog
+
+    path = getattr(args, "catalog", None) or os.environ.get(CATALOG_ENV)
+    return Catalog.load(path) if path else None
+
+
 # -- catalog commands ----------------------------------------------------------------------
 
 def _configure_models(p: argparse.ArgumentParser) -> None:
@@ -95,12 +123,11 @@ def _configure_models(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kind", choices=["image", "video", "audio", "text"], help="only models with this output kind")
     p.add_argument("--task", help="only models offering this task (e.g. text-to-video)")
     p.add_argument("--family", help="only models of this family (one model offered by several providers)")
+    add_catalog_option(p)
 
 
 def _models(args: argparse.Namespace, out: TextIO) -> int:
-    from ..catalog import Catalog
-
-    catalog = Catalog.default()
+    catalog = catalog_of(args)
     if args.task is not None and not catalog.models(task=args.task):
         raise CommandError(f"no model offers task {args.task!r}")
     specs = catalog.models(provider=args.provider, kind=args.kind, task=args.task, family=args.family)
@@ -121,12 +148,11 @@ def _configure_schema(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="the model id (see `genwire models`)")
     p.add_argument("task", help="one of the model's tasks")
     p.add_argument("--wire", action="store_true", help="the schema of the provider's request body instead")
+    add_catalog_option(p)
 
 
 def _schema(args: argparse.Namespace, out: TextIO) -> int:
-    from ..catalog import Catalog
-
-    catalog = Catalog.default()
+    catalog = catalog_of(args)
     get = catalog.wire_schema if args.wire else catalog.input_schema
     emit_json(get(args.provider, args.model, args.task), out)
     return 0
@@ -155,14 +181,31 @@ def _configure_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("provider", help="clipia or cliprise")
     p.add_argument("model", help="the model id (see `genwire models`)")
     p.add_argument("task", nargs="?", help="the task (inferred from the input when left out)")
-    p.add_argument("input", metavar="JSON", help="the input: a JSON object, @FILE, or - for standard input")
+    p.add_argument("input", nargs="?", metavar="JSON", help=argparse.SUPPRESS)  # deprecated: use --input
+    p.add_argument("--input", dest="input_option", metavar="JSON",
+                   help="the input: a JSON object, @FILE, or - for standard input (as `genwire run --input`)")
+    add_catalog_option(p)
+
+
+def _validate_input(args: argparse.Namespace) -> str:
+    """``--input JSON``, or (deprecated) the JSON as the last positional argument."""
+    if args.input_option is not None:
+        if args.input is not None:
+            raise CommandError("give the input once: --input JSON (a positional JSON is deprecated)")
+        return str(args.input_option)
+    text = args.input
+    if text is None and args.task is not None:
+        text, args.task = args.task, None  # `validate P M JSON`: the task was left out
+    if text is None:
+        raise CommandError("the input is required: --input JSON, @FILE or -")
+    print("genwire: a positional JSON input is deprecated; use --input JSON (as `genwire run` does)",
+          file=sys.stderr)
+    return str(text)
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    from ..catalog import Catalog
-
-    data = read_input(args.input)
-    catalog = Catalog.default()
+    data = read_input(_validate_input(args))
+    catalog = catalog_of(args)
     task = args.task or catalog.resolve_task(args.provider, args.model, data)
     values = catalog.validate(args.provider, args.model, task, data)
     emit_json({"task": task, "input": values}, out)
@@ -228,21 +271,22 @@ def _configure_fake_server(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="the loopback address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="the port to listen on (default 0: a free port)")
     p.add_argument("--steps", type=int, default=2, help="status polls before a job ends (default 2; 0: at once)")
-    p.add_argument("--catalog", metavar="DIR", help="a catalog directory laid over the bundled one")
+    p.add_argument("--callbacks", choices=["loopback", "all", "off"], default="loopback",
+                   help="POST webhook deliveries to loopback URLs only (default), to any URL, or to none")
+    add_catalog_option(p)
 
 
 def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
 
-    from ..catalog import Catalog
     from ..testing import FakeProviders
     from ..testing.fakes import FAKES
     from ..testing.server import FakeServer
 
     if args.steps < 0:
         raise CommandError("--steps must be 0 or more")
-    catalog = Catalog.load(args.catalog) if args.catalog else Catalog.default()
+    catalog = catalog_of(args)
     fakes = FakeProviders(*(cls(catalog, steps=args.steps) for cls in FAKES.values()))  # type: ignore[call-arg]
 
     def log(line: str) -> None:
@@ -253,7 +297,8 @@ def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
             pass
 
     try:
-        server = FakeServer(fakes, host=args.host, port=args.port, log=log, json_log=args.json)
+        server = FakeServer(fakes, host=args.host, port=args.port, log=log, json_log=args.json,
+                            callbacks=args.callbacks)
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     stop = threading.Event()

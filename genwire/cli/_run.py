@@ -14,12 +14,13 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ._main import CommandError, emit_json, read_input, register, resume_hint
+from ._main import CommandError, add_catalog_option, chosen_catalog, emit_json, read_input, register, resume_hint
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..ledger import Ledger
     from ..models import Job
 
 __all__ = ["BASE_URL_ENV_PREFIX", "Progress"]
@@ -39,6 +40,7 @@ def _connection_options(p: argparse.ArgumentParser) -> None:
                    help=f"send PROVIDER's requests to URL (repeatable; also {BASE_URL_ENV_PREFIX}<PROVIDER>)")
     p.add_argument("--request-timeout", type=float, default=60.0, metavar="SECONDS",
                    help="timeout of each HTTP request (default 60)")
+    add_catalog_option(p)
 
 
 def _wait_options(p: argparse.ArgumentParser, default_wait: bool) -> None:
@@ -64,7 +66,7 @@ def _base_urls(args: argparse.Namespace) -> dict[str, str]:
     return urls
 
 
-def _client(args: argparse.Namespace) -> Client:
+def _client(args: argparse.Namespace, ledger: Ledger | None = None) -> Client:
     from .._policy.retry import PollPolicy
     from ..client import Client
 
@@ -75,7 +77,8 @@ def _client(args: argparse.Namespace) -> Client:
         if args.poll_interval <= 0:
             raise CommandError("--poll-interval must be > 0")
         poll = PollPolicy(initial_interval=args.poll_interval, max_interval=max(15.0, args.poll_interval))
-    return Client(base_urls=_base_urls(args), timeout=args.request_timeout, poll=poll)
+    return Client(base_urls=_base_urls(args), timeout=args.request_timeout, poll=poll, catalog=chosen_catalog(args),
+                  ledger=ledger)
 
 
 def _provider(name: str) -> str:
@@ -194,15 +197,40 @@ def _configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--webhook-url", metavar="URL", help="the provider calls this URL when the job ends")
     p.add_argument("--idempotency-key", metavar="KEY", help="submitting again with the same key gives the same job "
                    "(Clipia)")
+    p.add_argument("--ledger", metavar="URL", help="record the submit in this job ledger (sqlite:///jobs.db, "
+                   "postgresql://...), so `genwire jobs reconcile` can follow it even if this command dies")
+    p.add_argument("--intent-lease", type=float, default=None, metavar="SECONDS",
+                   help="with --ledger: how long reconcile leaves the recorded submit to this command (default 120)")
     _wait_options(p, default_wait=True)
     _connection_options(p)
+
+
+def _open_ledger(args: argparse.Namespace) -> Ledger | None:
+    if args.ledger is None:
+        if args.intent_lease is not None:
+            raise CommandError("--intent-lease needs --ledger URL")
+        return None
+    if args.intent_lease is not None and not args.intent_lease > 0:
+        raise CommandError("--intent-lease must be > 0")
+    from ..ledger import open_ledger
+
+    return open_ledger(args.ledger, **({"intent_lease": args.intent_lease} if args.intent_lease else {}))
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     data = read_input(args.input)
     if "/" in args.target:
         _provider(args.target.partition("/")[0])
-    with _client(args) as client:
+    ledger = _open_ledger(args)
+    try:
+        return _submit(args, data, out, ledger)
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _submit(args: argparse.Namespace, data: dict[str, Any], out: TextIO, ledger: Ledger | None) -> int:
+    with _client(args, ledger) as client:
         job = client.submit(args.target, input=data, task=args.task, webhook_url=args.webhook_url,
                             idempotency_key=args.idempotency_key)
         if not args.wait:

@@ -16,12 +16,13 @@ from typing import Any
 from ..errors import ConfigurationError
 from ._entries import TERMINAL_STATES, LedgerEntry, LedgerEvent, LedgerState
 from ._ledger import ApplyOutcome, Ledger
-from ._reconcile import Change, ReconcileReport, reconcile
+from ._reconcile import Change, Leased, ReconcileReport, reconcile
 from ._schema import SCHEMA_VERSION
 
 __all__ = [
     "ApplyOutcome",
     "Change",
+    "Leased",
     "Ledger",
     "LedgerEntry",
     "LedgerEvent",
@@ -38,8 +39,11 @@ def open_ledger(url: str, **options: Any) -> Ledger:
     """Open (creating or migrating its tables) the ledger at ``url``:
     ``sqlite:///relative/jobs.db``, ``sqlite:////absolute/jobs.db`` or ``postgresql://...``.
 
-    ``options`` go to the backend (``intent_lease=`` seconds for both; ``max_size=`` for
-    the PostgreSQL pool; ``busy_timeout=`` for SQLite).
+    ``options`` go to the backend: ``intent_lease=`` seconds (both; default 120): how long a
+    submit this ledger records is left to the process making it before reconcile may take it
+    over (a process killed mid-submit is picked up after that; ``ReconcileReport.leased`` names
+    the entries still held and until when); ``max_size=`` for the PostgreSQL pool;
+    ``busy_timeout=`` for SQLite.
     """
     scheme = url.partition(":")[0].lower() if isinstance(url, str) else ""
     if scheme == "sqlite":

@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ConfigurationError, NotFoundError
+from ..errors import ConfigurationError, UnknownNameError
 from ..models import GenerationRequest, Job
 from ._entries import RANK, TERMINAL_RANK, ApplyOutcome, LedgerEntry, LedgerEvent, LedgerState, state_of
 from ._schema import COLUMNS, MIGRATIONS, SCHEMA_VERSION
@@ -306,7 +306,7 @@ class Ledger(ABC):
     def _require(self, ref: str) -> LedgerEntry:
         entry = self.get(ref)
         if entry is None:
-            raise NotFoundError(f"no ledger entry {ref!r}", code="not_found")
+            raise UnknownNameError(f"no ledger entry {ref!r}", code="not_found")
         return entry
 
     # -- reading -------------------------------------------------------------------------------
@@ -374,6 +374,14 @@ class Ledger(ABC):
             for row in rows:
                 tx.execute("UPDATE genwire_jobs SET lease_owner = ?, lease_until = ? WHERE ref = ?",
                            (self.owner, now + lease, row[0]))
+        return [_entry(row) for row in rows]
+
+    def leased(self, *, updated_before: float) -> list[LedgerEntry]:
+        """Open entries last heard of before ``updated_before`` that someone holds now: a submit in
+        flight (its intent lease, ``intent_lease``) or another reconciler's claim; soonest free first."""
+        with self._transaction(write=False) as tx:
+            rows = tx.rows(_SELECT + f" WHERE {_OPEN} AND updated_at < ? AND lease_until >= ? ORDER BY lease_until",
+                           (updated_before, self._clock()))
         return [_entry(row) for row in rows]
 
     def release(self, ref: str) -> bool:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from .._policy.driver import Driver
     from ._ledger import Ledger
 
-__all__ = ["Change", "LeaseLost", "ReconcileReport", "reconcile"]
+__all__ = ["Change", "LeaseLost", "Leased", "ReconcileReport", "reconcile"]
 
 _BATCH = 50
 
@@ -67,12 +68,16 @@ class ReconcileReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
     #: claimed entries this run let go untouched: another worker took them over after the lease ran out
     lost: list[str] = field(default_factory=list)
+    #: entries old enough that this run left alone because someone holds them: a submit still in
+    #: flight (the ledger's ``intent_lease``, 120 s by default) or another reconciler; with when
+    #: their lease ends
+    leased: list[Leased] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"claimed": self.claimed, "unchanged": self.unchanged,
                 "changes": [vars(c) for c in self.changes],
                 "errors": [{"ref": ref, "error": message} for ref, message in self.errors],
-                "lost": list(self.lost)}
+                "lost": list(self.lost), "leased": [vars(entry) for entry in self.leased]}
 
     def summary(self) -> str:
         actions: dict[str, int] = {}
@@ -80,7 +85,23 @@ class ReconcileReport:
             actions[change.action] = actions.get(change.action, 0) + 1
         done = ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "nothing changed"
         lost = f", {len(self.lost)} taken over by another worker" if self.lost else ""
-        return f"claimed {self.claimed}: {done}, {self.unchanged} unchanged, {len(self.errors)} errors{lost}"
+        leased = ""
+        if self.leased:
+            first = min(entry.until for entry in self.leased)
+            leased = (f"; {len(self.leased)} still leased, left alone (the first free at "
+                      f"{time.strftime('%H:%M:%S', time.gmtime(first))} UTC)")
+        return f"claimed {self.claimed}: {done}, {self.unchanged} unchanged, {len(self.errors)} errors{lost}{leased}"
+
+
+@dataclass
+class Leased:
+    """An entry reconcile left alone because someone holds it until ``until`` (Unix seconds):
+    ``why`` says who (its submit in flight, or another reconciler)."""
+
+    ref: str
+    state: str
+    until: float
+    why: str
 
 
 class LeaseLost(Exception):
@@ -205,6 +226,10 @@ def reconcile(ledger: Ledger, client: Driver, *, older_than: float = 60.0, limit
                 _drive_held(ledger, client, entry, report, heartbeat, lease)
     finally:
         heartbeat.close()
+    report.leased = [Leased(e.ref, e.state.value, float(e.lease_until or 0.0),
+                            "its submit may still be in flight (the ledger's intent_lease)"
+                            if e.state is LedgerState.SUBMITTING else "another reconciler holds it")
+                     for e in ledger.leased(updated_before=before)]
     return report
 
 

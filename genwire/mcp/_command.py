@@ -17,6 +17,7 @@ import os
 from typing import TYPE_CHECKING, TextIO
 
 from ..cli import CommandError, register
+from ..cli._main import chosen_catalog
 from ..cli._run import _base_urls, _connection_options
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ledger", metavar="URL",
                    help="record every job in this ledger (sqlite:///jobs.db, postgresql://...): a restarted "
                         "server and `genwire jobs` still know them; adds the list_generations tool")
-    p.add_argument("--catalog", metavar="DIR", help="a catalog directory laid over the bundled one")
     p.add_argument("--poll-interval", type=float, default=1.0, metavar="SECONDS",
                    help="first pause between status polls while waiting; it grows to 5 s (default 1)")
     p.add_argument("--inline-images", type=int, default=None, metavar="BYTES",
@@ -70,12 +70,11 @@ def _listen(value: str) -> tuple[str, int]:
 
 def _client(args: argparse.Namespace) -> AsyncClient:
     from .. import PollPolicy
-    from ..catalog import Catalog
     from ..client import AsyncClient
 
     if args.request_timeout <= 0 or args.poll_interval <= 0:
         raise CommandError("--request-timeout and --poll-interval must be > 0")
-    catalog = Catalog.load(args.catalog) if args.catalog else None
+    catalog = chosen_catalog(args)  # --catalog (from _connection_options) or GENWIRE_CATALOG
     poll = PollPolicy(initial_interval=args.poll_interval, max_interval=max(5.0, args.poll_interval))
     return AsyncClient(base_urls=_base_urls(args), timeout=args.request_timeout, poll=poll, catalog=catalog,
                        ledger=args.ledger)

@@ -107,11 +107,13 @@ class InputWarning(BaseModel):
 
 
 class JobError(BaseModel):
-    """Why a job failed, as the provider reported it."""
+    """Why a job failed: ``code`` is normalized (``generation_failed`` on every provider),
+    ``provider_code`` the provider's own word for it."""
 
     model_config = _FROZEN
 
     code: str | None = None
+    provider_code: str | None = None
     message: str
     retryable: bool = False
 

@@ -6,7 +6,7 @@ import json
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -20,8 +20,8 @@ from ..errors import Violation
 from ..models import JobStatus
 from ..specs import ModelSpec
 
-__all__ = ["SAMPLE_FORMAT", "Delivery", "FakeJob", "FakeProvider", "Outcome", "RecordedRequest", "iso", "sample_media",
-           "split_path"]
+__all__ = ["SAMPLE_FORMAT", "Delivery", "DeliveryLog", "FakeJob", "FakeProvider", "Outcome", "RecordedRequest", "iso",
+           "sample_media", "split_path"]
 
 Outcome = Literal["succeed", "fail", "cancel"]
 DEFAULT_FAIL_MESSAGE = "the generation failed (scripted by the fake)"
@@ -62,6 +62,26 @@ class Delivery:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+class DeliveryLog(list[Delivery]):
+    """The deliveries a fake would have sent, in order; ``subscribe`` is told of each new one."""
+
+    def __init__(self, items: Iterable[Delivery] = ()) -> None:
+        super().__init__(items)
+        self._subscribers: list[Callable[[Delivery], None]] = []
+
+    def subscribe(self, subscriber: Callable[[Delivery], None]) -> None:
+        self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Callable[[Delivery], None]) -> None:
+        if subscriber in self._subscribers:
+            self._subscribers.remove(subscriber)
+
+    def append(self, delivery: Delivery) -> None:
+        super().append(delivery)
+        for subscriber in list(self._subscribers):
+            subscriber(delivery)
 
 
 @dataclass
@@ -186,6 +206,8 @@ class FakeProvider:
     """
 
     provider: str = ""
+    #: the secret its webhook deliveries are signed with (``None``: they are not signed)
+    webhook_secret: str | None = None
     #: where the provider serves generated media, when not under ``base_url`` (a CDN)
     media_url: str | None = None
 
@@ -204,7 +226,7 @@ class FakeProvider:
         #: every request that reached the fake, in order
         self.requests: list[RecordedRequest] = []
         #: webhooks/callbacks the provider would have sent, in order
-        self.deliveries: list[Delivery] = []
+        self.deliveries = DeliveryLog()
         #: the server-side job table, by id
         self.jobs: dict[str, FakeJob] = {}
         self._failures: list[_Failure] = []

@@ -66,7 +66,7 @@ class FakeClipia(FakeProvider):
         #: False: deliveries say only {"request_id", "status"} (and the error on ERROR); the
         #: receiver reads the outputs from the result endpoint
         self.webhook_output = webhook_output
-        self.webhook_secret = webhook_secret or DEFAULT_WEBHOOK_SECRET
+        self.webhook_secret: str = webhook_secret or DEFAULT_WEBHOOK_SECRET
         self.media_url: str = media_url.rstrip("/")
         #: credits available (reservations of running jobs already taken off)
         self.balance = float(credits)

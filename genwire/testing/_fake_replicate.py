@@ -69,7 +69,7 @@ class FakeReplicate(FakeProvider):
                  clock: Callable[[], float] = time.time, base_url: str = DEFAULT_BASE_URLS["replicate"],
                  media_url: str = MEDIA_URL, sync_finishes: bool = True) -> None:
         super().__init__(catalog, keys, steps, base_url, clock)
-        self.webhook_secret = webhook_secret
+        self.webhook_secret: str = webhook_secret
         self.media_url: str = media_url.rstrip("/")
         self.sync_finishes = sync_finishes
         #: the N of every ``Prefer: wait=N`` received (60 for a bare ``wait``)

@@ -33,6 +33,7 @@ from ._fake_base import Delivery, FakeJob, FakeProvider, Outcome, RecordedReques
 from ._fake_clipia import DEFAULT_WEBHOOK_SECRET, FakeClipia
 from ._fake_cliprise import FakeCliprise
 from ._fake_replicate import DEFAULT_REPLICATE_SECRET, FakeReplicate
+from ._speed import fast_poll, fast_retry
 
 if TYPE_CHECKING:
     from ..client import AsyncClient, Client
@@ -163,16 +164,17 @@ class FakeProviders:
         if catalog is not None and catalog is not self.catalog:
             self.use_catalog(catalog)  # the fakes follow the client's catalog
         return {"api_keys": self.api_keys, "base_urls": self.base_urls, "transport": self.transport(),
-                "catalog": self.catalog, **kwargs}
+                "catalog": self.catalog, "poll": fast_poll(), "retry": fast_retry(), **kwargs}
 
     def client(self, **kwargs: Any) -> Client:
-        """A ``genwire.Client`` wired to these fakes (keyword arguments override)."""
+        """A ``genwire.Client`` wired to these fakes, polling and backing off in milliseconds
+        (keyword arguments override: ``poll=``, ``retry=``, ``max_retries=``, ...)."""
         from ..client import Client
 
         return Client(**self._client_kwargs(kwargs))
 
     def async_client(self, **kwargs: Any) -> AsyncClient:
-        """A ``genwire.AsyncClient`` wired to these fakes (keyword arguments override)."""
+        """A ``genwire.AsyncClient`` wired to these fakes, at test speed like ``client``."""
         from ..client import AsyncClient
 
         return AsyncClient(**self._client_kwargs(kwargs))

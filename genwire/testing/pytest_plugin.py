@@ -19,6 +19,9 @@ under test that makes its own HTTP calls or runs in another process::
         ...
         assert len(fake_providers.clipia.jobs) == 1
 
+``postgres_url`` is a fresh schema on a real PostgreSQL server (``postgres_server_url``: a
+throwaway one, see ``genwire.testing.postgres``), for a gateway's ledger tests.
+
 The clients poll and back off in milliseconds. All four fixtures are plain (sync)
 fixtures: the fakes run in process, so ``async_genwire_client`` needs no event loop
 to open or close and works under any async runner (pytest-asyncio in strict or auto
@@ -32,7 +35,6 @@ when a test first asks for a fixture. This module does not import Hypothesis.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -46,7 +48,8 @@ if TYPE_CHECKING:
     FAST_POLL: PollPolicy
     FAST_RETRY: RetryPolicy
 
-__all__ = ["FAST_POLL", "FAST_RETRY", "async_genwire_client", "fake_providers", "fake_server", "genwire_client"]
+__all__ = ["FAST_POLL", "FAST_RETRY", "async_genwire_client", "fake_providers", "fake_server", "genwire_client",
+           "postgres_server_url", "postgres_url"]
 
 
 def __getattr__(name: str) -> Any:
@@ -56,11 +59,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@cache
 def _fast() -> tuple[PollPolicy, RetryPolicy]:
-    from .._policy.retry import PollPolicy, RetryPolicy
+    from ._speed import fast_poll, fast_retry
 
-    return PollPolicy(initial_interval=0.001, max_interval=0.01), RetryPolicy(initial_delay=0.001, max_delay=0.01)
+    return fast_poll(), fast_retry()
 
 
 @pytest.fixture
@@ -75,7 +77,9 @@ def fake_providers() -> FakeProviders:
 def fake_server(fake_providers: FakeProviders) -> Iterator[FakeServer]:
     """``fake_providers`` served over HTTP on a free loopback port
     (``genwire.testing.server.FakeServer``): ``base_urls`` and ``api_keys`` are what a client
-    needs, ``stats()`` counts requests per provider. Stopped after the test."""
+    needs (``client()``/``async_client()`` hand out one at test speed), ``fakes`` are the
+    scriptable fakes behind it, ``stats()`` counts requests per provider, ``webhook_secrets``
+    sign its callbacks. Stopped after the test."""
     from .server import FakeServer
 
     with FakeServer(fake_providers) as server:
@@ -117,3 +121,57 @@ def _aclose(client: AsyncClient) -> None:
     import asyncio
 
     asyncio.run(client.aclose())
+
+
+# -- PostgreSQL (genwire.testing.postgres) --------------------------------------------------------
+
+def _postgres_unavailable(reason: str) -> None:
+    import os
+
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"PostgreSQL is required in CI: {reason}")
+    pytest.skip(f"no PostgreSQL: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server's ``postgres`` database URL: ``GENWIRE_TEST_POSTGRES_URL`` when set,
+    else a throwaway server started for the session (skipped, saying why, when none can be had;
+    failed instead when ``CI`` is set)."""
+    import os
+
+    from .postgres import TEST_URL_ENV, PostgresServer, PostgresUnavailable
+
+    url = os.environ.get(TEST_URL_ENV)
+    if url:
+        yield url
+        return
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _postgres_unavailable("psycopg is not installed (pip install 'genwire[postgres]')")
+    try:
+        server = PostgresServer().__enter__()
+    except PostgresUnavailable as exc:
+        _postgres_unavailable(str(exc))
+    try:
+        yield server.url
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A URL on a fresh, empty schema of ``postgres_server_url`` (``open_ledger`` it), dropped after the test."""
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in postgres_server_url else "?"
+    yield f"{postgres_server_url}{sep}options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -38,7 +38,7 @@ from ..catalog import Catalog
 from ..models import GenerationRequest
 from ..specs import ParamSpec, TaskSpec
 
-__all__ = ["invalid_inputs", "requests", "valid_inputs", "value_of"]
+__all__ = ["family_inputs", "invalid_inputs", "requests", "valid_inputs", "value_of"]
 
 Spec = Mapping[str, Any]
 Case = tuple[dict[str, Any], str]
@@ -182,6 +182,25 @@ def valid_inputs(provider: str, model: str, task: str,
 @lru_cache(maxsize=1024)
 def _valid(catalog: Catalog, provider: str, model: str, task: str) -> st.SearchStrategy[dict[str, Any]]:
     return _inputs(catalog.task(provider, model, task))
+
+
+def family_inputs(family: str, task: str, catalog: Catalog | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Inputs valid under a family's common input (``Catalog.family_input_schema``): every member
+    offering ``task`` accepts each of them."""
+    params: Mapping[str, Spec] = (catalog or Catalog.default())._family_task(family, task)["params"]
+    values = {name: value_of(spec) for name, spec in params.items()}
+    required = [n for n, spec in params.items() if spec.get("required")]
+    optional = [n for n in params if n not in required]
+
+    @st.composite
+    def draw(data: st.DrawFn) -> dict[str, Any]:
+        out = {name: data(values[name]) for name in required}
+        for name in optional:
+            if data(st.booleans()):
+                out[name] = data(values[name])
+        return out
+
+    return draw()
 
 
 def requests(provider: str | None = None, kind: str | None = None,

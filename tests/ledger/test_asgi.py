@@ -16,7 +16,7 @@ from genwire import AsyncClient, ConfigurationError, GenerationRequest, JobStatu
 from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.asgi import WebhookApp
 from genwire.ledger import Ledger, LedgerState
-from genwire.testing import DEFAULT_WEBHOOK_SECRET, FakeClipia, FakeProviders
+from genwire.testing import DEFAULT_REPLICATE_SECRET, DEFAULT_WEBHOOK_SECRET, FakeClipia, FakeProviders
 from genwire.testing.fakes import Delivery
 
 pytestmark = pytest.mark.anyio
@@ -208,3 +208,88 @@ async def test_a_cliprise_delivery_on_another_submits_callback_url_is_refused(
     entry = ledger.find("cliprise", first.id)
     assert response.status_code == 401 and response.json() == {"error": "callback_mismatch"}
     assert entry is not None and entry.state is LedgerState.QUEUED
+
+
+async def test_a_verified_callback_for_an_uncertain_submit_attaches_its_job(
+        app: WebhookApp, client: AsyncClient, fakes: FakeProviders, ledger: Ledger) -> None:
+    from genwire import SubmissionUncertainError
+
+    fakes.cliprise.disconnect_next(before_send=False, path="/generate")   # the job is made, the reply lost
+    with pytest.raises(SubmissionUncertainError):
+        await client.submit(CLIPRISE)
+    [entry] = ledger.entries(provider="cliprise")
+    assert entry.state is LedgerState.UNCERTAIN and entry.provider_id is None
+    [task_id] = fakes.cliprise.jobs
+    fakes.cliprise.finish(task_id)
+    [delivery] = fakes.cliprise.deliveries
+    response = await deliver(app, delivery)
+    attached = ledger.get(entry.ref)
+    assert response.status_code == 202
+    assert attached is not None and attached.provider_id == task_id and attached.state is LedgerState.SUCCEEDED
+
+
+async def test_a_callback_for_an_uncertain_submit_is_not_attached_on_its_own_word(
+        app: WebhookApp, client: AsyncClient, fakes: FakeProviders, ledger: Ledger) -> None:
+    from genwire import SubmissionUncertainError
+
+    fakes.cliprise.disconnect_next(before_send=False, path="/generate")
+    with pytest.raises(SubmissionUncertainError):
+        await client.submit(CLIPRISE)
+    [entry] = ledger.entries(provider="cliprise")
+    [task_id] = fakes.cliprise.jobs
+    fakes.cliprise.finish(task_id)
+    [delivery] = fakes.cliprise.deliveries
+    forged = Delivery(delivery.url, delivery.headers, delivery.body.replace(task_id.encode(), b"no-such-task"))
+    response = await deliver(app, forged)            # the token is right, the task is not the provider's
+    after = ledger.get(entry.ref)
+    assert response.status_code == 202 and after is not None and after.state is LedgerState.UNCERTAIN
+
+
+# -- Replicate: Standard Webhooks, every event a whole prediction ---------------------------------------
+
+REPLICATE = GenerationRequest(provider="replicate", model="luma-ray", input={"prompt": "a fox"},
+                              webhook_url=f"{HOOK}/replicate")
+
+
+@pytest.fixture
+def replicate_app(ledger: Ledger, client: AsyncClient) -> WebhookApp:
+    return WebhookApp(ledger, secrets={"replicate": DEFAULT_REPLICATE_SECRET}, client=client, prefix="/hooks")
+
+
+async def test_every_replicate_event_is_applied_once_and_forward_only(replicate_app: WebhookApp, client: AsyncClient,
+                                                                      fakes: FakeProviders, ledger: Ledger) -> None:
+    job = await client.submit(REPLICATE)
+    fakes.replicate.advance(job.id)
+    fakes.replicate.finish(job.id)
+    start, logs, output, completed = fakes.replicate.deliveries
+    # the final event first, then the earlier ones late, then a repeat: none moves the job back
+    answers = [(await deliver(replicate_app, d)).status_code for d in (completed, start, logs, output, completed)]
+    assert answers == [204] * 5
+    entry = ledger.find("replicate", job.id)
+    assert entry is not None and entry.state is LedgerState.SUCCEEDED and entry.job and entry.job.outputs
+    assert [(e.state.value, e.source) for e in ledger.events(entry.ref)] == [("queued", "submit"),
+                                                                             ("succeeded", "webhook")]
+    assert len(fakes.replicate.requests) == 1  # no confirming poll: a signed prediction says it all
+
+
+async def test_replicate_events_in_order_walk_the_job_forward(replicate_app: WebhookApp, client: AsyncClient,
+                                                              fakes: FakeProviders, ledger: Ledger) -> None:
+    job = await client.submit(REPLICATE)
+    fakes.replicate.advance(job.id)
+    fakes.replicate.jobs[job.id].outcome = "fail"
+    fakes.replicate.finish(job.id)
+    for delivery in fakes.replicate.deliveries:
+        assert (await deliver(replicate_app, delivery)).status_code == 204
+    entry = ledger.find("replicate", job.id)
+    assert entry is not None
+    assert [e.state.value for e in ledger.events(entry.ref)] == ["queued", "running", "failed"]
+
+
+async def test_a_replicate_delivery_with_a_bad_signature_is_401(replicate_app: WebhookApp, client: AsyncClient,
+                                                                fakes: FakeProviders) -> None:
+    await client.submit(REPLICATE)
+    [start] = fakes.replicate.deliveries
+    resp = await deliver(replicate_app, start, body=start.body.replace(b"starting", b"succeeded"))
+    assert resp.status_code == 401 and resp.json() == {"error": "signature_mismatch"}
+    stale = Delivery(start.url, {**start.headers, "webhook-timestamp": "1"}, start.body)
+    assert (await deliver(replicate_app, stale)).status_code == 401

@@ -39,6 +39,15 @@ def test_list_and_show_report_entries_without_callback_tokens(ledger: Ledger, le
     assert "s3cr3t-token-value" not in text
 
 
+def test_a_filtered_list_totals_what_matches_not_the_whole_ledger(ledger: Ledger, ledger_url: str) -> None:
+    uncertain(ledger)
+    ledger.record_intent(REQUEST, provider="cliprise", model="nano-banana", task="text-to-image", idempotency_key="k2")
+    code, text = run("jobs", "list", "--state", "uncertain", "--db", ledger_url)
+    assert code == 0 and text.splitlines()[-1] == "1 shown; 1 uncertain in all"
+    code, text = run("jobs", "list", "--db", ledger_url)
+    assert text.splitlines()[-1] == "2 shown; 1 submitting, 1 uncertain"
+
+
 def test_attach_then_reconcile_follows_the_job_an_operator_found(ledger: Ledger, ledger_url: str,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeServer() as srv:
@@ -71,3 +80,39 @@ def test_a_missing_ledger_url_and_an_unknown_ref_are_usage_errors(ledger_url: st
     monkeypatch.delenv("GENWIRE_LEDGER_URL", raising=False)
     assert run("jobs", "list")[0] == 2
     assert run("jobs", "show", "nope", "--db", ledger_url)[0] == 2
+
+
+def test_reconcile_names_the_entries_it_left_alone_and_until_when(ledger: Ledger, ledger_url: str) -> None:
+    ref = ledger.record_intent(REQUEST, provider="cliprise", model="nano-banana", task="text-to-image",
+                               idempotency_key="k-leased")    # a submit in flight: its intent lease holds it
+    code, text = run("jobs", "reconcile", "--db", ledger_url, "--older-than", "0")
+    lines = text.splitlines()
+    assert code == 0 and lines[-1].startswith("claimed 0: nothing changed, 0 unchanged, 0 errors; 1 still leased")
+    assert lines[0].startswith(f"{ref}  submitting: leased until ") and "intent_lease" in lines[0]
+    code, text = run("jobs", "reconcile", "--db", ledger_url, "--older-than", "0", "--json")
+    [held] = json.loads(text)["leased"]
+    entry = ledger.get(ref)
+    assert entry is not None and held["ref"] == ref and held["until"] == entry.lease_until
+
+
+def test_the_intent_lease_is_an_option_of_open_ledger(ledger_url: str) -> None:
+    from genwire.ledger import open_ledger
+
+    with open_ledger(ledger_url, intent_lease=7.5) as short:
+        ref = short.record_intent(REQUEST, provider="cliprise", model="nano-banana", task="text-to-image",
+                                  idempotency_key="k-short")
+        entry = short.get(ref)
+    assert entry is not None and entry.lease_until is not None
+    assert entry.lease_until - entry.created_at == pytest.approx(7.5, abs=0.5)
+
+
+def test_run_records_its_submit_in_a_ledger(ledger: Ledger, ledger_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeServer() as srv:
+        monkeypatch.setenv("CLIPIA_KEY", srv.api_keys["clipia"])
+        code, text = run("run", "clipia/nano-banana-2", "--input", '{"prompt": "a fox"}', "--ledger", ledger_url,
+                         "--intent-lease", "30", "--base-url", f"clipia={srv.base_urls['clipia']}",
+                         "--poll-interval", "0.01", "--json")
+    assert code == 0, text
+    job = json.loads(text)
+    entry = ledger.find("clipia", job["id"])
+    assert entry is not None and entry.state.value == "succeeded"

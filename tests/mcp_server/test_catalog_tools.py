@@ -50,7 +50,7 @@ async def test_get_model_of_an_unknown_model_is_a_tool_error_with_a_suggestion()
     async with session() as s:
         unknown = await s.error("get_model", {"model": "clipia/nano-banana"})
         family = await s.error("get_model", {"model": "nano-banana-2"})
-    assert unknown["type"] == "NotFoundError" and unknown["code"] == "unknown_model"
+    assert unknown["type"] == "UnknownNameError" and unknown["code"] == "unknown_model"   # a NotFoundError
     assert "nano-banana-2" in unknown["message"]
     assert family["code"] == "invalid_arguments" and "clipia/nano-banana-2" in family["message"]
 

@@ -168,7 +168,7 @@ async def test_wait_and_get_reject_an_out_of_bounds_timeout_and_an_unknown_provi
         too_long = await s.error("wait_generation", {"provider": "clipia", "id": "x", "timeout": 300})
         unknown = await s.error("get_generation", {"provider": "nope", "id": "x"})
     assert too_long["code"] == "invalid_arguments" and too_long["violations"][0]["path"] == "$.timeout"
-    assert unknown["type"] == "NotFoundError" and unknown["code"] == "unknown_provider"
+    assert unknown["type"] == "UnknownNameError" and unknown["code"] == "unknown_provider"
 
 
 async def test_get_generation_of_a_job_submitted_elsewhere_reads_it_by_provider_and_id() -> None:
@@ -179,7 +179,7 @@ async def test_get_generation_of_a_job_submitted_elsewhere_reads_it_by_provider_
         job = await s.ok("get_generation", {"provider": "cliprise", "id": submitted.id})
         missing = await s.error("get_generation", {"provider": "cliprise", "id": "no-such-task"})
     assert job["status"] == "succeeded" and job["outputs"]
-    assert missing["type"] == "NotFoundError"
+    assert missing["type"] == "ProviderNotFoundError"   # a NotFoundError
 
 
 async def test_cancel_stops_a_running_job_where_the_provider_can_cancel() -> None:
