@@ -21,7 +21,6 @@ from ._client.checks import DEFAULT_TIMEOUT
 from ._client.core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, _ClientCore, logger
 from ._client.drive import Failed, steps
 from ._client.options import check_transport
-from ._policy.driver import OnUpdate
 from ._policy.flows import Flow, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from ._policy.retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from ._policy.retry import PollPolicy, RetryPolicy
@@ -34,6 +33,7 @@ from .models import GenerationRequest, Job, Media, Unsupported
 
 if TYPE_CHECKING:
     from ._client.async_client import AsyncClient
+    from ._policy.driver import OnUpdate
     from .ledger import Ledger
     from .models._account import Account, Estimate
     from .specs import ModelSpec
@@ -322,4 +322,9 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = AsyncClient
         return AsyncClient
+    if name == "OnUpdate":  # a type alias: the Driver protocols' module loads only when asked for
+        from ._policy.driver import OnUpdate
+
+        globals()[name] = OnUpdate
+        return OnUpdate
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

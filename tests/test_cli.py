@@ -49,6 +49,6 @@ def test_validate_reports_violations_and_exits_1(capsys: pytest.CaptureFixture[s
 def test_demo_runs_every_job_to_success_offline() -> None:
     code, out = run("demo")
     assert code == 0
-    assert out.count("succeeded 100%") == 4
-    assert out.count("bytes downloaded") == 4
+    assert out.count("succeeded 100%") == 5
+    assert out.count("bytes downloaded") == 5
     assert "UnsupportedParameterError" in out and "$.resolution: is required" in out

@@ -149,3 +149,36 @@ def test_the_import_graph_has_no_circle() -> None:
 def test_the_graph_sees_function_level_imports() -> None:
     # the checks above would pass vacuously if lazy imports were missed
     assert "genwire.ledger._seam" in GRAPH["genwire._client.core"]
+
+
+#: the one private name a package hands another: the public face of ``_client/`` subclasses its core
+PRIVATE_NAMES_ALLOWED = {("genwire.client", "genwire._client.core", "_ClientCore")}
+
+
+def _package_of(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_package_imports_another_packages_private_names() -> None:
+    # ``from ..cli._run import _helper`` reaches into another package: export the name instead
+    found = set()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        name = _module_name(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module.split(".")[0] != "genwire" or _package_of(module) == _package_of(name):
+                continue
+            for alias in node.names:
+                private = alias.name.startswith("_") and not alias.name.startswith("__")
+                if private and not _exists(f"{module}.{alias.name}"):
+                    found.add((name, module, alias.name))
+    assert found == PRIVATE_NAMES_ALLOWED

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from .._policy.driver import OnUpdate
 from .._policy.flows import Flow, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from .._policy.retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from .._policy.retry import PollPolicy, RetryPolicy
@@ -29,6 +28,7 @@ from .drive import Failed, steps
 from .options import check_transport
 
 if TYPE_CHECKING:
+    from .._policy.driver import OnUpdate
     from ..ledger import Ledger
     from ..models._account import Account, Estimate
     from ..specs import ModelSpec

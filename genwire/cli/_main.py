@@ -144,7 +144,7 @@ def _models(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _configure_schema(p: argparse.ArgumentParser) -> None:
-    p.add_argument("provider", help="clipia or cliprise")
+    p.add_argument("provider", help="the provider (see `genwire models`)")
     p.add_argument("model", help="the model id (see `genwire models`)")
     p.add_argument("task", help="one of the model's tasks")
     p.add_argument("--wire", action="store_true", help="the schema of the provider's request body instead")
@@ -178,7 +178,7 @@ def read_input(text: str) -> dict[str, Any]:
 
 
 def _configure_validate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("provider", help="clipia or cliprise")
+    p.add_argument("provider", help="the provider (see `genwire models`)")
     p.add_argument("model", help="the model id (see `genwire models`)")
     p.add_argument("task", nargs="?", help="the task (inferred from the input when left out)")
     p.add_argument("input", nargs="?", metavar="JSON", help=argparse.SUPPRESS)  # deprecated: use --input
@@ -232,6 +232,8 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
                           input={"prompt": "a fox crossing a snowy field", "aspect_ratio": "16:9"}),
         GenerationRequest(provider="clipia", model="seedance-2-fast-i2v",
                           input={"image_urls": ["https://example.com/fox.png"], "duration": 8}),
+        GenerationRequest(provider="replicate", model="musicgen",
+                          input={"prompt": "a calm piano loop", "duration": 8}),
         GenerationRequest(provider="cliprise", model="elevenlabs-v3-dialogue",
                           input={"dialogue": [{"text": "Ready?", "voice": "EkK5I93UQWFDigLMpZcX"},
                                                  {"text": "Go.", "voice": "nPczCjzI2devNBz1zQrb"}]}),

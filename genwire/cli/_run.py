@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..ledger import Ledger
     from ..models import Job
 
-__all__ = ["BASE_URL_ENV_PREFIX", "Progress"]
+__all__ = ["BASE_URL_ENV_PREFIX", "Progress", "base_urls_of", "connection_options"]
 
 #: ``GENWIRE_BASE_URL_CLIPIA=http://127.0.0.1:8000/clipia`` points the commands at another server
 BASE_URL_ENV_PREFIX = "GENWIRE_BASE_URL_"
@@ -35,7 +35,7 @@ def _providers() -> list[str]:
     return sorted(ADAPTERS)
 
 
-def _connection_options(p: argparse.ArgumentParser) -> None:
+def connection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", action="append", default=[], metavar="PROVIDER=URL",
                    help=f"send PROVIDER's requests to URL (repeatable; also {BASE_URL_ENV_PREFIX}<PROVIDER>)")
     p.add_argument("--request-timeout", type=float, default=60.0, metavar="SECONDS",
@@ -52,7 +52,7 @@ def _wait_options(p: argparse.ArgumentParser, default_wait: bool) -> None:
                    help="first pause between status polls; it grows to 15 s (default 1)")
 
 
-def _base_urls(args: argparse.Namespace) -> dict[str, str]:
+def base_urls_of(args: argparse.Namespace) -> dict[str, str]:
     known = _providers()
     urls = {p: os.environ[BASE_URL_ENV_PREFIX + p.upper()] for p in known
             if os.environ.get(BASE_URL_ENV_PREFIX + p.upper())}
@@ -77,7 +77,7 @@ def _client(args: argparse.Namespace, ledger: Ledger | None = None) -> Client:
         if args.poll_interval <= 0:
             raise CommandError("--poll-interval must be > 0")
         poll = PollPolicy(initial_interval=args.poll_interval, max_interval=max(15.0, args.poll_interval))
-    return Client(base_urls=_base_urls(args), timeout=args.request_timeout, poll=poll, catalog=chosen_catalog(args),
+    return Client(base_urls=base_urls_of(args), timeout=args.request_timeout, poll=poll, catalog=chosen_catalog(args),
                   ledger=ledger)
 
 
@@ -202,7 +202,7 @@ def _configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--intent-lease", type=float, default=None, metavar="SECONDS",
                    help="with --ledger: how long reconcile leaves the recorded submit to this command (default 120)")
     _wait_options(p, default_wait=True)
-    _connection_options(p)
+    connection_options(p)
 
 
 def _open_ledger(args: argparse.Namespace) -> Ledger | None:
@@ -249,7 +249,7 @@ def _configure_status(p: argparse.ArgumentParser) -> None:
     p.add_argument("provider", help=f"the provider ({', '.join(_providers())})")
     p.add_argument("id", help="the provider's job id (as `genwire run --no-wait` printed it)")
     _wait_options(p, default_wait=False)
-    _connection_options(p)
+    connection_options(p)
 
 
 def _status(args: argparse.Namespace, out: TextIO) -> int:
@@ -266,7 +266,7 @@ def _status(args: argparse.Namespace, out: TextIO) -> int:
 def _configure_cancel(p: argparse.ArgumentParser) -> None:
     p.add_argument("provider", help=f"the provider ({', '.join(_providers())})")
     p.add_argument("id", help="the provider's job id")
-    _connection_options(p)
+    connection_options(p)
 
 
 def _cancel(args: argparse.Namespace, out: TextIO) -> int:
@@ -280,7 +280,7 @@ def _cancel(args: argparse.Namespace, out: TextIO) -> int:
 
 def _configure_balance(p: argparse.ArgumentParser) -> None:
     p.add_argument("provider", help=f"the provider ({', '.join(_providers())})")
-    _connection_options(p)
+    connection_options(p)
 
 
 def _balance(args: argparse.Namespace, out: TextIO) -> int:

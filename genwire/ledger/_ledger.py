@@ -391,6 +391,14 @@ class Ledger(ABC):
             return tx.execute("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
                               "WHERE ref = ? AND lease_owner = ?", (self._clock(), ref, self.owner)) == 1
 
+    def give_back(self, refs: Sequence[str]) -> None:
+        """Give back claimed entries untouched (not counted as looked at): another worker may
+        take them at once."""
+        with self._transaction() as tx:
+            for ref in refs:
+                tx.execute("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL "
+                           "WHERE ref = ? AND lease_owner = ?", (ref, self.owner))
+
     def reconcile(self, client: Driver, *, older_than: float = 60.0, limit: int = 500,
                   lease: float = 300.0) -> ReconcileReport:
         """Drive every open entry not heard of for ``older_than`` seconds (see ``genwire.ledger.reconcile``)."""

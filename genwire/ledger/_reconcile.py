@@ -208,7 +208,9 @@ def reconcile(ledger: Ledger, client: Driver, *, older_than: float = 60.0, limit
 
     Entries are claimed in batches and released as they are done, so several
     reconcilers (threads, processes, hosts) share the work without polling a job
-    twice in a round. Each entry's lease is renewed before it is driven and kept alive
+    twice in a round. Claims are sized to the lease: they start at one entry and double
+    while a batch takes under half the lease, and the part of a batch that would outlast
+    it at the pace so far is given back untouched. Each entry's lease is renewed before it is driven and kept alive
     while it is (``lease`` seconds at a time); an entry whose lease was lost is left to
     its new holder (``ReconcileReport.lost``). A failure on one entry is reported and the
     run goes on.
@@ -216,14 +218,25 @@ def reconcile(ledger: Ledger, client: Driver, *, older_than: float = 60.0, limit
     report = ReconcileReport()
     before = ledger._clock() - older_than  # fixed for the run: a released entry is not taken again
     heartbeat = _Heartbeat(ledger, lease)
+    size = 1  # claims sized to the lease: they grow while a batch takes under half of it
     try:
         while report.claimed < limit:
-            batch = ledger.claim(updated_before=before, limit=min(_BATCH, limit - report.claimed), lease=lease)
+            batch = ledger.claim(updated_before=before, limit=min(size, limit - report.claimed), lease=lease)
             if not batch:
                 break
-            report.claimed += len(batch)
+            claimed_at = time.monotonic()
+            done = 0
             for entry in batch:
+                # at this pace the rest of the batch would outlast the lease: give it back untouched
+                # for other workers (or this one's next, smaller claim)
+                if done and (time.monotonic() - claimed_at) * (done + 1) / done > lease:
+                    ledger.give_back([e.ref for e in batch[done:]])
+                    break
+                report.claimed += 1
+                done += 1
                 _drive_held(ledger, client, entry, report, heartbeat, lease)
+            took = time.monotonic() - claimed_at
+            size = min(size * 2, _BATCH) if done == len(batch) and took * 2 < lease else max(1, done // 2)
     finally:
         heartbeat.close()
     report.leased = [Leased(e.ref, e.state.value, float(e.lease_until or 0.0),

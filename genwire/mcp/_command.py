@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..cli import CommandError, register
 from ..cli._main import chosen_catalog
-from ..cli._run import _base_urls, _connection_options
+from ..cli._run import base_urls_of, connection_options
 
 if TYPE_CHECKING:
     from ..client import AsyncClient
@@ -52,7 +52,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
                    help="first pause between status polls while waiting; it grows to 5 s (default 1)")
     p.add_argument("--inline-images", type=int, default=None, metavar="BYTES",
                    help="also send image outputs up to this size as image content (default 1 MiB; 0: links only)")
-    _connection_options(p)
+    connection_options(p)
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -74,9 +74,9 @@ def _client(args: argparse.Namespace) -> AsyncClient:
 
     if args.request_timeout <= 0 or args.poll_interval <= 0:
         raise CommandError("--request-timeout and --poll-interval must be > 0")
-    catalog = chosen_catalog(args)  # --catalog (from _connection_options) or GENWIRE_CATALOG
+    catalog = chosen_catalog(args)  # --catalog (from connection_options) or GENWIRE_CATALOG
     poll = PollPolicy(initial_interval=args.poll_interval, max_interval=max(5.0, args.poll_interval))
-    return AsyncClient(base_urls=_base_urls(args), timeout=args.request_timeout, poll=poll, catalog=catalog,
+    return AsyncClient(base_urls=base_urls_of(args), timeout=args.request_timeout, poll=poll, catalog=catalog,
                        ledger=args.ledger)
 
 

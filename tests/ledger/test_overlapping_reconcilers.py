@@ -129,11 +129,11 @@ def _run_reconcilers(url: str, fakes: FakeProviders, count: int, *, lease: float
 @pytest.mark.parametrize("count", [2, 4])
 def test_overlapping_reconcilers_with_a_provider_slower_than_the_lease_send_each_intent_once(
         ledger_url: str, count: int) -> None:
-    """Two and four reconcilers, one database, a provider that answers each submit after 0.5 s
-    (the lease is 0.3 s): every intent is sent exactly once and recorded with its provider id."""
+    """Two and four reconcilers, one database, a provider that answers each submit after 0.9 s
+    (the lease is 0.6 s): every intent is sent exactly once and recorded with its provider id."""
     fakes = FakeProviders(FakeClipia(steps=1, credits=1e9), FakeCliprise(steps=1))
     refs = _intents(ledger_url, ["cliprise", "clipia"] * 6)
-    reports = _run_reconcilers(ledger_url, fakes, count, lease=0.3, delay=0.5)
+    reports = _run_reconcilers(ledger_url, fakes, count, lease=0.6, delay=0.9)
     stats = fakes.stats()
     print(f"\noverlap ({count} reconcilers): intents {len(refs)}, submits sent "
           f"{sum(s['submits'] for s in stats.values())}, jobs {sum(s['jobs'] for s in stats.values())}, "
@@ -143,12 +143,20 @@ def test_overlapping_reconcilers_with_a_provider_slower_than_the_lease_send_each
 
 
 def test_a_batch_that_outlasts_its_lease_leaves_the_rows_another_reconciler_took(ledger_url: str) -> None:
-    """The case of the issue, step by step: A claims every entry; while A's first submit is on
-    the wire A's lease on the rest runs out and B takes them and sends them. A must then leave
-    them alone: no `rejected`, nothing sent twice, every entry with its provider id."""
+    """The case of the issue, step by step: A claims a batch of four intents (its claims have
+    grown over three quick polls); while A's first submit is on the wire A's lease on the rest
+    runs out and B takes them and sends them. A must then leave them alone: no `rejected`,
+    nothing sent twice, every entry with its provider id."""
     clock = Clock()
     fakes = FakeProviders(FakeClipia(steps=1), FakeCliprise(steps=1))
-    refs = _intents(ledger_url, ["cliprise"] * 4, clock)
+    with open_ledger(ledger_url, clock=clock) as setup, \
+            Client(api_keys=fakes.api_keys, base_urls=fakes.base_urls, catalog=fakes.catalog, retry=RETRY,
+                   callback_token=TOKEN, transport=httpx.MockTransport(fakes), ledger=setup) as recording:
+        polled = [recording.submit(GenerationRequest(provider="cliprise", model=MODELS["cliprise"],
+                                                     input={"prompt": f"quick {i}"}, webhook_url=HOOK))
+                  for i in range(3)]
+    submitted = [e.ref for e in _entries(ledger_url) if e.provider_id in {j.id for j in polled}]
+    intents = _intents(ledger_url, ["cliprise"] * 4, clock)
     with open_ledger(ledger_url, clock=clock) as a, open_ledger(ledger_url, clock=clock) as b, \
             _client(fakes, fakes) as b_client:
         reports: dict[str, Any] = {}
@@ -156,14 +164,19 @@ def test_a_batch_that_outlasts_its_lease_leaves_the_rows_another_reconciler_took
         def b_takes_the_tail() -> None:
             if "b" not in reports:
                 clock.shift += 100  # A's lease on its batch (60 s) runs out ...
-                assert a.renew(refs[0], 60)  # ... but for the row A is on, which its heartbeat keeps
+                assert a.renew(intents[0], 60)  # ... but for the row A is on, which its heartbeat keeps
                 reports["b"] = reconcile(b, b_client, older_than=0, lease=60)
 
         with _client(fakes, Slow(fakes, 0, b_takes_the_tail)) as a_client:
             reports["a"] = reconcile(a, a_client, older_than=0, lease=60)
-    _check_sent_once(ledger_url, refs, fakes)
-    assert reports["a"].claimed == 4 and len(reports["a"].lost) == 3 and not reports["a"].errors
-    assert len(reports["b"].changes) == 3
+    _check_sent_once(ledger_url, submitted + intents, fakes)
+    assert reports["a"].claimed == 7 and sorted(reports["a"].lost) == sorted(intents[1:])
+    assert not reports["a"].errors and len(reports["b"].changes) == 3
+
+
+def _entries(url: str) -> list[Any]:
+    with open_ledger(url) as ledger:
+        return ledger.entries()
 
 
 @pytest.fixture
