@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -62,10 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     names = opts.only or list(BENCHES)
     started, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), _load()
     rows: list[Row] = []
+    failed: list[str] = []
     for name in names:
         print(f"== {name}", file=sys.stderr, flush=True)
         begun = time.perf_counter()
-        rows.extend(importlib.import_module(BENCHES[name]).rows(opts.size))
+        try:
+            rows.extend(importlib.import_module(BENCHES[name]).rows(opts.size))
+        except (Exception, SystemExit):  # the others still run; the exit status says so
+            traceback.print_exc()
+            failed.append(name)
         print(f"   {name}: {time.perf_counter() - begun:.0f} s", file=sys.stderr, flush=True)
     print(f"\n`python -m bench --size {opts.size}` at {_commit()}, started {started}, "
           f"finished {time.strftime('%H:%M UTC', time.gmtime())}")
@@ -77,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         print("size tiny: a smoke run; the figures below mean nothing")
     print()
     print_rows(rows)
+    if failed:
+        print(f"\nFAILED (see stderr): {', '.join(failed)}")
+        return 1
     return 0
 
 

@@ -6,14 +6,15 @@
    sockets, so the ledger's writes are the only I/O), without a ledger and with one on
    SQLite (``synchronous=full``, the default, and ``normal``) and on PostgreSQL (loopback).
    Candidates run in interleaved rounds; figures are medians, ratios to no ledger.
-2. Throughput: ``genwire fake-server`` in its own process (``--steps 1``), then 1 or 4
+2. Throughput: the fake providers on a loopback socket in their own process (as ``genwire
+   fake-server --steps 1``, with credits for any number of jobs), then 1 or 4
    worker processes sharing one ledger, each submitting its share of ``--jobs`` through
    ``Client(ledger=...)`` and reconciling until no job is open. jobs/s = jobs / wall time
    from the workers' start to the last one done; the no-ledger row runs the same work with
    ``client.wait`` instead of reconcile.
 
 3. Sequential per job: ``client.run`` (submit, then read the result) one job at a time through
-   ``genwire fake-server --steps 0`` (jobs end at once: no poll sleep), interleaved rounds of no
+   the same server with ``--steps 0`` (jobs end at once: no poll sleep), interleaved rounds of no
    ledger, SQLite (full durability) and PostgreSQL in one process; ratios per round.
 4. Concurrent: 64 ``AsyncClient.run`` at a time through the same server; jobs/s per round.
 
@@ -119,16 +120,10 @@ def worker(config: dict[str, object]) -> None:
 
 
 def throughput(db: str | None, workers: int, jobs: int) -> float:
-    server = subprocess.Popen([sys.executable, "-m", "genwire", "fake-server", "--steps", "1"], cwd=ROOT,
-                              stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-    try:
-        assert server.stdout is not None
-        announced = json.loads(server.stdout.readline())
-        # it logs a line per request: keep reading, or a full pipe stalls it
-        threading.Thread(target=lambda: [None for _ in server.stdout or ()], daemon=True).start()
+    with _Server(1) as server:
         if db:
             open_ledger(db).close()  # the schema, before the clock starts
-        config = {**announced, "db": db, "count": jobs // workers}
+        config = {**server.announced, "db": db, "count": jobs // workers}
         start = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(config)], cwd=ROOT)
                  for _ in range(workers)]
@@ -136,23 +131,27 @@ def throughput(db: str | None, workers: int, jobs: int) -> float:
             if p.wait() != 0:
                 raise SystemExit("a worker failed")
         return jobs / (time.perf_counter() - start)
-    finally:
-        server.terminate()
-        server.wait()
-        if server.stdout is not None:
-            server.stdout.close()
+
+
+def serve_fakes(steps: int) -> None:
+    """The fake providers on a loopback socket (as ``genwire fake-server``), with credits for any
+    number of jobs and no request log; prints the announcement line, serves until killed."""
+    from genwire.testing import FakeCliprise, FakeServer
+
+    fakes = FakeProviders(clipia=FakeClipia(steps=steps, credits=1e12), cliprise=FakeCliprise(steps=steps))
+    with FakeServer(fakes) as server:
+        print(json.dumps(server.announcement()), flush=True)
+        threading.Event().wait()
 
 
 class _Server:
-    """``genwire fake-server`` in its own process, for the duration of a ``with``."""
+    """``serve_fakes`` in its own process, for the duration of a ``with``."""
 
     def __init__(self, steps: int) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "genwire", "fake-server", "--steps", str(steps)], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve-fakes", str(steps)], cwd=ROOT,
                                      stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
         assert self.proc.stdout is not None
         self.announced: dict[str, object] = json.loads(self.proc.stdout.readline())
-        # it logs a line per request: keep reading, or a full pipe stalls it
-        threading.Thread(target=lambda: [None for _ in self.proc.stdout or ()], daemon=True).start()
 
     def __enter__(self) -> _Server:
         return self
@@ -273,7 +272,11 @@ def main() -> None:
     parser.add_argument("--size", choices=list(SIZES), default="full")
     parser.add_argument("--postgres")
     parser.add_argument("--worker")
+    parser.add_argument("--serve-fakes", type=int)
     args = parser.parse_args()
+    if args.serve_fakes is not None:
+        serve_fakes(args.serve_fakes)
+        return
     if args.worker:
         worker(json.loads(args.worker))
         return
