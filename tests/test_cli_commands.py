@@ -121,7 +121,7 @@ def test_models_and_validate_print_json() -> None:
 @pytest.mark.slow
 def test_demo_prints_json_jobs() -> None:
     code, out = run("demo", "--json")
-    assert code == 0 and [j["status"] for j in json.loads(out)] == ["succeeded"] * 4
+    assert code == 0 and [j["status"] for j in json.loads(out)] == ["succeeded"] * 5
 
 
 @pytest.mark.parametrize("argv", [["models"], ["models", "--json"], ["--help"]])

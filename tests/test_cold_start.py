@@ -77,7 +77,9 @@ def test_a_clipia_submit_loads_no_other_provider_live_catalog_ledger_cli_or_test
 def test_every_module_a_first_submit_must_not_load_exists() -> None:
     import importlib.util
 
-    assert [name for name in sorted(NOT_ON_A_CLIPIA_SUBMIT) if importlib.util.find_spec(name) is None] == []
+    # genwire's own modules and the runtime dependencies must exist; optional extras may be absent
+    required = {name for name in NOT_ON_A_CLIPIA_SUBMIT if name.startswith("genwire") or name in {"jsonschema", "yaml"}}
+    assert [name for name in sorted(required) if importlib.util.find_spec(name) is None] == []
 
 
 def test_explaining_invalid_input_loads_jsonschema_on_demand() -> None:
