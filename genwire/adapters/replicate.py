@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from .._util.construct import trusted
 from .._util.http import is_retryable_status, parse_retry_after
 from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
@@ -34,7 +35,7 @@ from ..errors import (
     UnsupportedOperationError,
     Violation,
 )
-from ..models import InputWarning, Job, JobError, JobStatus, Media
+from ..models import InputWarning, Job, JobError, JobMetrics, JobStatus, Media
 from .base import (
     WireRequest,
     WireResponse,
@@ -49,7 +50,8 @@ from .base import (
 if TYPE_CHECKING:
     from ..models._account import Account, Estimate
 
-__all__ = ["MAX_SYNC_WAIT", "ReplicateAdapter", "STATUS", "WEBHOOK_EVENTS", "parse_ref", "prediction_outputs"]
+__all__ = ["MAX_SYNC_WAIT", "ReplicateAdapter", "STATUS", "WEBHOOK_EVENTS", "parse_ref", "prediction_metrics",
+           "prediction_outputs"]
 
 STATUS: dict[str, JobStatus] = {
     "starting": JobStatus.QUEUED,
@@ -117,6 +119,26 @@ def _logs(value: Any) -> tuple[str, ...] | None:
     if not isinstance(value, str):
         return None
     return tuple(line for line in value.replace("\r", "\n").split("\n") if line.strip())
+
+
+_metrics = trusted(JobMetrics, "predict_time", "total_time")
+
+
+def _seconds(value: Any) -> float | None:
+    if type(value) not in (int, float) or not 0 <= value < float("inf"):
+        return None  # a bool, a string, NaN, a negative or infinite figure: not a time
+    return float(value)
+
+
+def prediction_metrics(value: Any) -> JobMetrics | None:
+    """A prediction's ``metrics`` (``{"predict_time": 4.2, "total_time": 5.0, ...}``, seconds) as
+    ``JobMetrics``; None when it gives neither time. Other figures stay in ``Job.raw``."""
+    if not isinstance(value, Mapping):
+        return None
+    predict, total = _seconds(value.get("predict_time")), _seconds(value.get("total_time"))
+    if predict is None and total is None:
+        return None
+    return _metrics(predict_time=predict, total_time=total)
 
 
 def _progress(lines: tuple[str, ...]) -> float | None:
@@ -243,6 +265,9 @@ class ReplicateAdapter:
             when = parse_datetime(body.get(key))
             if when is not None:
                 update[key] = when
+        metrics = prediction_metrics(body.get("metrics"))
+        if metrics is not None:
+            update["metrics"] = metrics
         lines = _logs(body.get("logs"))
         if lines is not None:
             update["logs"] = lines
