@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from genwire._util.construct import LAYOUT, trusted, updater
+from genwire._util.construct import LAYOUT, trusted, trusted_update, updater
 from genwire.models import Cost, InputWarning, Job, JobError, JobMetrics, JobStatus, Media
 
 texts = st.text(max_size=8)
@@ -145,3 +145,36 @@ def test_a_model_the_trusted_path_cannot_lay_out_is_updated_by_model_copy() -> N
     item = WithPrivate(a=1)
     item._b = 5
     assert updater(WithPrivate)(item, {"a": 2})._b == 5
+
+
+@given(base=jobs, update=st.fixed_dictionaries({"status": st.sampled_from(JobStatus)}, optional=JOB_FIELDS))
+def test_a_shaped_update_builds_what_model_copy_builds(base: dict[str, Any], update: dict[str, Any]) -> None:
+    job = Job(**base)
+    fast, copied = trusted_update(Job, *update)(job, **update), job.model_copy(update=update)
+    assert type(fast) is Job
+    assert observed(fast) == observed(copied)
+    assert fast.model_fields_set is not job.model_fields_set
+    assert observed(job) == observed(Job(**base))
+
+
+def test_a_shaped_update_takes_exactly_its_fields() -> None:
+    job = Job(provider="p", model="m", id="r", status=JobStatus.QUEUED)
+    update = trusted_update(Job, "status", "progress")
+    with pytest.raises(TypeError):
+        update(job, status=JobStatus.RUNNING)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unknown"):
+        trusted_update(Job, "nope")
+
+
+@given(values=jobs)
+def test_fixed_fields_are_laid_out_as_given_ones(values: dict[str, Any]) -> None:
+    fixed = {"provider": values.pop("provider"), "status": values.pop("status")}
+    fast = trusted(Job, *values, **fixed)(**values)
+    assert observed(fast) == observed(Job(**values, **fixed))
+
+
+def test_a_fixed_field_must_be_a_constant_and_given_once() -> None:
+    with pytest.raises(TypeError, match="constant"):
+        trusted(Job, "model", "id", "status", "raw", provider=["p"])
+    with pytest.raises(TypeError, match="twice"):
+        trusted(Job, "provider", "model", "id", "status", provider="p")

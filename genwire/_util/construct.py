@@ -23,13 +23,14 @@ constructor instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["LAYOUT", "trusted", "updater"]
+__all__ = ["LAYOUT", "trusted", "trusted_update", "updater"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,21 +58,26 @@ def _plain(cls: type[BaseModel]) -> bool:
                     for f in cls.__pydantic_fields__.values()))
 
 
-def trusted(cls: type[M], *names: str) -> Callable[..., M]:
+def trusted(cls: type[M], *names: str, **fixed: Any) -> Callable[..., M]:
     """A constructor of ``cls`` taking exactly the fields ``names`` as keyword arguments,
-    for values that need no validation (see the module docs)."""
+    for values that need no validation (see the module docs). ``fixed`` fields are given too,
+    always with these values (immutable constants, e.g. an adapter's provider name)."""
     fields = cls.__pydantic_fields__
-    unknown = [n for n in names if n not in fields]
-    missing = [n for n, f in fields.items() if f.is_required() and n not in names]
-    if unknown or missing or len(set(names)) != len(names):
+    given = (*names, *fixed)
+    unknown = [n for n in given if n not in fields]
+    missing = [n for n, f in fields.items() if f.is_required() and n not in given]
+    if unknown or missing or len(set(given)) != len(given):
         raise TypeError(f"{cls.__name__}: unknown fields {unknown}, missing {missing}, or a name given twice")
+    if not all(isinstance(v, _CONSTANTS) for v in fixed.values()):
+        raise TypeError(f"{cls.__name__}: a fixed value must be an immutable constant")
     if not _plain(cls):
-        return cls
+        return functools.partial(cls, **fixed) if fixed else cls
     # The instance dict is a copy of a template in field order (the given fields' slots hold
     # None until set): copying a dict is cheaper than building one from a literal.
-    template = {name: None if name in names else field.default for name, field in fields.items()}
+    template = {name: fixed.get(name, None if name in names else field.default)
+                for name, field in fields.items()}
     namespace: dict[str, Any] = {"_cls": cls, "_new": object.__new__, "_copy": template.copy,
-                                 "_given": frozenset(names), **_setters()}
+                                 "_given": frozenset(given), **_setters()}
     stores = "".join(f"    _values[{name!r}] = {name}\n" for name in names)
     source = (f"def build(*, {', '.join(names)}):\n" if names else "def build():\n") + (
         "    _instance = _new(_cls)\n"
@@ -86,6 +92,40 @@ def trusted(cls: type[M], *names: str) -> Callable[..., M]:
     build: Callable[..., M] = namespace["build"]
     build.__qualname__ = f"trusted({cls.__name__})"
     return build
+
+
+def trusted_update(cls: type[M], *names: str) -> Callable[..., M]:
+    """``update(instance, **values)`` taking exactly the fields ``names``: what
+    ``instance.model_copy(update=values)`` returns (no validation either way), generated once
+    per shape like ``trusted``, so no update dict is built or walked per call. For a model
+    ``trusted`` does not lay out, it is ``model_copy`` itself."""
+    fields = cls.__pydantic_fields__
+    unknown = [n for n in names if n not in fields]
+    if unknown or len(set(names)) != len(names) or not names:
+        raise TypeError(f"{cls.__name__}: unknown fields {unknown}, no field, or a name given twice")
+    if not _plain(cls):
+        def copied(instance: M, **update: Any) -> M:
+            return instance.model_copy(update=update)
+
+        return copied
+    namespace: dict[str, Any] = {"_new": object.__new__, "_names": frozenset(names), **_setters()}
+    stores = "".join(f"    _values[{name!r}] = {name}\n" for name in names)
+    source = (
+        f"def update(_instance, /, *, {', '.join(names)}):\n"
+        "    _copy = _new(type(_instance))\n"
+        "    _values = _instance.__dict__.copy()\n"
+        f"{stores}"
+        "    _set_dict(_copy, _values)\n"
+        "    _fields_set = _instance.__pydantic_fields_set__\n"
+        # an own set, as model_copy's; a copy is cheaper than a union when nothing is added
+        "    _set_fields_set(_copy, _fields_set.copy() if _names <= _fields_set else _fields_set | _names)\n"
+        "    _set_extra(_copy, None)\n"
+        "    _set_private(_copy, None)\n"
+        "    return _copy\n")
+    exec(source, namespace)  # the names are the model's own field names, checked above
+    update: Callable[..., M] = namespace["update"]
+    update.__qualname__ = f"trusted_update({cls.__name__})"
+    return update
 
 
 def updater(cls: type[M]) -> Callable[[M, dict[str, Any]], M]:

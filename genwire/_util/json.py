@@ -50,7 +50,6 @@ def _fix(value: Any) -> Any:
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
-_OPENERS = (b"{", b"[")
 # byte values: ``92 in data`` is a plain memchr, ``b"\\" in data`` is not
 _BACKSLASH, _NUL, _OPEN_LIST, _OPEN_OBJECT = b"\\\x00[{"
 _WHITESPACE = " \t\n\r"  # JSON's, not str.isspace's
@@ -59,27 +58,25 @@ _WHITESPACE = " \t\n\r"  # JSON's, not str.isspace's
 def loads(data: bytes | str) -> Any:
     """Parse JSON strictly (see the module docs); ``ValueError`` (``UnicodeDecodeError``
     included) for anything else."""
-    if isinstance(data, bytes) and data[:1] in _OPENERS and _BACKSLASH not in data and _NUL not in data:
+    if type(data) is bytes and _BACKSLASH not in data and _NUL not in data:
         # The common reply: UTF-8 (no BOM, no NUL, so json.detect_encoding would say so too)
         # and no escape, so no string can hold a surrogate: decode strictly and parse,
         # skipping detect_encoding, the surrogate scans and JSONDecoder.decode's wrapper.
+        # Raw surrogate bytes fail the decode, and leading whitespace or a BOM the scan
+        # (StopIteration): both take the long way.
         try:
-            text = data.decode("utf-8")  # raw surrogate bytes fail here and take the long way
-        except UnicodeDecodeError:
-            pass
-        else:
-            try:
-                value, end = _SCAN(text, 0)  # what JSONDecoder.raw_decode calls
-            except StopIteration:
-                raise ValueError("not a JSON document") from None
-            except RecursionError:
-                raise ValueError("the document is nested too deeply") from None
-            if end != len(text) and text[end:].strip(_WHITESPACE):
-                raise ValueError("extra data after the JSON document")
-            # nesting deeper than MAX_DEPTH takes more than MAX_DEPTH bytes
-            if len(data) > MAX_DEPTH and data.count(_OPEN_LIST) + data.count(_OPEN_OBJECT) > MAX_DEPTH:
-                _check_depth(value)
-            return value
+            text = data.decode()
+            value, end = _SCAN(text, 0)  # what JSONDecoder.raw_decode calls
+        except (UnicodeDecodeError, StopIteration):
+            return _loads(data)
+        except RecursionError:
+            raise ValueError("the document is nested too deeply") from None
+        if end != len(text) and text[end:].strip(_WHITESPACE):
+            raise ValueError("extra data after the JSON document")
+        # nesting deeper than MAX_DEPTH takes more than MAX_DEPTH openers, and as many closers
+        if len(data) > 2 * MAX_DEPTH and data.count(_OPEN_LIST) + data.count(_OPEN_OBJECT) > MAX_DEPTH:
+            _check_depth(value)
+        return value
     return _loads(data)
 
 

@@ -245,8 +245,8 @@ def _plain_keys(value: object) -> bool:
     depth; anything but JSON's own types answers False. A loop, not recursion: a reply may nest
     as deep as the parser allows."""
     if type(value) is dict and _PLAIN_KEYS.issuperset(value):
-        if _SCALARS.issuperset(map(type, value.values())):
-            return True  # the common flat reply, checked in C
+        if _SCALARS.issuperset(map(type, filter(None, value.values()))):
+            return True  # the common flat reply (empty containers hold nothing), checked in C
         stack = [v for v in value.values() if type(v) not in _SCALARS]  # its keys are checked
     else:
         stack = [value]

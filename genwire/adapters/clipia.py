@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from .._util.construct import trusted, updater
+from .._util.construct import trusted, trusted_update, updater
 from .._util.http import is_retryable_status, parse_retry_after
+from .._util.json import loads
 from .._util.redact import redact_json, redact_reply, strip_query_secrets
 from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body
@@ -50,9 +51,18 @@ if TYPE_CHECKING:
 
 __all__ = ["ClipiaAdapter", "ERROR_BY_CODE", "STATUS"]
 
-_submitted = trusted(Job, "provider", "model", "task", "id", "status", "queue_position", "status_url",
-                     "response_url", "cost", "warnings", "raw")
+_submitted = trusted(Job, "model", "task", "id", "status", "queue_position", "status_url", "response_url", "cost",
+                     "warnings", "raw", provider="clipia")
 _updated = updater(Job)
+# a poll's reply, with and without logs (one that reports an error takes _updated)
+_polled = trusted_update(Job, "status", "progress", "queue_position", "raw")
+_polled_logs = trusted_update(Job, "status", "progress", "queue_position", "logs", "raw")
+# module constants: reading an Enum member off its class costs more than most checks here
+_QUEUED = JobStatus.QUEUED
+# bytes of a reply in which no string can need redacting or stripping: no "=", "%", escape, "?"
+# or "#" (redaction rewrites only text holding "=" or "%3", strip_query_secrets only URLs with a
+# query or fragment; these byte values appear in every encoding JSON may use)
+_EQ, _PERCENT, _BACKSLASH, _QUESTION, _HASH = b"=%\\?#"
 
 STATUS: dict[str, JobStatus] = {
     "IN_QUEUE": JobStatus.QUEUED,
@@ -145,6 +155,12 @@ def parse_output(output: Any) -> tuple[Media, ...]:
     return tuple(found)
 
 
+def _logs(raw: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A status reply's log lines, as given (redacted with the rest of the reply)."""
+    logs = raw.get("logs")
+    return tuple(logs) if type(logs) is list else ()
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -212,24 +228,44 @@ class ClipiaAdapter:
     def parse_submit(self, resolved: Resolved, resp: WireResponse) -> Job:
         if resp.status >= 300:
             raise self.parse_error(resp)
-        body = read_object(resp, self.name, "submit")
+        try:  # read_object, inlined: every submit reads one
+            body = loads(resp.body)
+        except ValueError:
+            body = None
+        if type(body) is not dict:
+            body = read_object(resp, self.name, "submit")  # raises the error read_object raises for it
         request_id = body.get("request_id")
-        if not isinstance(request_id, str) or not request_id:
+        if type(request_id) is not str or not request_id:
             raise malformed(self.name, "submit: no request_id", resp)
         raw = body.get("status")
-        status = STATUS.get(raw) if isinstance(raw, str) else None
+        status = STATUS.get(raw) if type(raw) is str else None
         if status is None:
             job = Job(provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id,
                       status=JobStatus.QUEUED, warnings=resolved.warnings)
             raise malformed(self.name, f"submit: unknown status {raw!r}", resp, job)
         warnings = _warnings(body) if "warnings" in body else ()
+        # the common values are checked inline; anything else by the helper that reads it
+        queue_position = body.get("queue_position")
+        if type(queue_position) is not int:
+            queue_position = _integer(queue_position)
+        status_url, response_url, cost = body.get("status_url"), body.get("response_url"), body.get("cost")
+        data = resp.body
+        if (len(body) == 6 and type(queue_position) is int and type(status_url) is str and status_url
+                and type(response_url) is str and response_url and (type(cost) is int or type(cost) is float)
+                and _EQ not in data and _PERCENT not in data and _BACKSLASH not in data
+                and _QUESTION not in data and _HASH not in data):
+            # the documented reply: its six keys (each read above, of a plain type) and no text
+            # that redaction or _url would change: the reply is its own redacted form
+            return _submitted(
+                model=resolved.spec.id, task=resolved.task.name, id=request_id, status=status,
+                queue_position=queue_position, status_url=status_url, response_url=response_url,
+                cost=as_credits(cost), warnings=resolved.warnings, raw=body)
         # every value is checked above or by its helper: built without validating again
         return _submitted(
-            provider=self.name, model=resolved.spec.id, task=resolved.task.name, id=request_id, status=status,
-            queue_position=_integer(body.get("queue_position")), status_url=_url(body.get("status_url")),
-            response_url=_url(body.get("response_url")), cost=as_credits(body.get("cost")),
-            warnings=resolved.warnings + warnings if warnings else resolved.warnings,
-            raw=redact_reply(body, resp.body),
+            model=resolved.spec.id, task=resolved.task.name, id=request_id, status=status,
+            queue_position=queue_position, status_url=_url(status_url), response_url=_url(response_url),
+            cost=as_credits(cost), warnings=resolved.warnings + warnings if warnings else resolved.warnings,
+            raw=redact_reply(body, data),
         )
 
     # -- status and result ----------------------------------------------------------
@@ -239,23 +275,48 @@ class ClipiaAdapter:
     def parse_status(self, job: Job, resp: WireResponse) -> Job:
         if resp.status >= 300:
             raise self.parse_error(resp, job)
-        body = self._body(resp, "status", job)
-        status = self._status(body, resp, "status", job)
-        progress = _number(body.get("progress"))
-        raw = redact_reply(body, resp.body)
-        update: dict[str, Any] = {
-            "status": status,
-            "progress": max(0.0, min(100.0, float(progress))) if progress is not None else job.progress,
-            "queue_position": _integer(body.get("queue_position")) if status is JobStatus.QUEUED else None,
-            "raw": raw,
-        }
-        if "logs" in body:
-            logs = raw.get("logs")  # redacted with the rest of the reply
-            update["logs"] = tuple(logs) if type(logs) is list else ()
+        try:  # self._body and self._status, inlined: a poll is the hot path
+            body = loads(resp.body)
+        except ValueError:
+            body = None
+        if type(body) is not dict:
+            body = self._body(resp, "status", job)  # raises the error read_object raises for it
+        word = body.get("status")
+        status = STATUS.get(word) if type(word) is str else None
+        if status is None:
+            raise malformed(self.name, f"status: unknown status {word!r}", resp, job)
+        given, queue_position, logs = body.get("progress"), body.get("queue_position"), body.get("logs")
+        data = resp.body
+        if (len(body) == 1 + (type(body.get("request_id")) is str) + (type(given) is int or type(given) is float)
+                + (type(queue_position) is int) + (type(logs) is list and not logs)
+                and _EQ not in data and _PERCENT not in data and _BACKSLASH not in data):
+            # only the documented keys (and empty logs), each of a plain type, and no text that
+            # redaction would change: the reply is its own redacted form
+            raw = body
+        else:
+            raw = redact_reply(body, data)
+        progress: float | None
+        if type(given) is int and 0 <= given <= 100:
+            progress = float(given)
+        else:  # a float (-0.0 is 0.0), out of range, absent or not a number
+            number = _number(given)
+            progress = max(0.0, min(100.0, float(number))) if number is not None else job.progress
+        if status is not _QUEUED:
+            queue_position = None
+        elif type(queue_position) is not int:
+            queue_position = _integer(queue_position)
         if status in TERMINAL_STATUSES and body.get("error"):
-            update["error"] = _job_error(body)  # not in the reference's status reply; kept if sent
+            # not in the reference's status reply; kept if sent
+            update: dict[str, Any] = {"status": status, "progress": progress, "queue_position": queue_position,
+                                      "raw": raw, "error": _job_error(body)}
+            if "logs" in body:
+                update["logs"] = _logs(raw)
+            return _updated(job, update)
         # every value is checked above: laid out as model_copy would
-        return _updated(job, update)
+        if "logs" in body:
+            return _polled_logs(job, status=status, progress=progress, queue_position=queue_position,
+                                logs=_logs(raw), raw=raw)
+        return _polled(job, status=status, progress=progress, queue_position=queue_position, raw=raw)
 
     def build_result(self, job: Job) -> WireRequest | None:
         """The final result, for every end not read yet: a success's outputs, a failure's
