@@ -39,6 +39,7 @@ inputs = st.dictionaries(names, values, max_size=5) | plain
 
 def full_path(catalog: Catalog, task: tuple[str, str, str], value: Any) -> tuple[str, Any]:
     catalog._plans.clear()  # the first call of a task takes the full path
+    catalog._fast.clear()
     try:
         return "ok", catalog.validate(*task, value)
     except InvalidInputError as exc:
@@ -65,6 +66,7 @@ def test_the_fast_path_answers_a_plain_valid_input() -> None:
     catalog = Catalog.default()
     good = {"prompt": "a fox"}
     catalog._plans.clear()
+    catalog._fast.clear()
     expected = catalog.validate("clipia", "seedance-2-fast-t2v", "text-to-video", good)
     plan = catalog._plans[("clipia", "seedance-2-fast-t2v", "text-to-video")]
     assert plan.fast(good) == expected and len(expected) > len(good)  # defaults applied
@@ -80,3 +82,17 @@ def test_is_sendable_never_passes_what_json_violations_refuses(value: Any) -> No
     wrapped = {"a": [value]}
     if is_sendable(value, 2):
         assert json_violations(wrapped) == []
+
+
+def test_a_value_that_holds_itself_is_not_sendable_and_ends_quickly() -> None:
+    loop: list[Any] = []
+    loop.extend([loop, loop])  # every level twice as wide as the one above it
+    assert not is_sendable(loop) and not is_sendable({"a": loop})
+
+
+def test_a_level_of_one_type_is_checked_as_one() -> None:
+    lines = [{"text": "hi", "voice": "v"}] * 10
+    assert is_sendable({"dialogue": lines})
+    assert not is_sendable({"dialogue": [*lines, {"text": "\ud800", "voice": "v"}]})
+    assert not is_sendable({"dialogue": [*lines, {1: "x"}]})
+    assert not is_sendable({"dialogue": [[float("nan")] * 3]})

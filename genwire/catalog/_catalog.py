@@ -75,6 +75,8 @@ class Catalog:
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validators: dict[tuple[str, str, str], tuple[Check | None, ValidateFn]] = {}
         self._plans: dict[tuple[str, str, str], TaskPlan] = {}
+        #: each plan's fast path, by the same key: what ``validate`` calls first
+        self._fast: dict[tuple[str, str, str], Callable[[Any], dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
 
     # -- construction -------------------------------------------------------------
@@ -316,9 +318,9 @@ class Catalog:
         *, unsupported: Unsupported = "error",
     ) -> dict[str, Any]:
         """Return ``input`` with defaults applied, or raise ``InvalidInputError`` listing every violation."""
-        plan = self._plans.get((provider, model, task))  # type: ignore[arg-type]
-        if plan is not None:
-            values = plan.fast(input)
+        fast = self._fast.get((provider, model, task))  # type: ignore[arg-type]
+        if fast is not None:
+            values = fast(input)
             if values is not None:
                 return values
         return self._checked(self.get(provider, model), task, input, unsupported)[1]
@@ -422,7 +424,11 @@ class Catalog:
         return tspec, values, warnings
 
     def _plan(self, key: tuple[str, str, str], tspec: TaskSpec) -> TaskPlan:
-        plan = self._plans[key] = TaskPlan(tspec, *self._compiled(*key))
+        schema = self._schema(f"{key[0]}/{key[1]}/{key[2]}.input.json")
+        closed = (schema.get("additionalProperties") is False
+                  and tspec.accepted.issuperset(schema.get("properties", {})))
+        plan = self._plans[key] = TaskPlan(tspec, *self._compiled(*key), closed=closed)
+        self._fast[key] = plan.fast
         return plan
 
     def resolve(self, request: GenerationRequest, providers: Iterable[str] | None = None) -> list[Resolved]:

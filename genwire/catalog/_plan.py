@@ -24,21 +24,40 @@ class TaskPlan:
 
     __slots__ = ("defaults", "fast", "task", "validate")
 
-    def __init__(self, task: TaskSpec, check: Check | None, validate: ValidateFn) -> None:
+    def __init__(self, task: TaskSpec, check: Check | None, validate: ValidateFn, closed: bool = False) -> None:
         defaults = [(name, p.default, type(p.default) not in _IMMUTABLE) for name, p in task.params.items()
                     if p.has_default]
         if task.choice is not None:
             defaults.append((task.choice.param, task.choice.values[0], False))
         self.task, self.validate, self.defaults = task, validate, tuple(defaults)
-        self.fast = _fast_path(task.accepted, check, self.defaults)
+        self.fast = _fast_path(task.accepted, check, self.defaults, closed)
 
 
-def _fast_path(accepted: frozenset[str], check: Check | None,
-               defaults: tuple[tuple[str, Any, bool], ...]) -> Callable[[Any], dict[str, Any] | None]:
+def _fast_path(accepted: frozenset[str], check: Check | None, defaults: tuple[tuple[str, Any, bool], ...],
+               closed: bool = False) -> Callable[[Any], dict[str, Any] | None]:
     """``_checked``'s answer for a plain dict of accepted, sendable and valid values (the input
-    with defaults applied), or None: anything else takes the full path, which explains it."""
+    with defaults applied), or None: anything else takes the full path, which explains it.
+    ``closed``: the check itself refuses a key the task does not accept (its schema's
+    ``additionalProperties`` is false and every property is accepted), so the keys are not
+    looked at twice."""
     if check is None:
         return lambda input: None
+    if closed and not defaults:
+        def plain(input: Any) -> dict[str, Any] | None:
+            if type(input) is not dict:
+                return None
+            for item in input.values():  # json_violations' rules, for the values it finds nothing in
+                kind = type(item)
+                if kind is str:
+                    if not item.isascii() and not is_sendable(item):
+                        return None
+                elif not (kind is int or kind is bool or item is None or (kind is float and -_INF < item < _INF)) \
+                        and not is_sendable(item, 1):
+                    return None
+            # a key the task does not take (or not a str) fails the check
+            return input.copy() if check(input) else None
+
+        return plain
 
     def fast(input: Any) -> dict[str, Any] | None:
         if type(input) is not dict:

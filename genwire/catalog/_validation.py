@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Violation
@@ -146,7 +147,44 @@ def is_sendable(value: Any, depth: int = 0) -> bool:
                 break
         else:
             return True
-    stack: list[tuple[Any, int]] = [(value, depth)]
+    level = [value]
+    while level:
+        # a level of the document at a time, in C, while every value on it has one type (a list of
+        # dialogue lines: the lines, then their keys and their texts); a mixed level is walked
+        kinds = set(map(type, level))
+        if len(kinds) != 1 or len(level) > _LEVEL_MAX:  # (a value that holds itself widens every level)
+            return _walk_sendable(level, depth)
+        kind = kinds.pop()
+        if kind is str:
+            return "".join(level).isascii() or all(map(_is_lone_surrogate_free, level))
+        if kind is int or kind is bool or kind is NoneType:
+            return True
+        if kind is float:
+            return all(map(math.isfinite, level))
+        if depth >= _MAX_DEPTH:
+            return False
+        if kind is dict:
+            keys = list(chain.from_iterable(level))
+            if keys and (set(map(type, keys)) != _STR or not (
+                    "".join(keys).isascii() or all(map(_is_lone_surrogate_free, keys)))):
+                return False
+            level = list(chain.from_iterable(map(dict.values, level)))
+        elif kind is list or kind is tuple:
+            level = list(chain.from_iterable(level))
+        else:
+            return False
+        depth += 1
+    return True
+
+
+_STR = {str}
+NoneType = type(None)
+_LEVEL_MAX = 4096
+
+
+def _walk_sendable(values: list[Any], depth: int) -> bool:
+    """``is_sendable`` for values at ``depth``, one at a time."""
+    stack: list[tuple[Any, int]] = [(value, depth) for value in values]
     while stack:
         item, depth = stack.pop()
         kind = type(item)
