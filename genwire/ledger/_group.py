@@ -53,7 +53,7 @@ Op = Generator[Stmt, Result, R]
 class Write(Generic[R]):
     """One queued op and, once its batch committed (or failed), its value or error."""
 
-    __slots__ = ("done", "durable", "error", "op", "value")
+    __slots__ = ("done", "durable", "error", "op", "value", "wake")
 
     def __init__(self, op: Op[R], durable: bool) -> None:
         self.op = op
@@ -61,6 +61,9 @@ class Write(Generic[R]):
         self.done = False
         self.value: Any = None
         self.error: BaseException | None = None
+        #: held until its writer is to wake: its batch is done, or it is to lead the next one
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
     def outcome(self) -> R:
         if self.error is not None:
@@ -79,12 +82,14 @@ def drive_op(op: Op[R], execute: Callable[[str, Sequence[Any]], Result]) -> R:
 
 
 class GroupCommit:
-    """The queue and the leader hand-off (one per ledger, shared by its threads)."""
+    """The queue and the leader hand-off (one per ledger, shared by its threads). Each writer
+    waits on a lock of its own, woken by name (never all at once): when its batch is done, or,
+    the first of those queued meanwhile, to lead the next batch."""
 
     def __init__(self, run_batch: Callable[[list[Write[Any]]], None]) -> None:
         #: runs the batch in one transaction and sets ``done`` and ``value``/``error`` on each write
         self._run_batch = run_batch
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[Write[Any]] = []
         self._leading = False
         #: transactions committed and writes they held (for tests and operators; not a lock)
@@ -93,33 +98,34 @@ class GroupCommit:
 
     def pending(self) -> int:
         """Writes queued behind the commit in progress."""
-        with self._cond:
+        with self._lock:
             return len(self._queue)
 
     def commit(self, op: Op[R], *, durable: bool = True) -> R:
         """Run ``op`` in the next batch; return its value once that batch has committed."""
         write: Write[R] = Write(op, durable)
-        cond = self._cond
-        with cond:
+        with self._lock:
             self._queue.append(write)
-            while not write.done:
-                if self._leading:
-                    cond.wait()
-                    continue
-                self._lead_locked()
-        return write.outcome()
-
-    def _lead_locked(self) -> None:
-        """Take the queue and commit it (called holding the lock; releases it meanwhile)."""
-        self._leading = True
-        batch, self._queue = self._queue, []
-        self._cond.release()
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            write.wake.acquire()  # done, or the next leader
+            if write.done:
+                return write.outcome()
+        with self._lock:
+            batch, self._queue = self._queue, []
         try:
             self._run(batch)
         finally:
-            self._cond.acquire()
-            self._leading = False
-            self._cond.notify_all()
+            for other in batch:
+                if other is not write:
+                    other.wake.release()
+            with self._lock:
+                following = self._queue[0] if self._queue else None
+                self._leading = following is not None
+            if following is not None:
+                following.wake.release()  # not done: it leads the writes queued meanwhile
+        return write.outcome()
 
     def _run(self, batch: list[Write[Any]]) -> None:
         try:

@@ -7,8 +7,9 @@ event in a data-modifying CTE) whose compare-and-set ``UPDATE`` PostgreSQL re-ch
 the row lock; the connection lives as long as the ledger, so psycopg prepares its statements.
 Should any statement fail (a unique-key violation), the batch is rolled back and its writes
 run again one per transaction, so the error reaches its own writer only. A batch of only
-writes that need not wait for the disk (``Ledger``) commits with ``synchronous_commit`` off
-for that transaction; the server's setting holds for every other. Reads are single
+writes that need not wait for the disk (``Ledger``) goes on a second connection whose
+session has ``synchronous_commit`` off; the server's setting holds for every other (a later
+synchronous commit flushes the WAL up to itself, so it makes those durable too). Reads are single
 autocommit statements on a pooled connection. Reconcile claims rows with
 ``FOR UPDATE SKIP LOCKED``, so workers on many hosts each take different jobs. Migrations
 run under an advisory lock.
@@ -62,6 +63,10 @@ class _PgTx:
         return list(cur.fetchall()) if cur.description is not None else []
 
 
+def _result(cur: Any) -> Result:
+    return Result(cur.fetchall() if cur.description is not None else [], int(cur.rowcount))
+
+
 def _import_psycopg() -> tuple[Any, Any]:
     try:
         return importlib.import_module("psycopg"), importlib.import_module("psycopg_pool")
@@ -83,8 +88,8 @@ class PostgresLedger(Ledger):
         self._psycopg = psycopg
         self._integrity_errors = (psycopg.IntegrityError,)
         self._connect_timeout = connect_timeout
-        #: the group commit's connection: only the batch's leader uses it (opened on first write)
-        self._writer: Any = None
+        #: the group commit's connections (durable, lazy): only a batch's leader uses them
+        self._writers: dict[bool, Any] = {}
         self._writer_lock = threading.Lock()
         self._pool = psycopg_pool.ConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
                                                  kwargs={"autocommit": True}, name="genwire-ledger")
@@ -138,16 +143,21 @@ class PostgresLedger(Ledger):
             return ApplyOutcome.APPLIED
         return ApplyOutcome.STALE if repeats or known else ApplyOutcome.UNKNOWN
 
-    def _writer_connection(self) -> Any:
-        conn = self._writer
+    def _writer_connection(self, durable: bool) -> Any:
+        """The connection for a durable batch (the server's ``synchronous_commit``) or for one of
+        only writes that need not wait for the disk (``synchronous_commit`` off for its session:
+        one statement is then one round trip, no ``SET LOCAL`` in a transaction around it)."""
+        conn = self._writers.get(durable)
         if conn is None or conn.closed or conn.broken:
-            conn = self._writer = self._psycopg.connect(self.url, autocommit=True,
-                                                        connect_timeout=max(1, int(self._connect_timeout)))
+            conn = self._writers[durable] = self._psycopg.connect(
+                self.url, autocommit=True, connect_timeout=max(1, int(self._connect_timeout)))
+            if not durable:
+                conn.execute("SET synchronous_commit TO OFF")
         return conn
 
     def _run_batch(self, batch: list[Write[Any]]) -> None:
         with self._writer_lock:
-            conn = self._writer_connection()
+            conn = self._writer_connection(any(w.durable for w in batch))
             statements = [next(w.op) for w in batch]
             try:
                 self._pipelined(conn, batch, statements)
@@ -170,19 +180,31 @@ class PostgresLedger(Ledger):
 
     def _pipelined(self, conn: Any, batch: list[Write[Any]], statements: list[Stmt]) -> None:
         """``batch`` in one transaction and one round trip; a write's op yields one statement."""
-        lazy = not any(w.durable for w in batch)
-        # a single durable statement needs no BEGIN/COMMIT: autocommit makes it atomic and durable
-        wrap = lazy or len(batch) > 1
-        with conn.pipeline():
-            if wrap:
+        results: list[Result | None] = [None] * len(batch)
+        if len(statements) == 1:  # one statement needs no BEGIN/COMMIT: autocommit makes it atomic
+            sql, params = statements[0]
+            results[0] = _result(conn.execute(_pg(sql), tuple(params)))
+        else:
+            # the writes of a batch are concurrent, so any order is theirs: those of one SQL text go
+            # as one executemany (prepared once, far less per statement than one execute each)
+            groups: dict[str, list[int]] = {}
+            for at, (sql, _) in enumerate(statements):
+                groups.setdefault(sql, []).append(at)
+            with conn.pipeline():
                 conn.execute("BEGIN")
-                if lazy:  # this transaction's commit does not wait for the WAL flush (see Ledger)
-                    conn.execute("SET LOCAL synchronous_commit TO OFF")
-            cursors = [conn.execute(_pg(sql), tuple(params)) for sql, params in statements]
-            if wrap:
+                sent = []
+                for sql, ats in groups.items():
+                    cur = conn.cursor()
+                    cur.executemany(_pg(sql), [tuple(statements[at][1]) for at in ats], returning=True)
+                    sent.append((cur, ats))
                 conn.execute("COMMIT")
-        for write, cur in zip(batch, cursors, strict=True):
-            result = Result(cur.fetchall() if cur.description is not None else [], int(cur.rowcount))
+            for cur, ats in sent:
+                for n, at in enumerate(ats):
+                    if n:
+                        cur.nextset()
+                    results[at] = _result(cur)
+        for write, result in zip(batch, results, strict=True):
+            assert result is not None
             try:
                 write.op.send(result)
             except StopIteration as stop:
@@ -195,7 +217,7 @@ class PostgresLedger(Ledger):
 
     def close(self) -> None:
         with self._writer_lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+            for conn in self._writers.values():
+                conn.close()
+            self._writers.clear()
         self._pool.close()

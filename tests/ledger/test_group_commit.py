@@ -43,9 +43,10 @@ def _until(condition: Callable[[], bool], what: str) -> None:
 
 
 @contextmanager
-def _first_batch_held(ledger: Ledger) -> Iterator[threading.Event]:
-    """Hold the first batch's leader before its transaction until the event is set: every write
-    made meanwhile queues behind it. The database and the batch code are the real ones."""
+def _first_batch_held(ledger: Ledger) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Hold the first batch's leader before its transaction until ``held`` is set (``entered``:
+    it has taken its batch): every write made meanwhile queues behind it. The database and the
+    batch code are the real ones."""
     group = ledger._group
     run, held, entered = group._run_batch, threading.Event(), threading.Event()
 
@@ -57,7 +58,7 @@ def _first_batch_held(ledger: Ledger) -> Iterator[threading.Event]:
 
     group._run_batch = gated  # type: ignore[method-assign]
     try:
-        yield held
+        yield held, entered
     finally:
         held.set()
         group._run_batch = run  # type: ignore[method-assign]
@@ -74,9 +75,9 @@ def test_concurrent_writers_share_one_transaction(ledger: Ledger) -> None:
     group = ledger._group
     before = (group.transactions, group.writes)
     refs: list[str] = []
-    with _first_batch_held(ledger) as held:
+    with _first_batch_held(ledger) as (held, entered):
         first = _threads([lambda: refs.append(_intent(ledger, "first"))])
-        _until(lambda: group._leading, "the first writer leads")
+        entered.wait()
         rest = _threads([lambda i=i: refs.append(_intent(ledger, f"k{i}")) for i in range(WRITERS)])  # type: ignore[misc]
         _until(lambda: group.pending() == WRITERS, "every other writer queued behind the first")
         assert refs == []  # nobody returned before its transaction committed
@@ -95,9 +96,9 @@ def test_one_writers_error_in_a_batch_stays_its_own(ledger: Ledger) -> None:
     twice = _intent(ledger, "b")
     group = ledger._group
     outcomes: dict[str, Any] = {}
-    with _first_batch_held(ledger) as held:
+    with _first_batch_held(ledger) as (held, entered):
         first = _threads([lambda: outcomes.setdefault("first", _intent(ledger, "c"))])
-        _until(lambda: group._leading, "the first writer leads")
+        entered.wait()
         rest = _threads([
             # the same provider id again: a unique-key violation inside the batch
             lambda: outcomes.setdefault("dup", ledger.record_accepted(
