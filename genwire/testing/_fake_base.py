@@ -108,6 +108,8 @@ class FakeJob:
     cost: float = 0
     sandbox: bool = False
     idempotency_key: str | None = None
+    #: polls do not move it on (a job stuck at the provider); ``finish()`` still ends it
+    held: bool = False
 
     @property
     def done(self) -> bool:
@@ -425,8 +427,8 @@ class FakeProvider:
         return scripted.outcome, scripted.message or DEFAULT_FAIL_MESSAGE
 
     def _advance(self, job: FakeJob) -> None:
-        """One poll's worth of progress: the job ends on its ``steps``-th poll."""
-        if job.done:
+        """One poll's worth of progress: the job ends on its ``steps``-th poll (a held one never)."""
+        if job.done or job.held:
             return
         job.polls += 1
         if job.polls >= self.steps:

@@ -95,7 +95,7 @@ def _scale(db: str, total: int, seed: int = 12) -> dict[str, Any]:
         workers = [subprocess.Popen(
             [sys.executable, str(WORKER), "scale", json.dumps({
                 "db": db, "api_keys": server.api_keys, "base_urls": server.base_urls, "index": i,
-                "count": total // WORKERS, "clipia_secret": server.fakes.clipia.webhook_secret})],
+                "count": total // WORKERS, "webhook_secrets": server.webhook_secrets})],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT) for i in range(WORKERS)]
         try:
             ports = [int(_line(w, "PORT")) for w in workers]
