@@ -313,13 +313,14 @@ class Plan:
     order: tuple[str, ...]
     api_keys: Mapping[str, str]
     base_urls: Mapping[str, str]
+    catalog: Catalog
 
     @classmethod
     def of(cls, fakes: FakeProviders, catalog: Catalog) -> Plan:
         providers = [p for p in fakes.fakes if p in ADAPTERS]
         models = prompt_targets(catalog, providers)
         order = tuple(sorted(models, key=lambda p: ADAPTERS[p].submit_replay_safe))
-        return cls(models, shared_family(catalog, list(models)), order, fakes.api_keys, fakes.base_urls)
+        return cls(models, shared_family(catalog, list(models)), order, fakes.api_keys, fakes.base_urls, catalog)
 
     def targets(self) -> list[str]:
         """What each logical job names, in turn: every fifth the family, the others each provider."""
@@ -334,7 +335,7 @@ class Plan:
         return GenerationRequest(provider=target, model=model, task=task, input=prompt)
 
     def options(self, wait_timeout: float) -> dict[str, Any]:
-        return {"api_keys": dict(self.api_keys), "base_urls": dict(self.base_urls), "catalog": Catalog.default(),
+        return {"api_keys": dict(self.api_keys), "base_urls": dict(self.base_urls), "catalog": self.catalog,
                 "timeout": min(0.2, wait_timeout / 2), "providers": list(self.order),
                 "poll": PollPolicy(initial_interval=0.002, max_interval=0.01, max_consecutive_failures=6),
                 "retry": RetryPolicy(max_retries=3, initial_delay=0.001, max_delay=0.01)}
@@ -391,9 +392,9 @@ async def _one_async(client: AsyncClient, plan: Plan, provider: str, logical: in
 
 
 def run_soak(jobs: int, *, seed: int = 1, fault_rate: float = 0.12, wait_timeout: float = 0.5,
-             concurrency: int = 32) -> Report:
+             concurrency: int = 32, catalog: Catalog | None = None) -> Report:
     """``jobs`` logical submits (half through ``Client``, half through ``AsyncClient``, every provider)."""
-    catalog = Catalog.default()
+    catalog = catalog or Catalog.default()
     fakes = FakeProviders(catalog=catalog)
     for fake in fakes.fakes.values():
         if isinstance(getattr(fake, "balance", None), float):

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -20,8 +20,8 @@ from ..errors import Violation
 from ..models import JobStatus
 from ..specs import ModelSpec
 
-__all__ = ["SAMPLE_FORMAT", "Delivery", "DeliveryLog", "FakeJob", "FakeProvider", "Outcome", "RecordedRequest", "iso",
-           "sample_media", "split_path"]
+__all__ = ["SAMPLE_FORMAT", "Delivery", "DeliveryLog", "DeliveryPolicy", "FakeJob", "FakeProvider", "Outcome",
+           "RecordedRequest", "iso", "sample_media", "split_path"]
 
 Outcome = Literal["succeed", "fail", "cancel"]
 DEFAULT_FAIL_MESSAGE = "the generation failed (scripted by the fake)"
@@ -82,6 +82,17 @@ class DeliveryLog(list[Delivery]):
         super().append(delivery)
         for subscriber in list(self._subscribers):
             subscriber(delivery)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How a provider delivers: ``attempts`` in all (the first and the retries), the pause before
+    the first retry (doubling by ``multiplier``), and how long it waits for an answer."""
+
+    attempts: int = 4
+    initial_delay: float = 1.0
+    multiplier: float = 2.0
+    timeout: float = 10.0
 
 
 @dataclass
@@ -212,6 +223,8 @@ class FakeProvider:
     webhook_secret: str | None = None
     #: where the provider serves generated media, when not under ``base_url`` (a CDN)
     media_url: str | None = None
+    #: how ``genwire fake-server`` retries its deliveries, as the provider's reference says
+    delivery_policy: ClassVar[DeliveryPolicy] = DeliveryPolicy()
 
     def __init__(self, catalog: Catalog | None, keys: tuple[str, ...], steps: int, base_url: str,
                  clock: Callable[[], float]) -> None:

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._client.core import DEFAULT_BASE_URLS
+from ..adapters import PROVIDERS, load_class
 from ..catalog import Catalog
 from ..errors import InvalidInputError
 from ..models import GenerationRequest
@@ -57,8 +58,10 @@ __all__ = [
     "sample_request",
 ]
 
-#: the fake of each provider, made by ``FakeProviders`` when not given one
-FAKES: dict[str, type[FakeProvider]] = {"clipia": FakeClipia, "cliprise": FakeCliprise, "replicate": FakeReplicate}
+#: the fake of each provider, made by ``FakeProviders`` when not given one: the one each provider's
+#: registration names (``genwire.adapters.PROVIDERS``)
+FAKES: dict[str, type[FakeProvider]] = {p: load_class(e.fake, "genwire.testing") for p, e in PROVIDERS.items()
+                                        if e.fake}
 
 
 def sample_request(provider: str, prompt: str = "a red fox", *, catalog: Catalog | None = None,
