@@ -36,7 +36,7 @@ class ProviderEntry(NamedTuple):
     """One provider's registration: what genwire needs of it before its adapter module loads
     (a client reads every provider's key variables and base URL when it is made)."""
 
-    #: ``module:Class`` of its adapter, the module relative to ``genwire.adapters``
+    #: ``module:Class`` of its adapter, the module relative to ``genwire.adapters`` (or absolute)
     adapter: str
     #: where its API lives (``Client(base_urls=...)`` overrides it)
     base_url: str
@@ -44,7 +44,7 @@ class ProviderEntry(NamedTuple):
     key_env: tuple[str, ...]
     #: keys with this prefix run in its sandbox: fixed results, cost shown but not charged
     sandbox_key_prefix: str | None = None
-    #: ``module:Class`` of its fake, the module relative to ``genwire.testing`` (loaded there)
+    #: ``module:Class`` of its fake, the module relative to ``genwire.testing`` (or absolute; loaded there)
     fake: str | None = None
 
 
