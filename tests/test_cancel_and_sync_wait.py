@@ -68,6 +68,7 @@ async def test_an_unfinished_held_reply_falls_back_to_polling(mode: str) -> None
         job = await do("run", "replicate/luma-ray", input=FLUX, timeout=30)
     assert job.status is JobStatus.SUCCEEDED
     assert [r.method for r in fakes.replicate.requests] == ["POST", "GET", "GET"]
+    assert job.metrics is not None and job.metrics.predict_time is not None and job.metrics.total_time is not None
 
 
 @pytest.mark.anyio

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from genwire._util.construct import LAYOUT, trusted, updater
-from genwire.models import Cost, InputWarning, Job, JobError, JobStatus, Media
+from genwire.models import Cost, InputWarning, Job, JobError, JobMetrics, JobStatus, Media
 
 texts = st.text(max_size=8)
 json_values = st.recursive(
@@ -35,6 +35,8 @@ JOB_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "sandbox": st.booleans(), "outputs": st.lists(media, max_size=2).map(tuple),
     "error": st.none() | st.builds(JobError, code=st.none() | texts, message=texts, retryable=st.booleans()),
     "cost": st.none() | costs, "created_at": moments, "completed_at": moments,
+    "metrics": st.none() | st.builds(JobMetrics, predict_time=st.none() | st.floats(0, 1e6),
+                                     total_time=st.none() | st.floats(0, 1e6)),
     "callback_ref": st.none() | texts, "warnings": st.lists(warnings, max_size=2).map(tuple), "raw": json_values,
 }
 jobs = st.fixed_dictionaries({"provider": texts, "model": texts, "id": texts, "status": st.sampled_from(JobStatus)},

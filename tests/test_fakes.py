@@ -11,10 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from support import TTS_YAML
 
-from genwire import Catalog, GenerationRequest, JobStatus
+from genwire import Catalog, GenerationRequest, JobStatus, UnknownNameError
 from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.catalog._translate import build_body
-from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
+from genwire.testing import FakeClipia, FakeCliprise, FakeProviders, sample_request
+from genwire.testing.fakes import FAKES
 from genwire.testing.strategies import requests
 from genwire.webhooks import parse_webhook
 
@@ -436,3 +437,32 @@ def test_fakes_accept_every_valid_request_genwire_sends(request: GenerationReque
         job = client.submit(request)
     assert job.id in fakes.fakes[request.provider or ""].jobs
 
+
+
+@pytest.mark.parametrize("provider", sorted(FAKES))
+def test_the_sample_request_of_every_registered_provider_runs_on_its_fake(provider: str) -> None:
+    fakes = FakeProviders()
+    request = sample_request(provider, "a fox", webhook_url="https://gw.example.com/hooks/x")
+    assert request.provider == provider and request.input == {"prompt": "a fox"}
+    with fakes.client() as client:
+        job = client.run(request, timeout=10)
+    assert job.status is JobStatus.SUCCEEDED and job.outputs and len(fakes.fakes[provider].jobs) == 1
+
+
+def test_a_sample_request_of_an_unknown_provider_is_refused() -> None:
+    with pytest.raises(UnknownNameError):
+        sample_request("clippia")
+
+
+@pytest.mark.parametrize("provider", sorted(FAKES))
+def test_a_held_job_never_ends_by_polling_and_ends_when_finished(provider: str) -> None:
+    fakes = FakeProviders()
+    fake = fakes.fakes[provider]
+    with fakes.client() as client:
+        job = client.submit(sample_request(provider))
+        fake.jobs[job.id].held = True
+        for _ in range(fake.steps + 3):
+            job = client.status(job)
+        assert not job.done
+        fake.finish(job.id)
+        assert client.status(job).status is JobStatus.SUCCEEDED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from support import reply
 
@@ -18,7 +20,7 @@ from genwire.errors import (
     RateLimitError,
     ServerError,
 )
-from genwire.models import Job
+from genwire.models import Job, JobMetrics
 
 CATALOG = Catalog.default()
 ADAPTER = ReplicateAdapter(CATALOG)
@@ -113,10 +115,32 @@ def test_logs_become_lines_and_the_last_progress_bar_sets_progress() -> None:
     assert job.progress == 40.0 and job.status_url == "https://api.replicate.com/v1/predictions/p1"
 
 
-def test_metrics_stay_in_the_raw_reply() -> None:
+def test_metrics_are_read_onto_the_job_and_kept_in_the_raw_reply() -> None:
     job = ADAPTER.parse_status(_job(), reply(200, _prediction("succeeded", output="https://r.d/o.mp4",
-                                                              metrics={"predict_time": 1.5})))
-    assert isinstance(job.raw, dict) and job.raw["metrics"] == {"predict_time": 1.5}
+                                                              metrics={"predict_time": 1.5, "total_time": 2,
+                                                                       "image_count": 1})))
+    assert job.metrics == JobMetrics(predict_time=1.5, total_time=2.0)
+    assert type(job.metrics.total_time) is float
+    assert isinstance(job.raw, dict) and job.raw["metrics"] == {"predict_time": 1.5, "total_time": 2, "image_count": 1}
+    assert Job.model_validate_json(job.model_dump_json()) == job
+
+
+@pytest.mark.parametrize("metrics", [None, "fast", [], {}, {"predict_time": True}, {"predict_time": "1.5"},
+                                     {"predict_time": -1}, {"predict_time": None}, {"image_count": 2}])
+def test_metrics_without_a_readable_time_leave_the_field_empty(metrics: Any) -> None:
+    job = ADAPTER.parse_status(_job(), reply(200, _prediction("processing", metrics=metrics)))
+    assert job.metrics is None and job.status is JobStatus.RUNNING
+
+
+def test_one_readable_time_is_kept_without_the_other() -> None:
+    job = ADAPTER.parse_status(_job(), reply(200, _prediction("processing", metrics={"predict_time": "x",
+                                                                                      "total_time": 0.25})))
+    assert job.metrics == JobMetrics(total_time=0.25)
+
+
+def test_a_later_reply_without_metrics_keeps_the_earlier_ones() -> None:
+    first = ADAPTER.parse_status(_job(), reply(200, _prediction("processing", metrics={"predict_time": 1})))
+    assert ADAPTER.parse_status(first, reply(200, _prediction("processing"))).metrics == JobMetrics(predict_time=1.0)
 
 
 def test_a_failed_prediction_carries_its_error_text() -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "InputWarning",
     "Job",
     "JobError",
+    "JobMetrics",
     "JobStatus",
     "Media",
     "MediaKind",
@@ -118,6 +119,18 @@ class JobError(BaseModel):
     retryable: bool = False
 
 
+class JobMetrics(BaseModel):
+    """What the provider measured of a run, in seconds; ``None`` where it did not say.
+    Replicate reports both; Clipia and Cliprise report none (``Job.metrics`` stays ``None``)."""
+
+    model_config = _FROZEN
+
+    #: time the model itself ran (Replicate ``metrics.predict_time``)
+    predict_time: float | None = None
+    #: time from creation to the end, queueing included (Replicate ``metrics.total_time``)
+    total_time: float | None = None
+
+
 class Job(BaseModel):
     """A generation job at one point in time. Round-trips through JSON unchanged."""
 
@@ -136,6 +149,8 @@ class Job(BaseModel):
     response_url: str | None = None
     #: the provider's progress log lines, as given
     logs: tuple[JsonValue, ...] = ()
+    #: the provider's measurements of the run, where it gives any (``None`` otherwise)
+    metrics: JobMetrics | None = None
     #: run with a sandbox key (Clipia ``clipia_test_``): a fixed sample, cost shown but not charged
     sandbox: bool = False
     outputs: tuple[Media, ...] = ()

@@ -203,7 +203,7 @@ class FakeReplicate(FakeProvider):
 
     # -- progress ------------------------------------------------------------------------------
     def _advance(self, job: FakeJob) -> None:
-        if job.done or not isinstance(job, Prediction):
+        if job.done or job.held or not isinstance(job, Prediction):
             return
         job.started_at = job.started_at or self.clock()
         super()._advance(job)
@@ -257,7 +257,9 @@ class FakeReplicate(FakeProvider):
             body["started_at"] = iso(job.started_at)
         if done:
             body["completed_at"] = iso(job.completed_at or job.created_at)
-            body["metrics"] = {"predict_time": round(max(0.0, (job.completed_at or 0) - (job.started_at or 0)), 3)}
+            ended = job.completed_at or job.created_at
+            body["metrics"] = {"predict_time": round(max(0.0, ended - (job.started_at or ended)), 3),
+                               "total_time": round(max(0.0, ended - job.created_at), 3)}
         if job.status is JobStatus.SUCCEEDED:
             url = self.media_url + self.media_path(job)
             body["output"] = [url] if job.output_kind == "image" else url
