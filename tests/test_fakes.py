@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support import TTS_YAML
 
 from genwire import Catalog, GenerationRequest, JobStatus, UnknownNameError
@@ -436,6 +437,19 @@ def test_fakes_accept_every_valid_request_genwire_sends(request: GenerationReque
                                                                          max_interval=0.001)) as client:
         job = client.submit(request)
     assert job.id in fakes.fakes[request.provider or ""].jobs
+
+
+@pytest.mark.parametrize("provider", sorted(FAKES))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_registered_providers_fake_accepts_the_valid_requests_of_its_models(provider: str,
+                                                                                 data: st.DataObject) -> None:
+    # the draw above spans the whole catalog, where a provider with few models is seldom drawn
+    request = data.draw(requests(provider=provider))
+    fakes = FakeProviders()
+    with fakes.client(retry=RetryPolicy(max_retries=0)) as client:
+        job = client.submit(request)
+    assert job.provider == provider and job.id in fakes.fakes[provider].jobs
 
 
 
