@@ -13,11 +13,15 @@ reports: jobs/s (wall), CPU ms per job (the client process's user+system time
 over the jobs), and peak memory per in-flight job (peak RSS while the jobs run
 minus RSS before they start, over the number of jobs). Medians over rounds.
 Candidates: genwire (gate at the pool size, the default), genwire with the gate
-opened wide (``max_in_flight=1_000_000``, to show what the gate buys), the SDK.
+opened wide (``max_in_flight=1_000_000``, to show what the gate buys), the SDK, and a
+bare client (``raw``: asyncio streams and ``json.loads``, no HTTP library, each of 20
+connections sending its share of the jobs' requests back to back).
 
 The ceiling is what the server allows: connections x replies per second per connection
 (1 / delay) / requests per job = 222 jobs/s at the defaults; genwire's jobs/s is also
-reported as a share of it.
+reported as a share of it. The bare client shows how much of that ceiling this server and
+machine deliver at all: its replies come a little after ``delay`` (the event loop's timer
+granularity, the server's own work), so even a client that costs nothing stays below 1.0.
 """
 
 from __future__ import annotations
@@ -131,11 +135,45 @@ async def _sdk(base: str, jobs: int) -> list[str]:
     return [r.output["images"][0]["url"] for r in done]  # type: ignore[index]
 
 
+async def _raw(base: str, jobs: int) -> list[str]:
+    """The same three requests per job as the libraries send, on 20 keep-alive connections with
+    nothing between a reply and the next request but parsing it."""
+    host, port = base.removeprefix("http://").split(":")
+    urls: list[str] = []
+
+    async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes,
+                       body: bytes = b"") -> dict[str, object]:
+        writer.write(head + b"Host: " + host.encode() + b"\r\nContent-Length: " + str(len(body)).encode()
+                     + b"\r\n\r\n" + body)
+        await writer.drain()
+        length = 0
+        await reader.readline()
+        while (line := await reader.readline()) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        reply: dict[str, object] = json.loads(await reader.readexactly(length))
+        return reply
+
+    async def connection(share: int) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        for _ in range(share):
+            job = await exchange(reader, writer, b"POST /nano-banana-2 HTTP/1.1\r\n", b'{"prompt":"a fox"}')
+            rid = str(job["request_id"]).encode()
+            await exchange(reader, writer, b"GET /requests/nano-banana-2/" + rid + b"/status HTTP/1.1\r\n")
+            done = await exchange(reader, writer, b"GET /requests/nano-banana-2/" + rid + b" HTTP/1.1\r\n")
+            urls.append(done["output"]["images"][0]["url"])  # type: ignore[index]
+        writer.close()
+
+    await asyncio.gather(*(connection(jobs // POOL + (i < jobs % POOL)) for i in range(POOL)))
+    return urls
+
+
 def child(candidate: str, base: str, jobs: int) -> None:
     if candidate.startswith("genwire"):
         import genwire
         import genwire.client  # noqa: F401
-    else:
+    elif candidate == "sdk":
         import clipia  # noqa: F401
     import httpx  # noqa: F401
 
@@ -146,6 +184,8 @@ def child(candidate: str, base: str, jobs: int) -> None:
         urls = asyncio.run(_genwire(base, jobs, None))
     elif candidate == "genwire, gate off":
         urls = asyncio.run(_genwire(base, jobs, 1_000_000))
+    elif candidate == "raw":
+        urls = asyncio.run(_raw(base, jobs))
     else:
         urls = asyncio.run(_sdk(base, jobs))
     wall = time.perf_counter() - wall0
@@ -158,7 +198,7 @@ def child(candidate: str, base: str, jobs: int) -> None:
 
 #: (jobs, rounds) per size
 SIZES = {"tiny": (30, 1), "full": (1000, 3)}
-NAMES = ["genwire", "genwire, gate off", "sdk"]
+NAMES = ["genwire", "genwire, gate off", "sdk", "raw"]
 
 
 def measure_rounds(jobs: int, rounds: int, delay: float) -> dict[str, list[dict[str, float]]]:
@@ -183,7 +223,7 @@ def measure_rounds(jobs: int, rounds: int, delay: float) -> dict[str, list[dict[
 
 def rows_from(results: dict[str, list[dict[str, float]]], jobs: int, delay: float) -> list[Row]:
     ceiling = POOL / delay / 3
-    gw, sdk = results["genwire"], results["sdk"]
+    gw, sdk, raw = results["genwire"], results["sdk"], results["raw"]
     rates = [g["jobs_per_s"] for g in gw]
     case = f"{jobs} jobs, pools at {POOL}, {delay * 1e3:.0f} ms/reply"
     return [
@@ -192,6 +232,11 @@ def rows_from(results: dict[str, list[dict[str, float]]], jobs: int, delay: floa
             detail=f"{statistics.median(rates):.0f} / {statistics.median(s['jobs_per_s'] for s in sdk):.0f}"),
         Row("fanout", case, "genwire jobs/s", "ceiling", [r / ceiling for r in rates], 0.95, floor=True,
             detail=f"{statistics.median(rates):.0f} / {ceiling:.0f}"),
+        Row("fanout", case, "bare client jobs/s", "ceiling", [r["jobs_per_s"] / ceiling for r in raw],
+            detail=f"{statistics.median(r['jobs_per_s'] for r in raw):.0f} / {ceiling:.0f}"),
+        Row("fanout", case, "genwire jobs/s", "bare client jobs/s",
+            [g["jobs_per_s"] / r["jobs_per_s"] for g, r in zip(gw, raw, strict=True)],
+            detail=f"{statistics.median(rates):.0f} / {statistics.median(r['jobs_per_s'] for r in raw):.0f}"),
         Row("fanout", case, "genwire CPU ms/job", "sdk CPU ms/job",
             [g["cpu_ms_per_job"] / s["cpu_ms_per_job"] for g, s in zip(gw, sdk, strict=True)],
             detail=f"{statistics.median(g['cpu_ms_per_job'] for g in gw):.2f} / "

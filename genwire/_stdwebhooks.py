@@ -31,7 +31,8 @@ SECRET_PREFIX = "whsec_"
 #: seconds a delivery's timestamp may be off from now, either way (the spec's 5 minutes)
 DEFAULT_TOLERANCE = 300
 
-_PROVIDER = "replicate"
+#: a scheme any provider may sign with: ``parse_webhook`` names the provider on its errors
+_PROVIDER: str | None = None
 _MAX_HEADER_LENGTH = 8192
 _MAX_SIGNATURES = 16
 _MAX_ID_LENGTH = 256

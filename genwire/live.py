@@ -1,12 +1,13 @@
 """Live model catalogs: a provider's published models, compiled like the bundled YAML.
 
-Clipia publishes its catalog at run time (``GET /v1/models``, ``GET /v1/models/:model``).
+Clipia publishes its catalog at run time (``GET /v1/models``, ``GET /v1/models/:model``), and
+Replicate each model's latest version (``GET /v1/models/{owner}/{name}``).
 ``fetch_flow`` reads it through the shared request policy (``send_flow``: the same
 retries as every other call); ``compile_live`` converts each model with the code the
 maintainer importer uses (``genwire.catalog._from_clipia``) and compiles it with the catalog
 compiler, so a live model is validated exactly like a bundled one. ``LiveCache`` keeps
 the fetched JSON on disk with a time to live, so a gateway starts without a round trip
-per model. Sources are looked up in ``LIVE_SOURCES`` by provider.
+per model. Each provider's source is its adapter's ``live_source`` (``LIVE_SOURCES`` by provider).
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 from ._policy.flows import Flow, send_flow
 from ._policy.retry import LIVE_CATALOG_TTL
-from .adapters.base import Adapter, WireRequest, WireResponse, malformed, read_json
-from .errors import CatalogError, ConfigurationError, UnknownNameError
+from .adapters import ADAPTERS
+from .adapters.base import Adapter, LiveSource
+from .errors import CatalogError, UnknownNameError
 
 if TYPE_CHECKING:
     from ._policy.retry import RetryPolicy
@@ -41,118 +42,28 @@ DEFAULT_TTL = LIVE_CATALOG_TTL
 CACHE_FORMAT = 1
 
 
-class LiveSource(Protocol):
-    """How one provider publishes its catalog: requests, replies, and the conversion to model data."""
+class _LiveSources(Mapping[str, LiveSource]):
+    """The live source of every provider whose adapter has one (``Adapter.live_source``); a
+    lookup imports that provider's adapter, a listing every provider's."""
 
-    provider: str
+    def __getitem__(self, provider: str) -> LiveSource:
+        source = ADAPTERS[provider].live_source if provider in ADAPTERS else None
+        if source is None:
+            raise KeyError(provider)
+        return source
 
-    def build_list(self) -> WireRequest: ...
+    def __iter__(self) -> Iterator[str]:
+        return (p for p in ADAPTERS if ADAPTERS[p].live_source is not None)
 
-    def parse_list(self, resp: WireResponse) -> list[dict[str, Any]]: ...
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
-    def build_get(self, model: str) -> WireRequest: ...
-
-    def parse_get(self, resp: WireResponse) -> dict[str, Any]: ...
-
-    def slug(self, entry: Mapping[str, Any]) -> str | None: ...
-
-    def complete(self, entry: Mapping[str, Any]) -> bool: ...
-
-    def to_model_data(self, entry: Mapping[str, Any],
-                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]: ...
-
-
-class ClipiaLiveSource:
-    provider = "clipia"
-
-    def build_list(self) -> WireRequest:
-        return WireRequest("GET", "/v1/models")
-
-    def parse_list(self, resp: WireResponse) -> list[dict[str, Any]]:
-        body = read_json(resp, self.provider, "models")
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            raise malformed(self.provider, "models: no data list", resp)
-        return [e for e in data if isinstance(e, dict)]
-
-    def build_get(self, model: str) -> WireRequest:
-        return WireRequest("GET", f"/v1/models/{quote(model, safe='')}")
-
-    def parse_get(self, resp: WireResponse) -> dict[str, Any]:
-        body = read_json(resp, self.provider, "model")
-        if not isinstance(body, dict) or not isinstance(body.get("slug"), str):
-            raise malformed(self.provider, "model: no slug", resp)
-        return body
-
-    def slug(self, entry: Mapping[str, Any]) -> str | None:
-        from .catalog._from_clipia import is_generation_model
-
-        # the unified catalog lists text (LLM) models too; genwire submits generation models only
-        return str(entry["slug"]) if is_generation_model(entry) else None
-
-    def complete(self, entry: Mapping[str, Any]) -> bool:
-        """Whether a list entry already carries the input schema (else GET the model)."""
-        return entry.get("input_schema") is not None
-
-    def to_model_data(self, entry: Mapping[str, Any],
-                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
-        from .catalog._from_clipia import clipia_to_catalog
-
-        return clipia_to_catalog(entry)
+    def __contains__(self, provider: object) -> bool:
+        return isinstance(provider, str) and provider in ADAPTERS and ADAPTERS[provider].live_source is not None
 
 
-class ReplicateLiveSource:
-    """Replicate: ``GET /v1/models/{owner}/{name}``, its latest version's OpenAPI input schema.
-
-    Replicate's model list is the whole public registry, so models are always named
-    (``owner/name``); a model the bundled catalog serves keeps its id, kind, task and
-    whether it is pinned to a version.
-    """
-
-    provider = "replicate"
-
-    def build_list(self) -> WireRequest:
-        raise ConfigurationError("Replicate lists every public model: name the models to read (owner/name)",
-                                 provider=self.provider, code="models_required")
-
-    def parse_list(self, resp: WireResponse) -> list[dict[str, Any]]:
-        raise malformed(self.provider, "models: not read", resp)
-
-    def build_get(self, model: str) -> WireRequest:
-        owner, slash, name = model.partition("/")
-        if not slash or not owner or not name or "/" in name:
-            raise ConfigurationError(f"name a Replicate model as owner/name, not {model!r}", provider=self.provider,
-                                     code="invalid_model")
-        return WireRequest("GET", f"/v1/models/{quote(owner, safe='')}/{quote(name, safe='')}")
-
-    def parse_get(self, resp: WireResponse) -> dict[str, Any]:
-        body = read_json(resp, self.provider, "model")
-        if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("owner", "name")):
-            raise malformed(self.provider, "model: no owner/name", resp)
-        return {**body, "slug": f"{body['owner']}/{body['name']}"}
-
-    def slug(self, entry: Mapping[str, Any]) -> str | None:
-        return f"{entry['owner']}/{entry['name']}" if entry.get("owner") and entry.get("name") else None
-
-    def complete(self, entry: Mapping[str, Any]) -> bool:
-        latest = entry.get("latest_version")
-        return isinstance(latest, Mapping) and latest.get("openapi_schema") is not None
-
-    def to_model_data(self, entry: Mapping[str, Any],
-                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
-        from .catalog._from_replicate import replicate_to_catalog
-
-        ref = f"{entry.get('owner')}/{entry.get('name')}"
-        twin = next(((spec, task) for spec in base.models(provider=self.provider) for task in spec.tasks.values()
-                     if task.model is not None and task.model.partition(":")[0] == ref), None)
-        if twin is None:
-            return replicate_to_catalog(entry)
-        spec, task = twin
-        return replicate_to_catalog(entry, bundled_id=spec.id, kind=spec.output_kind, task=task.name,
-                                    pinned=":" in (task.model or ""))
-
-
-LIVE_SOURCES: dict[str, LiveSource] = {"clipia": ClipiaLiveSource(), "replicate": ReplicateLiveSource()}
+#: provider -> how it publishes its catalog (read from the adapters)
+LIVE_SOURCES: Mapping[str, LiveSource] = _LiveSources()
 
 
 def live_source(provider: str) -> LiveSource:

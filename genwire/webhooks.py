@@ -354,8 +354,8 @@ def parse_webhook(
                                      provider=provider)
         try:
             verify(headers, body, secrets, tolerance=tolerance, now=now)
-        except WebhookVerificationError as exc:
-            exc.provider = provider
+        except (WebhookVerificationError, ConfigurationError) as exc:
+            exc.provider = provider  # a scheme's verifier may serve several providers
             raise
     elif secret is not None:
         secrets = secret_list(secret, "the callback token")

@@ -9,12 +9,14 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support import TTS_YAML
 
-from genwire import Catalog, GenerationRequest, JobStatus
+from genwire import Catalog, GenerationRequest, JobStatus, UnknownNameError
 from genwire._policy.retry import PollPolicy, RetryPolicy
 from genwire.catalog._translate import build_body
-from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
+from genwire.testing import FakeClipia, FakeCliprise, FakeProviders, sample_request
+from genwire.testing.fakes import FAKES
 from genwire.testing.strategies import requests
 from genwire.webhooks import parse_webhook
 
@@ -436,3 +438,45 @@ def test_fakes_accept_every_valid_request_genwire_sends(request: GenerationReque
         job = client.submit(request)
     assert job.id in fakes.fakes[request.provider or ""].jobs
 
+
+@pytest.mark.parametrize("provider", sorted(FAKES))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_registered_providers_fake_accepts_the_valid_requests_of_its_models(provider: str,
+                                                                                 data: st.DataObject) -> None:
+    # the draw above spans the whole catalog, where a provider with few models is seldom drawn
+    request = data.draw(requests(provider=provider))
+    fakes = FakeProviders()
+    with fakes.client(retry=RetryPolicy(max_retries=0)) as client:
+        job = client.submit(request)
+    assert job.provider == provider and job.id in fakes.fakes[provider].jobs
+
+
+
+@pytest.mark.parametrize("provider", sorted(FAKES))
+def test_the_sample_request_of_every_registered_provider_runs_on_its_fake(provider: str) -> None:
+    fakes = FakeProviders()
+    request = sample_request(provider, "a fox", webhook_url="https://gw.example.com/hooks/x")
+    assert request.provider == provider and request.input == {"prompt": "a fox"}
+    with fakes.client() as client:
+        job = client.run(request, timeout=10)
+    assert job.status is JobStatus.SUCCEEDED and job.outputs and len(fakes.fakes[provider].jobs) == 1
+
+
+def test_a_sample_request_of_an_unknown_provider_is_refused() -> None:
+    with pytest.raises(UnknownNameError):
+        sample_request("clippia")
+
+
+@pytest.mark.parametrize("provider", sorted(FAKES))
+def test_a_held_job_never_ends_by_polling_and_ends_when_finished(provider: str) -> None:
+    fakes = FakeProviders()
+    fake = fakes.fakes[provider]
+    with fakes.client() as client:
+        job = client.submit(sample_request(provider))
+        fake.jobs[job.id].held = True
+        for _ in range(fake.steps + 3):
+            job = client.status(job)
+        assert not job.done
+        fake.finish(job.id)
+        assert client.status(job).status is JobStatus.SUCCEEDED

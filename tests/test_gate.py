@@ -11,7 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from genwire import AsyncClient, Client, ConfigurationError, GenerationRequest, JobStatus, PollPolicy
+from genwire import (
+    AsyncClient,
+    Client,
+    ConfigurationError,
+    GenerationRequest,
+    Job,
+    JobStatus,
+    PollPolicy,
+    WaitTimeoutError,
+)
 from genwire._transport.gate import AsyncGate
 from genwire.testing import FakeProviders
 
@@ -179,3 +188,54 @@ def test_concurrent_runs_all_finish_within_their_deadline(jobs: int) -> None:
     _run(main)
     assert seen.peak == 20
     assert max(late) < deadline
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_deadline_passing_at_the_gate_is_the_waits_timeout_and_frees_no_slot(mode: str) -> None:
+    # one slot, held by a submit the transport does not answer yet: a wait queued behind it
+    # counts its time at the gate against its deadline and ends as any timed-out wait does
+    fakes = FakeProviders()
+    job = Job(provider="clipia", model="nano-banana-2", id="r1", status=JobStatus.QUEUED)
+    answer = threading.Event()
+    entered = threading.Event()
+
+    def held(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        answer.wait(10)
+        return fakes(request)
+
+    kwargs: dict[str, Any] = {"api_keys": fakes.api_keys, "base_urls": fakes.base_urls, "max_in_flight": 1}
+    if mode == "sync":
+        with Client(transport=httpx.MockTransport(held), **kwargs) as client:
+            holder = threading.Thread(target=client.submit, args=(REQUEST,))
+            holder.start()
+            assert entered.wait(10)
+            with pytest.raises(WaitTimeoutError, match="no request slot came free") as info:
+                client.wait(job, timeout=0.05)
+            assert info.value.job is not None and info.value.job.id == "r1"
+            answer.set()
+            holder.join()
+            assert client._gate.enter_within(0)  # the slot came back: nothing kept it
+            client._gate.leave()
+    else:
+        async def main() -> None:
+            async def async_held(request: httpx.Request) -> httpx.Response:
+                entered.set()
+                while not answer.is_set():
+                    await asyncio.sleep(0.001)
+                return fakes(request)
+
+            async with AsyncClient(transport=httpx.MockTransport(async_held), **kwargs) as client:
+                holder = asyncio.create_task(client.submit(REQUEST))
+                while not entered.is_set():
+                    await asyncio.sleep(0)
+                with pytest.raises(WaitTimeoutError, match="no request slot came free") as info:
+                    await client.wait(job, timeout=0.05)
+                assert client._gate.waiting == 0 and client._gate.in_flight == 1
+                answer.set()
+                await holder
+                assert client._gate.in_flight == 0
+                assert info.value.job is not None and info.value.job.id == "r1"
+
+        asyncio.run(main())
+    assert len(fakes.clipia.jobs) == 1

@@ -33,8 +33,10 @@ from genwire import (
     RetryPolicy,
     SubmissionUncertainError,
 )
+from genwire.adapters import ADAPTERS
 from genwire.ledger import Ledger, LedgerState, open_ledger
-from genwire.testing import FakeClipia, FakeCliprise, FakeProviders
+from genwire.testing import FakeProviders, sample_request
+from genwire.testing.fakes import FAKES
 
 CATALOG = Catalog.default()
 RETRY = RetryPolicy(max_retries=2, initial_delay=0.0005, max_delay=0.001)
@@ -43,10 +45,9 @@ TOKEN = "callback-token-for-the-fault-property"
 
 #: what happens to one attempt (one submit request) on its way to the fake and back
 FAULTS = ("ok", "lost", "reset", "refused", "connect-timeout", "truncated", "5xx", "5xx-after", "429", "402")
-#: what each target asks for: (provider order, request)
+#: what each target asks for: (provider order, request); every registered provider, and a family
 TARGETS = {
-    "clipia": ((), {"provider": "clipia", "model": "nano-banana-2"}),
-    "cliprise": ((), {"provider": "cliprise", "model": "nano-banana"}),
+    **{p: ((), {"provider": p, "model": sample_request(p).model}) for p in FAKES},
     "family, cliprise first": (("cliprise", "clipia"), {"family": "nano-banana-2", "task": "text-to-image"}),
     "family, clipia first": (("clipia", "cliprise"), {"family": "nano-banana-2", "task": "text-to-image"}),
 }
@@ -86,7 +87,7 @@ class Faulty:
 class Outcome:
     job: Job | None = None
     error: GenwireError | None = None
-    again: Job | None = None  # Clipia only: what a resubmit with the error's key returned
+    again: Job | None = None  # a provider with idempotency only: what a resubmit with the error's key returned
     created: list[tuple[str, Any]] = field(default_factory=list)
 
 
@@ -107,7 +108,7 @@ async def _call(client: Client | AsyncClient, request: GenerationRequest) -> Job
 
 async def _submit(mode: str, target: str, faults: dict[str, list[str]], ledger: Ledger | None,
                   key: str) -> Outcome:
-    fakes = FakeProviders(FakeClipia(CATALOG, steps=1), FakeCliprise(CATALOG, steps=1))
+    fakes = FakeProviders(*(cls(CATALOG, steps=1) for cls in FAKES.values()))  # type: ignore[call-arg]
     faulty = Faulty(fakes, faults)
     providers, fields = TARGETS[target]
     request = GenerationRequest(**fields, input={"prompt": "a fox"}, webhook_url=f"{HOOK}/x",
@@ -120,9 +121,11 @@ async def _submit(mode: str, target: str, faults: dict[str, list[str]], ledger: 
         except GenwireError as err:
             out.error = err
         out.created = [(name, job) for name, fake in fakes.fakes.items() for job in fake.jobs.values()]
-        if isinstance(out.error, SubmissionUncertainError) and [n for n, _ in out.created] == ["clipia"]:
+        made = [(name, job) for name, job in out.created if ADAPTERS[name].submit_replay_safe]
+        if isinstance(out.error, SubmissionUncertainError) and len(out.created) == 1 and made:
             faulty.faults = {}  # the faults are over: recover the way the error says
-            again = GenerationRequest(provider="clipia", model="nano-banana-2", input={"prompt": "a fox"},
+            [(name, job)] = made
+            again = GenerationRequest(provider=name, model=job.spec_id, task=job.task, input={"prompt": "a fox"},
                                       webhook_url=f"{HOOK}/x", idempotency_key=out.error.idempotency_key)
             out.again = await _call(client, again)
     finally:
@@ -142,12 +145,14 @@ def _check(out: Outcome, key: str, ledger: Ledger | None) -> None:
         assert out.error.idempotency_key == key
         for name, job in created:
             assert out.error.provider == name, f"the error names {out.error.provider}; the job is on {name}"
-            if name == "clipia":  # the key finds the job: a resubmit with it returns that job, no second one
+            if ADAPTERS[name].submit_replay_safe:  # the key finds the job: a resubmit returns it, no second one
                 assert job.idempotency_key == key
                 assert out.again is not None and out.again.id == job.id
-            else:  # no idempotency: the callback the job will deliver names the key
+            elif not ADAPTERS[name].signs_webhooks:  # no idempotency: the bound callback names the key
                 assert job.webhook_url is not None
                 assert parse_qs(urlsplit(job.webhook_url).query)["genwire_ref"] == [key]
+            # else (Replicate): no idempotency and signed deliveries: the error names the provider and
+            # the key, and with a ledger the intent stays open for reconcile (below)
     else:
         assert created == [], f"{type(out.error).__name__} reads as a refusal, but a job was created: {out.error}"
     if ledger is not None:
@@ -174,7 +179,7 @@ cases = st.fixed_dictionaries({
     "mode": st.sampled_from(["sync", "async"]),
     "target": st.sampled_from(sorted(TARGETS)),
     "with_ledger": st.booleans(),
-    "faults": st.fixed_dictionaries({"clipia": faults, "cliprise": faults}),
+    "faults": st.fixed_dictionaries(dict.fromkeys(FAKES, faults)),
 })
 
 
@@ -186,9 +191,9 @@ def _run(case: dict[str, Any], ledger: Ledger) -> None:
 
 
 def _case(target: str, clipia: list[str], cliprise: list[str], mode: str = "sync",
-          with_ledger: bool = False) -> dict[str, Any]:
+          with_ledger: bool = False, **others: list[str]) -> dict[str, Any]:
     return {"mode": mode, "target": target, "with_ledger": with_ledger,
-            "faults": {"clipia": clipia, "cliprise": cliprise}}
+            "faults": {**{p: [] for p in FAKES}, "clipia": clipia, "cliprise": cliprise, **others}}
 
 
 @settings(max_examples=120, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -196,6 +201,8 @@ def _case(target: str, clipia: list[str], cliprise: list[str], mode: str = "sync
 @example(case=_case("clipia", ["truncated", "429", "429", "429"], []))
 @example(case=_case("family, clipia first", ["truncated", "402"], [], mode="async", with_ledger=True))
 @example(case=_case("family, cliprise first", [], ["lost"], with_ledger=True))
+@example(case=_case("replicate", [], [], with_ledger=True, replicate=["5xx-after"]))
+@example(case=_case("replicate", [], [], mode="async", replicate=["429", "truncated"]))
 def test_no_mix_of_faults_across_attempts_loses_or_duplicates_a_paid_job(case: dict[str, Any],
                                                                          ledger: Ledger) -> None:
     _run(case, ledger)

@@ -1,5 +1,6 @@
 """What a client settles before anything is sent: base URLs, keys, webhook URLs, the request's
-own fields, proxies, and where each provider lives (its default base URL and key variables)."""
+own fields, proxies, and where each provider lives (its default base URL and key variables,
+read from its registration in ``genwire.adapters.PROVIDERS``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .._transport.urls import (
 )
 from .._util.redact import redact_text
 from .._version import __version__
+from ..adapters import PROVIDERS
 from ..errors import ConfigurationError, InvalidInputError, Violation
 from ..models import GenerationRequest
 
@@ -27,16 +29,14 @@ __all__ = ["DEFAULT_BASE_URLS", "DEFAULT_TIMEOUT", "DOWNLOAD_EXTENSION", "KEY_EN
            "check_base_url", "check_download_url", "check_keys", "check_request", "download_url_problem",
            "origin_of", "proxy_secrets", "shown_proxy", "under_path", "url_origin"]
 
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "clipia": "https://api.clipia.ai",
-    "cliprise": "https://business.api.cliprise.app/app/cliprise",
-    "replicate": "https://api.replicate.com",
-}
-KEY_ENV_VARS: dict[str, str] = {"clipia": "CLIPIA_KEY", "cliprise": "CLIPRISE_KEY", "replicate": "REPLICATE_API_TOKEN"}
+# views of the provider registry (genwire.adapters.PROVIDERS), by provider
+DEFAULT_BASE_URLS: dict[str, str] = {p: e.base_url for p, e in PROVIDERS.items()}
+KEY_ENV_VARS: dict[str, str] = {p: e.key_env[0] for p, e in PROVIDERS.items()}
 #: further variables read when the first is unset (Clipia's quickstart and SDK use CLIPIA_API_KEY)
-KEY_ENV_ALIASES: dict[str, tuple[str, ...]] = {"clipia": ("CLIPIA_API_KEY",)}
+KEY_ENV_ALIASES: dict[str, tuple[str, ...]] = {p: e.key_env[1:] for p, e in PROVIDERS.items() if e.key_env[1:]}
 #: keys with this prefix run in the provider's sandbox: fixed results, cost shown but not charged
-SANDBOX_KEY_PREFIXES: dict[str, str] = {"clipia": "clipia_test_"}
+SANDBOX_KEY_PREFIXES: dict[str, str] = {p: e.sandbox_key_prefix for p, e in PROVIDERS.items()
+                                        if e.sandbox_key_prefix is not None}
 DEFAULT_TIMEOUT = 60.0
 USER_AGENT = f"genwire/{__version__}"
 

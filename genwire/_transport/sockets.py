@@ -1,46 +1,29 @@
-"""httpx's async transport, spared a costly lookup httpcore's pool makes over and over.
+"""The async client's transport: lanes of asyncio connections, and httpx's own for proxies.
 
-Each time the pool hands out a connection it asks every idle one whether the server
-has closed it (``get_extra_info("is_readable")``). Over anyio every ask rebuilds the
-stream's whole table of typed attributes (a ``getpeername`` call and a dict of
-lambdas) only to find the raw socket: at 1,000 concurrent jobs that was a large share
-of the client's CPU (``bench/bench_fanout.py``; the figure is in bench/README.md). ``async_transport`` gives the
-transport a network backend whose streams look their socket up once and run the same
-readability check (httpcore's own function) on it. Everything else is passed through.
+``async_transport`` builds it. Direct connections go through ``lanes`` (pools of one
+connection, so httpcore's pool bookkeeping stays O(1) per request) over ``streams`` (asyncio
+protocols instead of anyio streams: no cancel scope and no yield to the event loop per read or
+write). A proxy's transport is httpx's own; its connections answer the pool's idle checks
+(``get_extra_info("is_readable")``) from a socket looked up once, where anyio would rebuild
+the stream's whole table of typed attributes (a ``getpeername`` call and a dict of lambdas)
+on every ask. The figures are in bench/README.md (``bench/bench_fanout.py``).
 """
 
 from __future__ import annotations
 
-import select
-import socket
 import ssl
-import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpcore
 import httpx
 
+from .lanes import LaneTransport
+from .streams import AsyncioBackend, SocketOption, is_socket_readable
+
 __all__ = ["async_transport", "is_socket_readable"]
 
 _UNSET: Any = object()
-SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
-
-
-def is_socket_readable(sock: socket.socket | None) -> bool:
-    """Whether a read would return at once (data, or the end of a connection the server closed):
-    the check httpcore's own streams answer ``is_readable`` with (``httpcore._utils``, private, so
-    written here; ``tests/test_sockets.py`` holds the two equal). A socket that is gone counts as
-    readable, as its next read returns the end."""
-    fd = None if sock is None else sock.fileno()
-    if fd is None or fd < 0:
-        return True
-    if sys.platform == "win32" or getattr(select, "poll", None) is None:
-        ready, _, _ = select.select([fd], [], [], 0)
-        return bool(ready)
-    poll = select.poll()
-    poll.register(fd, select.POLLIN)
-    return bool(poll.poll(0))
 
 
 class _Stream(httpcore.AsyncNetworkStream):
@@ -91,17 +74,40 @@ class _Backend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
-def async_transport(**options: Any) -> httpx.AsyncHTTPTransport:
-    """``httpx.AsyncHTTPTransport(**options)`` whose connections answer the pool's checks cheaply.
+def async_transport(**options: Any) -> httpx.AsyncBaseTransport:
+    """What ``httpx.AsyncHTTPTransport(**options)`` does, made cheap at fan-out.
+
+    A direct transport (no ``proxy``) is a ``LaneTransport`` (``genwire._transport.lanes``):
+    ``limits.max_connections`` pools of one connection each, sharing one TLS context, whose
+    connections are asyncio protocols (``genwire._transport.streams``) rather than anyio streams.
+    A proxy's transport is httpx's own, its connections answering the pool's idle checks from a
+    socket looked up once.
 
     httpx takes no network backend, so it is set on the pool it built: ``transport._pool`` and
     ``pool._network_backend`` are private to httpx and httpcore. Should a later version move
-    them, the transport is returned as httpx made it (slower at fan-out, otherwise the same) and
+    them, the transport is left as httpx made it (slower at fan-out, otherwise the same) and
     ``tests/test_sockets.py`` fails, loudly.
     """
-    transport = httpx.AsyncHTTPTransport(**options)
+    if options.get("proxy") is not None:
+        return _with_backend(httpx.AsyncHTTPTransport(**options), _Backend)
+    limits: httpx.Limits = options.pop("limits", httpx.Limits())
+    lane_limits = httpx.Limits(max_connections=1, max_keepalive_connections=1,
+                               keepalive_expiry=limits.keepalive_expiry)
+    options["verify"] = httpx.create_ssl_context(verify=options.get("verify", True), cert=options.pop("cert", None),
+                                                 trust_env=options.get("trust_env", True))
+    size = limits.max_connections if limits.max_connections is not None else 100
+
+    def lane() -> httpx.AsyncBaseTransport:
+        return _with_backend(httpx.AsyncHTTPTransport(limits=lane_limits, **options), lambda _: AsyncioBackend())
+
+    return LaneTransport(lane, size)
+
+
+def _with_backend(transport: httpx.AsyncHTTPTransport,
+                  backend: Callable[[httpcore.AsyncNetworkBackend], httpcore.AsyncNetworkBackend]
+                  ) -> httpx.AsyncHTTPTransport:
     pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.AsyncNetworkBackend):
-        pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
+    inner = getattr(pool, "_network_backend", None)
+    if isinstance(inner, httpcore.AsyncNetworkBackend):
+        pool._network_backend = backend(inner)  # type: ignore[union-attr]
     return transport

@@ -34,10 +34,12 @@ from ..errors import (
 from ..models import Cost, Job
 
 if TYPE_CHECKING:
+    from ..catalog import Catalog
     from ..models._account import Account, Estimate
 
 __all__ = [
     "Adapter",
+    "LiveSource",
     "cost_of",
     "ERROR_BY_STATUS",
     "CODE_BY_STATUS",
@@ -244,6 +246,28 @@ def as_credits(value: Any) -> Cost | None:
     return cost
 
 
+class LiveSource(Protocol):
+    """How one provider publishes its catalog: requests, replies, and the conversion to model data
+    (``genwire.live`` drives it; an adapter's ``live_source``)."""
+
+    provider: str
+
+    def build_list(self) -> WireRequest: ...
+
+    def parse_list(self, resp: WireResponse) -> list[dict[str, Any]]: ...
+
+    def build_get(self, model: str) -> WireRequest: ...
+
+    def parse_get(self, resp: WireResponse) -> dict[str, Any]: ...
+
+    def slug(self, entry: Mapping[str, Any]) -> str | None: ...
+
+    def complete(self, entry: Mapping[str, Any]) -> bool: ...
+
+    def to_model_data(self, entry: Mapping[str, Any],
+                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]: ...
+
+
 class Adapter(Protocol):
     """The per-provider translation surface the clients drive."""
 
@@ -258,6 +282,8 @@ class Adapter(Protocol):
     webhook_scheme: ClassVar[str | None]
     #: seconds a create may be held open until the job ends (0: the provider has no sync mode)
     max_sync_wait: ClassVar[int]
+    #: how the provider publishes its catalog at run time (None: it does not)
+    live_source: ClassVar[LiveSource | None]
 
     def auth_headers(self, key: str) -> dict[str, str]: ...
 

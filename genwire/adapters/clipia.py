@@ -33,6 +33,7 @@ from ..errors import (
 )
 from ..models import TERMINAL_STATUSES, InputWarning, Job, JobError, JobStatus, Media
 from .base import (
+    LiveSource,
     WireRequest,
     WireResponse,
     as_credits,
@@ -49,7 +50,7 @@ from .base import (
 if TYPE_CHECKING:
     from ..models._account import Account, Estimate
 
-__all__ = ["ClipiaAdapter", "ERROR_BY_CODE", "STATUS"]
+__all__ = ["ClipiaAdapter", "ClipiaLiveSource", "ERROR_BY_CODE", "STATUS"]
 
 _submitted = trusted(Job, "model", "task", "id", "status", "queue_position", "status_url", "response_url", "cost",
                      "warnings", "raw", provider="clipia")
@@ -191,6 +192,47 @@ def _job_error(body: Mapping[str, Any]) -> JobError:
     return JobError(code="generation_failed", message="generation failed")
 
 
+class ClipiaLiveSource:
+    """Clipia: ``GET /v1/models`` lists the catalog, ``GET /v1/models/:model`` reads one model."""
+
+    provider = "clipia"
+
+    def build_list(self) -> WireRequest:
+        return WireRequest("GET", "/v1/models")
+
+    def parse_list(self, resp: WireResponse) -> list[dict[str, Any]]:
+        body = read_json(resp, self.provider, "models")
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise malformed(self.provider, "models: no data list", resp)
+        return [e for e in data if isinstance(e, dict)]
+
+    def build_get(self, model: str) -> WireRequest:
+        return WireRequest("GET", f"/v1/models/{quote(model, safe='')}")
+
+    def parse_get(self, resp: WireResponse) -> dict[str, Any]:
+        body = read_json(resp, self.provider, "model")
+        if not isinstance(body, dict) or not isinstance(body.get("slug"), str):
+            raise malformed(self.provider, "model: no slug", resp)
+        return body
+
+    def slug(self, entry: Mapping[str, Any]) -> str | None:
+        from ..catalog._from_clipia import is_generation_model
+
+        # the unified catalog lists text (LLM) models too; genwire submits generation models only
+        return str(entry["slug"]) if is_generation_model(entry) else None
+
+    def complete(self, entry: Mapping[str, Any]) -> bool:
+        """Whether a list entry already carries the input schema (else GET the model)."""
+        return entry.get("input_schema") is not None
+
+    def to_model_data(self, entry: Mapping[str, Any],
+                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+        from ..catalog._from_clipia import clipia_to_catalog
+
+        return clipia_to_catalog(entry)
+
+
 class ClipiaAdapter:
     name: ClassVar[str] = "clipia"
     submit_replay_safe: ClassVar[bool] = True
@@ -198,6 +240,7 @@ class ClipiaAdapter:
     webhook_scheme: ClassVar[str | None] = "clipia"
     max_sync_wait: ClassVar[int] = 0
     download_key_param: ClassVar[str | None] = None
+    live_source: ClassVar[LiveSource | None] = ClipiaLiveSource()
 
     def __init__(self, catalog: Catalog | None = None) -> None:
         self.catalog = catalog

@@ -30,6 +30,7 @@ from ..errors import (
 )
 from ..models import InputWarning, Job, JobError, JobStatus, Media
 from .base import (
+    LiveSource,
     WireRequest,
     WireResponse,
     error_for_status,
@@ -85,6 +86,8 @@ class ClipriseAdapter:
     webhook_scheme: ClassVar[str | None] = None
     max_sync_wait: ClassVar[int] = 0
     download_key_param: ClassVar[str | None] = "apiKey"
+    #: Cliprise publishes no catalog at run time
+    live_source: ClassVar[LiveSource | None] = None
 
     def __init__(self, catalog: Catalog | None = None) -> None:
         self.catalog = catalog

@@ -27,6 +27,7 @@ from ..catalog._translate import build_body
 from ..errors import (
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     GenwireError,
     InsufficientCreditsError,
     MalformedResponseError,
@@ -37,6 +38,7 @@ from ..errors import (
 )
 from ..models import InputWarning, Job, JobError, JobMetrics, JobStatus, Media
 from .base import (
+    LiveSource,
     WireRequest,
     WireResponse,
     error_for_status,
@@ -50,8 +52,8 @@ from .base import (
 if TYPE_CHECKING:
     from ..models._account import Account, Estimate
 
-__all__ = ["MAX_SYNC_WAIT", "ReplicateAdapter", "STATUS", "WEBHOOK_EVENTS", "parse_ref", "prediction_metrics",
-           "prediction_outputs"]
+__all__ = ["MAX_SYNC_WAIT", "ReplicateAdapter", "ReplicateLiveSource", "STATUS", "WEBHOOK_EVENTS", "parse_ref",
+           "prediction_metrics", "prediction_outputs"]
 
 STATUS: dict[str, JobStatus] = {
     "starting": JobStatus.QUEUED,
@@ -149,6 +151,57 @@ def _progress(lines: tuple[str, ...]) -> float | None:
     return None
 
 
+class ReplicateLiveSource:
+    """Replicate: ``GET /v1/models/{owner}/{name}``, its latest version's OpenAPI input schema.
+
+    Replicate's model list is the whole public registry, so models are always named
+    (``owner/name``); a model the bundled catalog serves keeps its id, kind, task and
+    whether it is pinned to a version.
+    """
+
+    provider = "replicate"
+
+    def build_list(self) -> WireRequest:
+        raise ConfigurationError("Replicate lists every public model: name the models to read (owner/name)",
+                                 provider=self.provider, code="models_required")
+
+    def parse_list(self, resp: WireResponse) -> list[dict[str, Any]]:
+        raise malformed(self.provider, "models: not read", resp)
+
+    def build_get(self, model: str) -> WireRequest:
+        owner, slash, name = model.partition("/")
+        if not slash or not owner or not name or "/" in name:
+            raise ConfigurationError(f"name a Replicate model as owner/name, not {model!r}", provider=self.provider,
+                                     code="invalid_model")
+        return WireRequest("GET", f"/v1/models/{quote(owner, safe='')}/{quote(name, safe='')}")
+
+    def parse_get(self, resp: WireResponse) -> dict[str, Any]:
+        body = read_json(resp, self.provider, "model")
+        if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("owner", "name")):
+            raise malformed(self.provider, "model: no owner/name", resp)
+        return {**body, "slug": f"{body['owner']}/{body['name']}"}
+
+    def slug(self, entry: Mapping[str, Any]) -> str | None:
+        return f"{entry['owner']}/{entry['name']}" if entry.get("owner") and entry.get("name") else None
+
+    def complete(self, entry: Mapping[str, Any]) -> bool:
+        latest = entry.get("latest_version")
+        return isinstance(latest, Mapping) and latest.get("openapi_schema") is not None
+
+    def to_model_data(self, entry: Mapping[str, Any],
+                      base: Catalog) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+        from ..catalog._from_replicate import replicate_to_catalog
+
+        ref = f"{entry.get('owner')}/{entry.get('name')}"
+        twin = next(((spec, task) for spec in base.models(provider=self.provider) for task in spec.tasks.values()
+                     if task.model is not None and task.model.partition(":")[0] == ref), None)
+        if twin is None:
+            return replicate_to_catalog(entry)
+        spec, task = twin
+        return replicate_to_catalog(entry, bundled_id=spec.id, kind=spec.output_kind, task=task.name,
+                                    pinned=":" in (task.model or ""))
+
+
 class ReplicateAdapter:
     name: ClassVar[str] = "replicate"
     submit_replay_safe: ClassVar[bool] = False
@@ -158,6 +211,7 @@ class ReplicateAdapter:
     webhook_scheme: ClassVar[str | None] = "standard-webhooks"
     #: seconds a create may be held open by ``Prefer: wait`` (0: the provider has no sync mode)
     max_sync_wait: ClassVar[int] = MAX_SYNC_WAIT
+    live_source: ClassVar[LiveSource | None] = ReplicateLiveSource()
 
     def __init__(self, catalog: Catalog | None = None) -> None:
         self.catalog = catalog

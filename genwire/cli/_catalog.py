@@ -52,7 +52,7 @@ _local = COMMANDS["models"]
 
 def _configure_models(p: argparse.ArgumentParser) -> None:
     _local.configure(p)
-    p.add_argument("--remote", metavar="PROVIDER", help="list the provider's live catalog instead (clipia)")
+    p.add_argument("--remote", metavar="PROVIDER", help="list a provider's live catalog instead")
     p.add_argument("--drift", action="store_true", help="with --remote: how the live models differ from the bundled")
     _live_options(p)
 
@@ -99,8 +99,8 @@ def _configure_catalog(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     pull = sub.add_parser("pull", help="write the provider's live models as catalog YAML for review",
                           description="write the provider's live models as catalog YAML for review")
-    pull.add_argument("provider", help="clipia")
-    pull.add_argument("dir", help="directory for <slug>.yaml (e.g. catalog/clipia)")
+    pull.add_argument("provider", help="a provider that publishes its catalog")
+    pull.add_argument("dir", help="directory for <slug>.yaml (e.g. catalog/<provider>)")
     pull.add_argument("--model", action="append", help="only this slug (repeatable)")
     # SUPPRESS: `genwire catalog --json pull ...` (the parent's flag) must not be reset here
     pull.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable JSON output")

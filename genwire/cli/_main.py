@@ -222,7 +222,7 @@ def _show(job: Job, out: TextIO) -> None:
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
     from .._policy.retry import PollPolicy
     from ..models import GenerationRequest
-    from ..testing import FakeProviders
+    from ..testing import FakeProviders, sample_request
 
     fakes = FakeProviders()
     requests = [
@@ -238,6 +238,9 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
                           input={"dialogue": [{"text": "Ready?", "voice": "EkK5I93UQWFDigLMpZcX"},
                                                  {"text": "Go.", "voice": "nPczCjzI2devNBz1zQrb"}]}),
     ]
+    # a registered provider the jobs above do not show runs one prompt-only job
+    shown = {r.provider for r in requests}
+    requests += [sample_request(p, "a lighthouse at dawn") for p in fakes.fakes if p not in shown]
     jobs = []
     text = not args.json
     if text:

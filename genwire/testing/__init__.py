@@ -25,6 +25,7 @@ __all__ = [
     "Outcome",
     "RecordedRequest",
     "sample_media",
+    "sample_request",
 ]
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         Outcome,
         RecordedRequest,
         sample_media,
+        sample_request,
     )
     from .server import FakeServer
 

@@ -3,9 +3,9 @@
 Every fake records the webhooks its provider would send in ``fake.deliveries`` (a
 ``DeliveryLog``). ``Courier`` subscribes to those logs and POSTs each delivery to its
 URL from a background thread, retrying on a non-2xx answer, a timeout or a refused
-connection as the provider does. How often and how long is data, one ``DeliveryPolicy``
-per provider in ``DELIVERY_POLICIES`` (a fake for another provider adds its row), so
-nothing here knows any provider by name.
+connection as the provider does. How often and how long is data, each fake's
+``delivery_policy`` (a ``DeliveryPolicy``, given to ``watch``), so nothing here knows any
+provider by name.
 """
 
 from __future__ import annotations
@@ -22,33 +22,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._fake_base import Delivery, DeliveryLog
+from ._fake_base import Delivery, DeliveryLog, DeliveryPolicy
 
-__all__ = ["DELIVERY_POLICIES", "CallbackMode", "Courier", "DeliveryAttempt", "DeliveryLog", "DeliveryPolicy",
-           "Dispatch"]
+__all__ = ["CallbackMode", "Courier", "DeliveryAttempt", "DeliveryLog", "DeliveryPolicy", "Dispatch"]
 
 #: "loopback": POST only to loopback URLs (a receiver under test), record the rest as skipped;
 #: "all": POST anywhere; "off": record only
 CallbackMode = Literal["loopback", "all", "off"]
-
-
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    """How a provider delivers: ``attempts`` in all (the first and the retries), the pause before
-    the first retry (doubling by ``multiplier``), and how long it waits for an answer."""
-
-    attempts: int = 4
-    initial_delay: float = 1.0
-    multiplier: float = 2.0
-    timeout: float = 10.0
-
-
-#: per provider, from the references: Cliprise retries up to 3 times with exponential backoff and
-#: a 10 s timeout; Clipia retries with exponential backoff and asks for an answer within 10 s
-DELIVERY_POLICIES: dict[str, DeliveryPolicy] = {
-    "clipia": DeliveryPolicy(attempts=6),
-    "cliprise": DeliveryPolicy(attempts=4),
-}
 
 
 @dataclass(frozen=True)
@@ -103,7 +83,8 @@ class Courier:
             raise ValueError("retry_delay must be >= 0")
         self.mode = mode
         self.retry_delay = retry_delay
-        self.policies = dict(DELIVERY_POLICIES if policies is None else policies)
+        #: per provider, overriding the policy each fake gives ``watch``
+        self.policies = dict(policies or {})
         self.dispatches: list[Dispatch] = []
         self._due: list[tuple[float, int, Dispatch]] = []
         self._seq = itertools.count()
@@ -113,8 +94,12 @@ class Courier:
         self._watched: list[tuple[DeliveryLog, Callable[[Delivery], None]]] = []
         self._http: httpx.Client | None = None
 
-    def watch(self, provider: str, log: DeliveryLog) -> None:
-        """POST every delivery appended to ``log`` from now on, as ``provider`` does."""
+    def watch(self, provider: str, log: DeliveryLog, policy: DeliveryPolicy | None = None) -> None:
+        """POST every delivery appended to ``log`` from now on, as ``provider`` does (retrying per
+        ``policy``, the fake's ``delivery_policy``, unless ``policies`` named one for it)."""
+        if policy is not None:
+            self.policies.setdefault(provider, policy)
+
         def subscriber(delivery: Delivery) -> None:
             self._enqueue(provider, delivery)
 

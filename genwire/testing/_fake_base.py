@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -20,8 +20,8 @@ from ..errors import Violation
 from ..models import JobStatus
 from ..specs import ModelSpec
 
-__all__ = ["SAMPLE_FORMAT", "Delivery", "DeliveryLog", "FakeJob", "FakeProvider", "Outcome", "RecordedRequest", "iso",
-           "sample_media", "split_path"]
+__all__ = ["SAMPLE_FORMAT", "Delivery", "DeliveryLog", "DeliveryPolicy", "FakeJob", "FakeProvider", "Outcome",
+           "RecordedRequest", "iso", "sample_media", "split_path"]
 
 Outcome = Literal["succeed", "fail", "cancel"]
 DEFAULT_FAIL_MESSAGE = "the generation failed (scripted by the fake)"
@@ -84,6 +84,17 @@ class DeliveryLog(list[Delivery]):
             subscriber(delivery)
 
 
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How a provider delivers: ``attempts`` in all (the first and the retries), the pause before
+    the first retry (doubling by ``multiplier``), and how long it waits for an answer."""
+
+    attempts: int = 4
+    initial_delay: float = 1.0
+    multiplier: float = 2.0
+    timeout: float = 10.0
+
+
 @dataclass
 class FakeJob:
     """A job in the fake's server-side table."""
@@ -108,6 +119,8 @@ class FakeJob:
     cost: float = 0
     sandbox: bool = False
     idempotency_key: str | None = None
+    #: polls do not move it on (a job stuck at the provider); ``finish()`` still ends it
+    held: bool = False
 
     @property
     def done(self) -> bool:
@@ -210,6 +223,8 @@ class FakeProvider:
     webhook_secret: str | None = None
     #: where the provider serves generated media, when not under ``base_url`` (a CDN)
     media_url: str | None = None
+    #: how ``genwire fake-server`` retries its deliveries, as the provider's reference says
+    delivery_policy: ClassVar[DeliveryPolicy] = DeliveryPolicy()
 
     def __init__(self, catalog: Catalog | None, keys: tuple[str, ...], steps: int, base_url: str,
                  clock: Callable[[], float]) -> None:
@@ -425,8 +440,8 @@ class FakeProvider:
         return scripted.outcome, scripted.message or DEFAULT_FAIL_MESSAGE
 
     def _advance(self, job: FakeJob) -> None:
-        """One poll's worth of progress: the job ends on its ``steps``-th poll."""
-        if job.done:
+        """One poll's worth of progress: the job ends on its ``steps``-th poll (a held one never)."""
+        if job.done or job.held:
             return
         job.polls += 1
         if job.polls >= self.steps:

@@ -18,7 +18,7 @@ from ..catalog._json_schema import to_wire_value
 from ..models import JobStatus
 from ..specs import ModelSpec
 from ..webhooks import CLIPIA_SIGNATURE_HEADER, sign_clipia
-from ._fake_base import SAMPLE_FORMAT, Delivery, FakeJob, FakeProvider, iso, sample_media
+from ._fake_base import SAMPLE_FORMAT, Delivery, DeliveryPolicy, FakeJob, FakeProvider, iso, sample_media
 
 __all__ = ["DEFAULT_WEBHOOK_SECRET", "FakeClipia"]
 
@@ -56,6 +56,8 @@ class FakeClipia(FakeProvider):
     """
 
     provider = "clipia"
+    #: Clipia retries with exponential backoff and asks for an answer within 10 s
+    delivery_policy = DeliveryPolicy(attempts=6)
 
     def __init__(self, catalog: Catalog | None = None, keys: tuple[str, ...] = ("clipia_live_fake",), *,
                  steps: int = 2, webhook_secret: str | None = None, clock: Callable[[], float] = time.time,

@@ -14,7 +14,7 @@ import httpx
 from .._client.core import DEFAULT_BASE_URLS
 from ..catalog import Catalog
 from ..models import JobStatus
-from ._fake_base import SAMPLE_FORMAT, Delivery, FakeJob, FakeProvider, iso, sample_media
+from ._fake_base import SAMPLE_FORMAT, Delivery, DeliveryPolicy, FakeJob, FakeProvider, iso, sample_media
 
 __all__ = ["FakeCliprise"]
 
@@ -35,6 +35,8 @@ class FakeCliprise(FakeProvider):
     """
 
     provider = "cliprise"
+    #: Cliprise retries up to 3 times with exponential backoff and a 10 s timeout
+    delivery_policy = DeliveryPolicy(attempts=4)
 
     def __init__(self, catalog: Catalog | None = None, keys: tuple[str, ...] = ("cliprise_fake",), *,
                  steps: int = 2, base_url: str = DEFAULT_BASE_URLS["cliprise"],

@@ -203,7 +203,7 @@ class FakeReplicate(FakeProvider):
 
     # -- progress ------------------------------------------------------------------------------
     def _advance(self, job: FakeJob) -> None:
-        if job.done or not isinstance(job, Prediction):
+        if job.done or job.held or not isinstance(job, Prediction):
             return
         job.started_at = job.started_at or self.clock()
         super()._advance(job)

@@ -28,7 +28,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._client.core import DEFAULT_BASE_URLS
+from ..adapters import PROVIDERS, load_class
 from ..catalog import Catalog
+from ..errors import InvalidInputError
+from ..models import GenerationRequest
 from ._fake_base import Delivery, FakeJob, FakeProvider, Outcome, RecordedRequest, sample_media, split_path
 from ._fake_clipia import DEFAULT_WEBHOOK_SECRET, FakeClipia
 from ._fake_cliprise import FakeCliprise
@@ -52,10 +55,33 @@ __all__ = [
     "Outcome",
     "RecordedRequest",
     "sample_media",
+    "sample_request",
 ]
 
-#: the fake of each provider, made by ``FakeProviders`` when not given one
-FAKES: dict[str, type[FakeProvider]] = {"clipia": FakeClipia, "cliprise": FakeCliprise, "replicate": FakeReplicate}
+#: the fake of each provider, made by ``FakeProviders`` when not given one: the one each provider's
+#: registration names (``genwire.adapters.PROVIDERS``)
+FAKES: dict[str, type[FakeProvider]] = {p: load_class(e.fake, "genwire.testing") for p, e in PROVIDERS.items()
+                                        if e.fake}
+
+
+def sample_request(provider: str, prompt: str = "a red fox", *, catalog: Catalog | None = None,
+                   **fields: Any) -> GenerationRequest:
+    """A request to ``provider`` that ``prompt`` alone fills (its first image model with such a
+    task, else any model's), for tests and soaks that cover every provider in ``FAKES`` without
+    naming a model; ``fields`` (``webhook_url=``, ...) go on the request. ``UnknownNameError``
+    for a provider the catalog does not know, ``InvalidInputError`` when no model of it takes a
+    prompt alone."""
+    catalog = catalog or Catalog.default()
+    catalog.envelope(provider)  # an unknown provider is UnknownNameError
+    given = {"prompt": prompt}
+    for spec in sorted(catalog.models(provider=provider), key=lambda s: s.output_kind != "image"):
+        for task in spec.tasks:
+            try:
+                catalog.validate(provider, spec.id, task, given)
+            except InvalidInputError:
+                continue
+            return GenerationRequest(provider=provider, model=spec.id, task=task, input=given, **fields)
+    raise InvalidInputError(f"no {provider} model takes a prompt alone", code="invalid_input")
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -34,7 +34,7 @@ When a job with a webhook URL ends, the server POSTs the provider's delivery to 
 the provider would: Clipia's signed with ``webhook_secrets["clipia"]``
 (``X-Clipia-Signature``), Cliprise's unsigned to the callback URL the client built
 (bound to its submit by the client's ``callback_token``). A non-2xx answer, a timeout
-or a refused connection is retried (``genwire.testing._callbacks.DELIVERY_POLICIES``:
+or a refused connection is retried (each fake's ``delivery_policy``:
 attempts and timeout per provider; ``callback_retry_delay`` the first pause). By default
 only loopback URLs are called (``callbacks="all"``: any; ``"off"``: none).
 """
@@ -90,7 +90,7 @@ class FakeServer:
         #: POSTs the fakes' webhook deliveries (``deliveries()`` says what became of each)
         self.courier = Courier(mode=callbacks, retry_delay=callback_retry_delay)
         for name, fake in self.fakes.fakes.items():
-            self.courier.watch(name, fake.deliveries)
+            self.courier.watch(name, fake.deliveries, fake.delivery_policy)
         if fakes is not None and catalog is not None:
             self.fakes.use_catalog(catalog)
         self._log = log

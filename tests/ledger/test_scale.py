@@ -43,6 +43,8 @@ class Provider(threading.Thread):
         self.pending: list[Delivery] = []
         self.codes: Counter[int] = Counter()
         self.failures: list[str] = []
+        self.unanswered: dict[int, int] = {}
+        self.retried = 0
 
     def _finish_some(self) -> None:
         for fake in self.server.fakes.fakes.values():
@@ -63,6 +65,11 @@ class Provider(threading.Thread):
         try:
             status = http.post(url, content=delivery.body, headers=dict(delivery.headers)).status_code
         except httpx.HTTPError as exc:
+            # no answer (a loaded machine): sent again later, as a provider retries, a few times
+            self.unanswered[id(delivery)] = tries = self.unanswered.get(id(delivery), 0) + 1
+            self.retried += 1
+            if tries < 5:
+                return False
             self.failures.append(repr(exc))
             return True
         self.codes[status] += 1
@@ -95,7 +102,7 @@ def _scale(db: str, total: int, seed: int = 12) -> dict[str, Any]:
         workers = [subprocess.Popen(
             [sys.executable, str(WORKER), "scale", json.dumps({
                 "db": db, "api_keys": server.api_keys, "base_urls": server.base_urls, "index": i,
-                "count": total // WORKERS, "clipia_secret": server.fakes.clipia.webhook_secret})],
+                "count": total // WORKERS, "webhook_secrets": server.webhook_secrets})],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT) for i in range(WORKERS)]
         try:
             ports = [int(_line(w, "PORT")) for w in workers]
@@ -162,6 +169,7 @@ def _count(db: str, server: FakeServer, done: list[dict[str, int]], provider: Pr
         "terminal_events": sum(1 for ev in events if ev.state.is_terminal),
         "outcomes": dict(Counter(e.state.value for e in entries)),
         "webhook_posts": dict(provider.codes), "webhook_failures": len(provider.failures),
+        "webhook_failure_samples": provider.failures[:3], "webhook_posts_unanswered": provider.retried,
         "worker_errors": sum(d["failed_submits"] + d["reconcile_errors"] + d["app_errors"] for d in done),
     }
 

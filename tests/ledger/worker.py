@@ -9,9 +9,12 @@ step named and sleeps until killed: ``before-post`` (intent written, nothing sen
 ``after-accept`` (the provider accepted; the ledger does not know the id yet),
 ``during-wait`` (accepted and recorded, waiting for the end).
 
+burst: ``CONFIG["threads"]`` threads submit Clipia jobs through one ``Client(ledger=...)`` as
+fast as they can (their writes share group commits), after printing ``GO``, until killed.
+
 scale: serves a WebhookApp on a loopback port (prints ``PORT <n>``), submits its share of
-jobs (``SUBMITTED``), reconciles until no entry is open (``IDLE``), then waits for a line
-on stdin before printing ``DONE <json counts>``.
+jobs, round robin over every provider (``SUBMITTED``), reconciles until no entry is open
+(``IDLE``), then waits for a line on stdin before printing ``DONE <json counts>``.
 """
 
 from __future__ import annotations
@@ -24,22 +27,19 @@ import threading
 import time
 from typing import Any
 
-from genwire import AsyncClient, Client, GenerationRequest, GenwireError, PollPolicy, RetryPolicy
+from genwire import AsyncClient, Client, GenwireError, PollPolicy, RetryPolicy
+from genwire.adapters import ADAPTERS
 from genwire.asgi import WebhookApp
 from genwire.ledger import open_ledger
+from genwire.testing import sample_request
+from genwire.testing.fakes import FAKES
 
 POLL = PollPolicy(initial_interval=0.01, max_interval=0.05)
 RETRY = RetryPolicy(initial_delay=0.01, max_delay=0.05)
 HOOK = "https://gw.example.com/hooks"
 TOKEN = "scale-callback-token-0123456789"
-REQUESTS = {
-    "clipia": GenerationRequest(provider="clipia", model="nano-banana-2", input={"prompt": "a fox"},
-                                webhook_url=f"{HOOK}/clipia"),
-    "cliprise": GenerationRequest(provider="cliprise", model="nano-banana", task="text-to-image",
-                                  input={"prompt": "a fox"}, webhook_url=f"{HOOK}/cliprise"),
-    "replicate": GenerationRequest(provider="replicate", model="flux-pro", input={"prompt": "a fox"},
-                                   webhook_url=f"{HOOK}/replicate"),
-}
+#: one request per provider the registry names, each a prompt alone fills
+REQUESTS = {provider: sample_request(provider, "a fox", webhook_url=f"{HOOK}/{provider}") for provider in FAKES}
 
 
 def say(line: str) -> None:
@@ -106,14 +106,16 @@ def scale(config: dict[str, Any]) -> None:
         config["db"])
     keys, urls = config["api_keys"], config["base_urls"]
     hooks = AsyncClient(api_keys=keys, base_urls=urls, retry=RETRY)
-    app = WebhookApp(ledger, secrets={"clipia": config["clipia_secret"], "cliprise": TOKEN}, client=hooks,
-                     prefix="/hooks")
+    # signing providers' secrets; the client's callback token for those that do not sign
+    secrets = {p: config["webhook_secrets"].get(p) if ADAPTERS[p].signs_webhooks else TOKEN for p in REQUESTS}
+    app = WebhookApp(ledger, secrets=secrets, client=hooks, prefix="/hooks")
     server, port = _serve(app)
     say(f"PORT {port}")
     failed_submits = reconcile_errors = rounds = 0
     with Client(api_keys=keys, base_urls=urls, ledger=ledger, retry=RETRY, callback_token=TOKEN) as client:
+        providers = list(REQUESTS)
         for i in range(config["count"]):
-            provider = "clipia" if (config["index"] + i) % 2 == 0 else "cliprise"
+            provider = providers[(config["index"] + i) % len(providers)]
             try:
                 client.submit(REQUESTS[provider])
             except GenwireError as err:
@@ -139,5 +141,20 @@ def scale(config: dict[str, Any]) -> None:
                               "app_errors": errors.count, "rounds": rounds}))
 
 
+def burst(config: dict[str, Any]) -> None:
+    ledger = open_ledger(config["db"], intent_lease=config.get("intent_lease", 0.5))
+    client = Client(api_keys=config["api_keys"], base_urls=config["base_urls"], ledger=ledger, poll=POLL,
+                    retry=RETRY)
+
+    def submit_forever() -> None:
+        while True:
+            client.submit(REQUESTS["clipia"])
+
+    say("GO")
+    for _ in range(config["threads"]):
+        threading.Thread(target=submit_forever, daemon=True).start()
+    threading.Event().wait()
+
+
 if __name__ == "__main__":
-    {"crash": crash, "scale": scale}[sys.argv[1]](json.loads(sys.argv[2]))
+    {"crash": crash, "scale": scale, "burst": burst}[sys.argv[1]](json.loads(sys.argv[2]))
