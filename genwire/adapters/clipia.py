@@ -16,7 +16,7 @@ from urllib.parse import quote
 from .._util.construct import trusted, trusted_update, updater
 from .._util.http import is_retryable_status, parse_retry_after
 from .._util.json import loads
-from .._util.redact import redact_json, redact_reply, strip_query_secrets
+from .._util.redact import redact_json, redact_reply
 from ..catalog import Catalog, Resolved
 from ..catalog._translate import build_body
 from ..errors import (
@@ -31,14 +31,14 @@ from ..errors import (
     ServerError,
     UnsupportedOperationError,
 )
-from ..models import TERMINAL_STATUSES, InputWarning, Job, JobError, JobStatus, Media
+from ..models import TERMINAL_STATUSES, InputWarning, Job, JobError, JobStatus
+from ._clipia_output import _integer, _number, _url, parse_output
 from .base import (
     LiveSource,
     WireRequest,
     WireResponse,
     as_credits,
     error_for_status,
-    finite_number,
     malformed,
     normalized_code,
     parse_datetime,
@@ -95,66 +95,6 @@ ERROR_BY_CODE: dict[str, type[GenwireError]] = {
 #: Clipia's word -> the normalized code (its error table's words are the normalized vocabulary)
 CODE_ALIASES: dict[str, str] = {"model_not_found": "not_found", "service_unavailable": "internal_error",
                                 "failed": "generation_failed"}
-
-# output keys -> media kind; "audios" lists every track and repeats "audio" first
-_OUTPUT_KEYS: tuple[tuple[str, str], ...] = (
-    ("images", "image"), ("image", "image"), ("videos", "video"), ("video", "video"),
-    ("audios", "audio"), ("audio", "audio"),
-)
-
-def _format_of(url: str, item: Mapping[str, Any]) -> str | None:
-    fmt = item.get("format") or item.get("content_type")
-    if isinstance(fmt, str) and fmt:
-        return fmt.rsplit("/", 1)[-1]
-    tail = url.split("?", 1)[0].rsplit("/", 1)[-1]
-    return tail.rsplit(".", 1)[-1].lower() if "." in tail else None
-
-
-def _number(value: Any) -> float | None:
-    return finite_number(value)  # huge integers are unknown, not an OverflowError
-
-
-def _integer(value: Any) -> int | None:
-    """A whole number (``1024`` or ``1024.0``); anything else is unknown, not an error."""
-    if type(value) is int:
-        return value
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    if isinstance(value, float) and not value.is_integer():
-        return None
-    return int(value)
-
-
-def _url(value: Any) -> str | None:
-    return strip_query_secrets(value) if isinstance(value, str) and value else None
-
-
-def _media(item: Any, kind: str) -> Media | None:
-    if not isinstance(item, Mapping) or not isinstance(item.get("url"), str):
-        return None
-    url = strip_query_secrets(item["url"])
-    return Media(
-        url=url, kind=kind,  # type: ignore[arg-type]
-        format=_format_of(url, item),
-        width=_integer(item.get("width")), height=_integer(item.get("height")),
-        duration=_number(item.get("duration")),
-    )
-
-
-def parse_output(output: Any) -> tuple[Media, ...]:
-    if not isinstance(output, Mapping):
-        return ()
-    found: list[Media] = []
-    seen: set[str] = set()
-    for key, kind in _OUTPUT_KEYS:
-        value = output.get(key)
-        for item in value if isinstance(value, list) else [value]:
-            media = _media(item, kind)
-            if media is not None and media.url not in seen:
-                seen.add(media.url)
-                found.append(media)
-    return tuple(found)
-
 
 def _logs(raw: Mapping[str, Any]) -> tuple[Any, ...]:
     """A status reply's log lines, as given (redacted with the rest of the reply)."""
