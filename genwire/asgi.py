@@ -95,12 +95,15 @@ class WebhookApp:
     """The ASGI app. ``secrets`` maps each provider served to its webhook secret(s):
     Clipia's signing secret, Cliprise's callback token (``None`` accepts any callback,
     which is then only ever a prompt to poll). ``client`` (an ``AsyncClient``) makes
-    the confirming polls; it is required when an unsigned provider is served.
+    the confirming polls; it is required when an unsigned provider is served. The ledger's
+    calls run in up to ``max_threads`` worker threads of the app's own, so concurrent
+    deliveries' writes share the ledger's group commits.
     """
 
     def __init__(self, ledger: Ledger, *, secrets: Mapping[str, str | Sequence[str] | None],
                  client: AsyncClient | None = None, prefix: str = "", catalog: Catalog | None = None,
-                 max_body: int = DEFAULT_MAX_BODY, tolerance: float = DEFAULT_TOLERANCE) -> None:
+                 max_body: int = DEFAULT_MAX_BODY, tolerance: float = DEFAULT_TOLERANCE,
+                 max_threads: int = 64) -> None:
         unknown = sorted(set(secrets) - set(ADAPTERS))
         if unknown:
             raise ConfigurationError(f"no webhook route for unknown provider(s) {', '.join(unknown)}; "
@@ -120,6 +123,9 @@ class WebhookApp:
         self.tolerance = tolerance
         self._secrets = dict(secrets)
         self._routes = {f"{self.prefix}/{provider}": provider for provider in secrets}
+        #: worker threads for the ledger's calls (created on the first delivery)
+        self.max_threads = max_threads
+        self._threads: Any = None
 
     def __repr__(self) -> str:  # never the secrets
         return f"WebhookApp(routes={sorted(self._routes)})"
@@ -161,6 +167,9 @@ class WebhookApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                threads, self._threads = self._threads, None
+                if threads is not None:
+                    threads.shutdown(wait=False)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -175,13 +184,19 @@ class WebhookApp:
             _refused(provider, status, err.code or "unverified", err.message)
             await _answer(send, status, {"error": err.code})
             return
+        adapter = get_adapter(provider, self.catalog)
+        bound = getattr(job, "callback_ref", None)  # a callback URL bound to one submit names its key
+        if bound is None and adapter.signs_webhooks and (adapter.webhook_complete(job) or self.client is None):
+            # signed, complete and bound to no submit: nothing to check against the entry, so the
+            # apply alone (a job it does not know: UNKNOWN) decides, in one write
+            await self._apply(provider, job, send)
+            return
         try:
-            entry = await asyncio.to_thread(self.ledger.find, provider, job.id)
+            entry = await self._in_thread(self.ledger.find, provider, job.id)
         except Exception:
             logger.exception("ledger read failed for %s job %s", provider, job.id)
             await _answer(send, 503, {"error": "ledger unavailable"})
             return
-        bound = getattr(job, "callback_ref", None)  # a callback URL bound to one submit names its key
         if entry is None and bound is not None and self.client is not None:
             uncertain = await self._uncertain(provider, bound)
             if uncertain is not None:
@@ -200,7 +215,6 @@ class WebhookApp:
                                                          "submit's callback URL")
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
-        adapter = get_adapter(provider, self.catalog)
         if bound is None and not adapter.signs_webhooks and self._secrets[provider] is not None \
                 and entry.job is not None and entry.job.callback_ref is not None:
             _refused(provider, 401, "callback_mismatch", f"the delivery for job {job.id!r} carries an unbound token; "
@@ -208,21 +222,41 @@ class WebhookApp:
             await _answer(send, 401, {"error": "callback_mismatch"})
             return
         if adapter.signs_webhooks and (adapter.webhook_complete(job) or self.client is None):
-            try:
-                outcome = await asyncio.to_thread(self.ledger.apply, job, source="webhook")
-            except Exception:
-                logger.exception("ledger write failed for %s job %s", provider, job.id)
-                await _answer(send, 503, {"error": "ledger unavailable"})
-                return
-            await _answer(send, 204 if outcome.value != "unknown" else 404)
+            await self._apply(provider, job, send)
             return
         await _answer(send, 202, {"confirming": job.id})  # answered; the poll runs after
         await self._confirm(entry, job)
 
+    async def _apply(self, provider: str, job: Job, send: Send) -> None:
+        """Apply a verified, complete delivery; answer once it is durable (204), or 404 for a job
+        the ledger does not know (yet)."""
+        try:
+            outcome = await self._in_thread(self.ledger.apply, job, source="webhook")
+        except Exception:
+            logger.exception("ledger write failed for %s job %s", provider, job.id)
+            await _answer(send, 503, {"error": "ledger unavailable"})
+            return
+        if outcome.value == "unknown":
+            _refused(provider, 404, "unknown_job", f"no ledger entry has job {job.id!r} (yet): the provider "
+                                                   "will deliver again")
+            await _answer(send, 404, {"error": "unknown job"})
+            return
+        await _answer(send, 204)
+
+    async def _in_thread(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a ledger call in one of this app's worker threads: concurrent deliveries then wait
+        on the database together and share its group commits (the loop's default executor, a
+        handful of threads, would let only a few at a time)."""
+        if self._threads is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._threads = ThreadPoolExecutor(self.max_threads, thread_name_prefix="genwire-webhooks")
+        return await asyncio.get_running_loop().run_in_executor(self._threads, lambda: call(*args, **kwargs))
+
     async def _uncertain(self, provider: str, key: str) -> LedgerEntry | None:
         """The ``uncertain`` entry of ``provider`` whose submit carried idempotency key ``key``, if any."""
         try:
-            found = await asyncio.to_thread(self.ledger.entries, state="uncertain", provider=provider,
+            found = await self._in_thread(self.ledger.entries, state="uncertain", provider=provider,
                                             idempotency_key=key)
         except Exception:
             logger.exception("ledger read failed for %s submit %s", provider, key)
@@ -244,8 +278,8 @@ class WebhookApp:
                            "confirm: %s", entry.provider, entry.ref, hint.id, err)
             return
         try:
-            await asyncio.to_thread(self.ledger.attach, entry.ref, polled.id)
-            await asyncio.to_thread(self.ledger.apply, polled, source="webhook")
+            await self._in_thread(self.ledger.attach, entry.ref, polled.id)
+            await self._in_thread(self.ledger.apply, polled, source="webhook")
         except Exception:
             logger.exception("attaching %s job %s to entry %s failed", entry.provider, polled.id, entry.ref)
             return
@@ -263,7 +297,7 @@ class WebhookApp:
         try:
             polled = await client.drive(refresh_flow(client.adapter(entry.provider), base, client.retry,
                                                      client.random))
-            await asyncio.to_thread(self.ledger.apply, polled, source="webhook")
+            await self._in_thread(self.ledger.apply, polled, source="webhook")
         except GenwireError as err:  # reconcile will get it
             logger.warning("confirming poll of %s job %s failed: %s", entry.provider, hint.id, err)
         except Exception:

@@ -21,7 +21,7 @@ from ._client.checks import DEFAULT_TIMEOUT
 from ._client.core import DEFAULT_WAIT_TIMEOUT, GATE_TIMEOUT, _ClientCore, logger
 from ._client.drive import Failed, steps
 from ._client.options import check_transport
-from ._policy.flows import Flow, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
+from ._policy.flows import Flow, Record, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from ._policy.retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from ._policy.retry import PollPolicy, RetryPolicy
 from ._transport.gate import SyncGate
@@ -157,6 +157,11 @@ class Client(_ClientCore):
                     try:
                         answer = self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
+                        answer = Failed(failure)
+                elif isinstance(effect, Record):
+                    try:
+                        answer = effect.call()
+                    except Exception as failure:
                         answer = Failed(failure)
                 elif isinstance(effect, Sleep):
                     self._sleep(effect.seconds)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from .._policy.flows import Flow, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
+from .._policy.flows import Flow, Record, Send, Sleep, TransportFailure, confirm_flow, refresh_flow, wait_flow
 from .._policy.retry import LIVE_CATALOG_TTL as DEFAULT_TTL
 from .._policy.retry import PollPolicy, RetryPolicy
 from .._transport.gate import AsyncGate
@@ -40,21 +40,6 @@ T = TypeVar("T")
 
 class _Finished(Exception):
     """A flow's return value, carried out of ``AsyncClient._step``."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-def _in_thread(call: Callable[[Any], Any], arg: Any) -> Any:
-    # StopIteration cannot cross into a Future: it comes back as a value
-    try:
-        return call(arg)
-    except StopIteration as stop:
-        return _Stopped(stop.value)
-
-
-class _Stopped:
-    __slots__ = ("value",)
 
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -100,6 +85,8 @@ class AsyncClient(_ClientCore):
         self._http = AsyncHTTPClient(transport=default, mounts=mounts, timeout=self._timeout,
                                       follow_redirects=False)
         self._gate = AsyncGate(self.max_in_flight)
+        self._max_connections = max_connections
+        self._ledger_threads: Any = None
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -110,6 +97,9 @@ class AsyncClient(_ClientCore):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._ledger_threads is not None:
+            self._ledger_threads.shutdown(wait=True)
+            self._ledger_threads = None
         self._close_ledger()
 
     async def _send(self, provider: str, request: WireRequest, timeout: float | None = None) -> WireResponse:
@@ -152,6 +142,8 @@ class AsyncClient(_ClientCore):
                         answer = await self._send(effect.provider, effect.request, effect.timeout)
                     except (TransportFailure, GenwireError) as failure:
                         answer = Failed(failure)
+                elif isinstance(effect, Record):
+                    answer = await self._record(effect)
                 elif isinstance(effect, Sleep):
                     await asyncio.sleep(effect.seconds)
                 elif on_update is not None:
@@ -165,19 +157,28 @@ class AsyncClient(_ClientCore):
             loop.close()
 
     async def _step(self, call: Callable[[Any], Any], arg: Any) -> Any:
-        """Advance a flow by one effect. With a ledger the flow writes to it between effects (a
-        database round trip, an fsync), so the step runs in a worker thread, off the event loop."""
+        """Advance a flow by one effect (on the loop: a flow does no I/O of its own; the ledger's
+        writes come out as ``Record`` effects)."""
         try:
-            if self.ledger is None:
-                return call(arg)
-            import asyncio
-
-            outcome = await asyncio.to_thread(_in_thread, call, arg)
+            return call(arg)
         except StopIteration as stop:  # a coroutine may not let StopIteration out
             raise _Finished(stop.value) from None
-        if isinstance(outcome, _Stopped):
-            raise _Finished(outcome.value)
-        return outcome
+
+    async def _record(self, effect: Record) -> Any:
+        """Run a ledger write in a worker thread of this client's own: the writes of concurrent
+        tasks then wait on the database together and share its group commits (``genwire.ledger``);
+        the loop's default executor (a handful of threads) would let only a few at a time."""
+        import asyncio
+
+        if self._ledger_threads is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._ledger_threads = ThreadPoolExecutor(max(self._max_connections, 8),
+                                                      thread_name_prefix="genwire-ledger")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._ledger_threads, effect.call)
+        except Exception as failure:
+            return Failed(failure)
 
     async def submit(self, request: GenerationRequest | str, *, input: Mapping[str, Any] | None = None,
                task: str | None = None, webhook_url: str | None = None, idempotency_key: str | None = None,

@@ -1,8 +1,8 @@
 """The policy's flows: sending with retries, submitting, polling and waiting, written once as
 generators (the settings and backoff arithmetic they apply are in ``retry``).
 
-A flow yields effects (``Send``, ``Sleep``, ``Notify``) and receives their
-results; the sync and async clients are thin drivers that execute them, the way
+A flow yields effects (``Send``, ``Sleep``, ``Notify``, and ``Record`` for the ledger's
+writes) and receives their results; the sync and async clients are thin drivers that execute them, the way
 httpx drives ``Auth.auth_flow``. Nothing here does I/O, sleeps or reads a
 global clock: the clock and the random source are passed in.
 """
@@ -41,6 +41,7 @@ __all__ = [
     "Attempts",
     "Notify",
     "Pace",
+    "Record",
     "Send",
     "Sleep",
     "SubmitPlan",
@@ -107,7 +108,19 @@ class Pace:
         _set(self, "provider", provider)
 
 
-Effect = Send | Sleep | Notify | Pace
+@record
+class Record:
+    """Effect: run ``call`` (a write to, or read of, the client's ledger) and answer its value;
+    its error is thrown back into the flow. It blocks on the database (a commit it may share
+    with other writers, see ``genwire.ledger``): the async driver runs it in a worker thread."""
+
+    call: Callable[[], Any]
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        _set(self, "call", call)
+
+
+Effect = Send | Sleep | Notify | Pace | Record
 Flow = Generator[Effect, Any, T]
 
 

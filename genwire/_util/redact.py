@@ -204,7 +204,18 @@ def redact_json(value: _J, secrets: Iterable[str] = ()) -> _J:
 
     Returns the same object when nothing needed changing.
     """
-    return cast(_J, _walk(value, _literal_forms(secrets)))
+    forms = _literal_forms(secrets)
+    if not forms and type(value) is dict:
+        # no secret to look for: only a credential-named key or an ``=`` / ``%3`` in a string
+        # (a credential query parameter) can change anything; the value's JSON text (written in
+        # C) shows both, and an escape, a non-JSON type or a non-string key means the walk
+        try:
+            text = json.dumps(value, ensure_ascii=False, check_circular=False)
+        except (TypeError, ValueError, RecursionError):
+            text = "\\"
+        if "=" not in text and "\\" not in text and "%3" not in text and _plain_keys(value):
+            return value
+    return cast(_J, _walk(value, forms))
 
 
 def _walk(value: object, forms: list[str]) -> object:

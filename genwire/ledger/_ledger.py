@@ -27,11 +27,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..errors import ConfigurationError, UnknownNameError
 from ..models import GenerationRequest, Job
 from ._entries import RANK, TERMINAL_RANK, ApplyOutcome, LedgerEntry, LedgerEvent, LedgerState, state_of
+from ._group import GroupCommit, Op, Result, Write
 from ._schema import COLUMNS, MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -44,6 +45,20 @@ __all__ = ["ApplyOutcome", "DEFAULT_INTENT_LEASE", "Ledger", "Tx"]
 DEFAULT_INTENT_LEASE = 120.0
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM genwire_jobs"
 _OPEN = f"rank < {TERMINAL_RANK} AND state <> 'uncertain'"
+_EVENT = "INSERT INTO genwire_events (ref, state, source, at) VALUES (?, ?, ?, ?)"
+#: ``apply``: the forward compare-and-set, and the snapshot of a repeated open state
+_APPLY_FORWARD = ("UPDATE genwire_jobs SET state = ?, rank = ?, job = ?, cost = COALESCE(?, cost), updated_at = ?, "
+                  "version = version + 1 WHERE provider = ? AND provider_id = ? AND rank < ?")
+_APPLY_SNAPSHOT = ("UPDATE genwire_jobs SET job = ?, updated_at = ? "
+                   "WHERE provider = ? AND provider_id = ? AND state = ?")
+#: the sources of statuses this process polled itself (applied without waiting for the disk)
+_POLLED = frozenset({"poll", "wait", "reconcile"})
+R = TypeVar("R")
+
+
+def _one(sql: str, params: Sequence[Any]) -> Op[Result]:
+    """An op of one statement; its value is the statement's ``Result``."""
+    return (yield sql, params)
 
 
 class Tx(Protocol):
@@ -79,6 +94,8 @@ class Ledger(ABC):
         #: who holds the leases this ledger takes (host:pid:random)
         self.owner = _owner()
         self._clock = clock
+        #: the group commit every write goes through (``transactions`` / ``writes`` count them)
+        self._group = GroupCommit(self._run_batch)
 
     # -- the database seam (per backend) ------------------------------------------------
     @abstractmethod
@@ -134,6 +151,26 @@ class Ledger(ABC):
         with self._transaction(write=False) as tx:
             return int(tx.rows("SELECT version FROM genwire_schema")[0][0])
 
+    # -- durable writes ------------------------------------------------------------------------
+    @abstractmethod
+    def _run_batch(self, batch: list[Write[Any]]) -> None:
+        """Run every write of ``batch`` in one transaction, each isolated from the others, and
+        commit it once, synchronously if any write is durable; then set each write's outcome
+        (``done`` only after the COMMIT returned). See ``_group``."""
+
+    def _write(self, op: Op[R], *, durable: bool = True) -> R:
+        """Run ``op`` in the next group commit; return once its transaction committed."""
+        return self._group.commit(op, durable=durable)
+
+    def _update_event(self, sql: str, params: Sequence[Any], state: LedgerState, source: str,
+                      now: float) -> Op[list[tuple[Any, ...]]]:
+        """``sql`` (an ``UPDATE ... RETURNING ref``), then the event of each row it changed; the
+        rows. (PostgreSQL: one statement, see ``PostgresLedger``.)"""
+        hit = yield sql, params
+        for row in hit.rows:
+            yield _EVENT, (row[0], state.value, source, now)
+        return hit.rows
+
     # -- write-ahead submit -------------------------------------------------------------------
     def record_intent(self, request: GenerationRequest, *, provider: str, model: str, task: str | None,
                       idempotency_key: str) -> str:
@@ -144,39 +181,45 @@ class Ledger(ABC):
         """
         ref = uuid.uuid4().hex
         now = self._clock()
-        with self._transaction() as tx:
-            tx.execute(
-                "INSERT INTO genwire_jobs (ref, provider, model, task, request, idempotency_key, state, rank, "
-                "created_at, updated_at, lease_owner, lease_until, version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                (ref, provider, model, task, request.model_dump_json(), idempotency_key, LedgerState.SUBMITTING.value,
-                 RANK[LedgerState.SUBMITTING], now, now, self.owner, now + self.intent_lease))
+        # durable: the write-ahead record itself. Its request goes out only after this returns,
+        # so a crash after the send always finds the row (and reconcile finds the job).
+        self._write(_one(
+            "INSERT INTO genwire_jobs (ref, provider, model, task, request, idempotency_key, state, rank, "
+            "created_at, updated_at, lease_owner, lease_until, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (ref, provider, model, task, request.model_dump_json(), idempotency_key, LedgerState.SUBMITTING.value,
+             RANK[LedgerState.SUBMITTING], now, now, self.owner, now + self.intent_lease)))
         return ref
 
     def mark_sent(self, ref: str) -> bool:
         """Record that the submit's first request to a provider without idempotency is about to
         go out. False when this ledger's owner no longer holds the entry (reconcile took it
         over): the caller must not send."""
-        with self._transaction() as tx:
-            return tx.execute("UPDATE genwire_jobs SET sent_at = COALESCE(sent_at, ?) "
-                              "WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
-                              (self._clock(), ref, self.owner)) == 1
+        # durable: this is what keeps reconcile from sending a submit without idempotency twice
+        return self._write(_one("UPDATE genwire_jobs SET sent_at = COALESCE(sent_at, ?) "
+                                "WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
+                                (self._clock(), ref, self.owner))).count == 1
 
     def retarget(self, ref: str, *, provider: str, model: str, task: str | None) -> bool:
         """A family submit moved on to another provider (the last one certainly created no job).
         False when this ledger's owner no longer holds the entry (nothing is changed)."""
-        with self._transaction() as tx:
-            return tx.execute("UPDATE genwire_jobs SET provider = ?, model = ?, task = ?, updated_at = ?, "
-                              "version = version + 1 WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
-                              (provider, model, task, self._clock(), ref, self.owner)) == 1
+        # durable: written ahead of the request to the next provider, like the intent
+        return self._write(_one("UPDATE genwire_jobs SET provider = ?, model = ?, task = ?, updated_at = ?, "
+                                "version = version + 1 WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
+                                (provider, model, task, self._clock(), ref, self.owner))).count == 1
 
     def renew(self, ref: str, lease: float) -> bool:
         """Extend this ledger's owner's lease on ``ref`` to ``lease`` seconds from now. False when
         it no longer holds it (another worker took it over, or it was given back): the caller
         must stop touching the entry and record nothing."""
-        with self._transaction() as tx:
-            return tx.execute("UPDATE genwire_jobs SET lease_until = ? WHERE ref = ? AND lease_owner = ?",
-                              (self._clock() + lease, ref, self.owner)) == 1
+        # not waited for on disk: a renewal can only be lost with the machine (SQLite; its holder
+        # dies with it) or the database server (PostgreSQL). Then the entry's lease looks older
+        # than it is and another worker may take it over early; every write of the holder names
+        # it in its compare-and-set, and the one that prevents a double send (``mark_sent``) is
+        # durable, so the worst case is one job polled twice. Any later durable write makes it
+        # durable too (SQLite's WAL and PostgreSQL's are flushed in order).
+        return self._write(_one("UPDATE genwire_jobs SET lease_until = ? WHERE ref = ? AND lease_owner = ?",
+                                (self._clock() + lease, ref, self.owner)), durable=False).count == 1
 
     def holds(self, ref: str) -> bool:
         """Whether this ledger's owner holds the entry's lease (reading; ``renew`` to keep it)."""
@@ -189,17 +232,17 @@ class Ledger(ABC):
         now = self._clock()
         cost = job.cost.credits if job.cost is not None else None
         try:
-            with self._transaction() as tx:
-                hit = tx.rows(
-                    "UPDATE genwire_jobs SET provider = ?, model = ?, task = COALESCE(?, task), provider_id = ?, "
-                    "state = ?, rank = ?, job = ?, cost = COALESCE(?, cost), error = NULL, updated_at = ?, "
-                    "lease_owner = NULL, lease_until = NULL, version = version + 1 "
-                    "WHERE ref = ? AND rank < ? AND (provider_id IS NULL OR provider_id = ?) RETURNING ref",
-                    (job.provider, job.model, job.task, job.id, state.value, RANK[state], _job_json(job), cost, now,
-                     ref, RANK[state], job.id))
-                if hit:
-                    self._event(tx, ref, state, source, now)
-                    return ApplyOutcome.APPLIED
+            # durable: the provider's id of a (possibly paid) job is never lost once the client
+            # has been told about it
+            hit = self._write(self._update_event(
+                "UPDATE genwire_jobs SET provider = ?, model = ?, task = COALESCE(?, task), provider_id = ?, "
+                "state = ?, rank = ?, job = ?, cost = COALESCE(?, cost), error = NULL, updated_at = ?, "
+                "lease_owner = NULL, lease_until = NULL, version = version + 1 "
+                "WHERE ref = ? AND rank < ? AND (provider_id IS NULL OR provider_id = ?) RETURNING ref",
+                (job.provider, job.model, job.task, job.id, state.value, RANK[state], _job_json(job), cost, now,
+                 ref, RANK[state], job.id), state, source, now))
+            if hit:
+                return ApplyOutcome.APPLIED
         except self._integrity_errors:
             other = self.find(job.provider, job.id)
             self._end(ref, LedgerState.REJECTED,
@@ -218,39 +261,30 @@ class Ledger(ABC):
         again safely. Reconcile never resends it; ``attach`` or ``abandon`` resolves it. Only by
         the entry's lease holder (False otherwise: nothing changed)."""
         now = self._clock()
-        with self._transaction() as tx:
-            hit = tx.rows("UPDATE genwire_jobs SET state = 'uncertain', rank = ?, error = ?, updated_at = ?, "
-                          "lease_owner = NULL, lease_until = NULL, version = version + 1 "
-                          "WHERE ref = ? AND rank < ? AND lease_owner = ? RETURNING ref",
-                          (RANK[LedgerState.UNCERTAIN], error, now, ref, RANK[LedgerState.UNCERTAIN], self.owner))
-            if hit:
-                self._event(tx, ref, LedgerState.UNCERTAIN, source, now)
-        return bool(hit)
+        # durable (as every end of a submit): what an operator is asked to resolve
+        return bool(self._write(self._update_event(
+            "UPDATE genwire_jobs SET state = 'uncertain', rank = ?, error = ?, updated_at = ?, "
+            "lease_owner = NULL, lease_until = NULL, version = version + 1 "
+            "WHERE ref = ? AND rank < ? AND lease_owner = ? RETURNING ref",
+            (RANK[LedgerState.UNCERTAIN], error, now, ref, RANK[LedgerState.UNCERTAIN], self.owner),
+            LedgerState.UNCERTAIN, source, now)))
 
     def note_error(self, ref: str, error: str) -> bool:
         """Keep the last error of a submit that stays open (reconcile will resubmit it) and give
         the entry back. Only by its lease holder (False otherwise: nothing changed)."""
-        with self._transaction() as tx:
-            return tx.execute("UPDATE genwire_jobs SET error = ?, lease_owner = NULL, lease_until = NULL "
-                              "WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
-                              (error, ref, self.owner)) == 1
+        return self._write(_one("UPDATE genwire_jobs SET error = ?, lease_owner = NULL, lease_until = NULL "
+                                "WHERE ref = ? AND state = 'submitting' AND lease_owner = ?",
+                                (error, ref, self.owner))).count == 1
 
     def _end(self, ref: str, state: LedgerState, error: str, source: str, *, held: bool) -> bool:
         """Close the entry; with ``held``, only if this ledger's owner holds its lease."""
         now = self._clock()
         owned = " AND lease_owner = ?" if held else ""
-        with self._transaction() as tx:
-            hit = tx.rows("UPDATE genwire_jobs SET state = ?, rank = ?, error = ?, updated_at = ?, lease_owner = NULL, "
-                          f"lease_until = NULL, version = version + 1 WHERE ref = ? AND rank < ?{owned} RETURNING ref",
-                          (state.value, RANK[state], error, now, ref, RANK[state], *((self.owner,) if held else ())))
-            if hit:
-                self._event(tx, ref, state, source, now)
-        return bool(hit)
-
-    @staticmethod
-    def _event(tx: Tx, ref: str, state: LedgerState, source: str, now: float) -> None:
-        tx.execute("INSERT INTO genwire_events (ref, state, source, at) VALUES (?, ?, ?, ?)",
-                   (ref, state.value, source, now))
+        return bool(self._write(self._update_event(
+            "UPDATE genwire_jobs SET state = ?, rank = ?, error = ?, updated_at = ?, lease_owner = NULL, "
+            f"lease_until = NULL, version = version + 1 WHERE ref = ? AND rank < ?{owned} RETURNING ref",
+            (state.value, RANK[state], error, now, ref, RANK[state], *((self.owner,) if held else ())),
+            state, source, now)))
 
     # -- applying what was seen afterwards ------------------------------------------------------
     def apply(self, job: Job, *, source: str = "poll", held: bool = False) -> ApplyOutcome:
@@ -261,41 +295,46 @@ class Ledger(ABC):
         (reconcile): only while this ledger's owner holds the entry's lease (else ``STALE``).
         """
         state = state_of(job.status)
-        rank = RANK[state]
-        now = self._clock()
         cost = job.cost.credits if job.cost is not None else None
+        # What this process polled (poll, wait, reconcile) is committed but not waited for on
+        # disk: it is lost only with the machine (SQLite: a killed process loses nothing, the
+        # WAL is in the OS's cache) or the database server, and then the entry is simply still
+        # open at its last durable state, and reconcile asks the provider again and applies the
+        # same answer. Any later durable write makes it durable too (WALs are flushed in order).
+        # A webhook's or an operator's word is durable before it is acknowledged: a provider
+        # answered 2xx does not deliver again.
+        return self._write(self._apply_op(job, state, self._clock(), cost, source, held),
+                           durable=source not in _POLLED)
+
+    def _apply_op(self, job: Job, state: LedgerState, now: float, cost: float | None, source: str,
+                  held: bool) -> Op[ApplyOutcome]:
+        rank = RANK[state]
+        snapshot = _job_json(job)
         owned, owner = (" AND lease_owner = ?", (self.owner,)) if held else ("", ())
-        with self._transaction() as tx:
-            hit = tx.rows(
-                "UPDATE genwire_jobs SET state = ?, rank = ?, job = ?, cost = COALESCE(?, cost), updated_at = ?, "
-                f"version = version + 1 WHERE provider = ? AND provider_id = ? AND rank < ?{owned} RETURNING ref",
-                (state.value, rank, _job_json(job), cost, now, job.provider, job.id, rank, *owner))
-            if hit:
-                self._event(tx, str(hit[0][0]), state, source, now)
-                return ApplyOutcome.APPLIED
-            if rank < TERMINAL_RANK:  # same open state again: keep the newer snapshot (progress)
-                seen = tx.execute("UPDATE genwire_jobs SET job = ?, updated_at = ? "
-                                  f"WHERE provider = ? AND provider_id = ? AND state = ?{owned}",
-                                  (_job_json(job), now, job.provider, job.id, state.value, *owner))
-                if seen:
-                    return ApplyOutcome.STALE
-            found = tx.rows("SELECT ref FROM genwire_jobs WHERE provider = ? AND provider_id = ?",
-                            (job.provider, job.id))
-        return ApplyOutcome.STALE if found else ApplyOutcome.UNKNOWN
+        hit = yield from self._update_event(
+            f"{_APPLY_FORWARD}{owned} RETURNING ref",
+            (state.value, rank, snapshot, cost, now, job.provider, job.id, rank, *owner), state, source, now)
+        if hit:
+            return ApplyOutcome.APPLIED
+        if rank < TERMINAL_RANK:  # same open state again: keep the newer snapshot (progress)
+            seen = yield _APPLY_SNAPSHOT + owned, (snapshot, now, job.provider, job.id, state.value, *owner)
+            if seen.count:
+                return ApplyOutcome.STALE
+        found = yield "SELECT ref FROM genwire_jobs WHERE provider = ? AND provider_id = ?", (job.provider, job.id)
+        return ApplyOutcome.STALE if found.rows else ApplyOutcome.UNKNOWN
 
     # -- operators -------------------------------------------------------------------------------
     def attach(self, ref: str, provider_id: str) -> LedgerEntry:
         """Resolve an uncertain (or still submitting) entry: the operator found the provider's job.
         Reconcile then polls it like any other."""
         now = self._clock()
-        with self._transaction() as tx:
-            hit = tx.rows("UPDATE genwire_jobs SET provider_id = ?, state = 'queued', rank = ?, error = NULL, "
-                          "updated_at = ?, lease_owner = NULL, lease_until = NULL, version = version + 1 "
-                          "WHERE ref = ? AND rank < ? RETURNING ref",
-                          # updated_at 0: due for the next reconcile at once
-                          (provider_id, RANK[LedgerState.QUEUED], 0.0, ref, RANK[LedgerState.QUEUED]))
-            if hit:
-                self._event(tx, ref, LedgerState.QUEUED, "operator", now)
+        self._write(self._update_event(
+            "UPDATE genwire_jobs SET provider_id = ?, state = 'queued', rank = ?, error = NULL, "
+            "updated_at = ?, lease_owner = NULL, lease_until = NULL, version = version + 1 "
+            "WHERE ref = ? AND rank < ? RETURNING ref",
+            # updated_at 0: due for the next reconcile at once
+            (provider_id, RANK[LedgerState.QUEUED], 0.0, ref, RANK[LedgerState.QUEUED]),
+            LedgerState.QUEUED, "operator", now))
         return self._require(ref)
 
     def abandon(self, ref: str, reason: str = "abandoned by an operator") -> LedgerEntry:
@@ -368,13 +407,14 @@ class Ledger(ABC):
         """Take up to ``limit`` open entries last heard of before ``updated_before`` (Unix seconds)
         that nobody holds, leasing them to this ledger's owner for ``lease`` seconds."""
         now = self._clock()
-        with self._transaction() as tx:
-            rows = tx.rows(_SELECT + f" WHERE {_OPEN} AND updated_at < ? AND (lease_until IS NULL OR lease_until < ?) "
-                           "ORDER BY updated_at LIMIT ?" + self._claim_lock, (updated_before, now, limit))
-            for row in rows:
-                tx.execute("UPDATE genwire_jobs SET lease_owner = ?, lease_until = ? WHERE ref = ?",
-                           (self.owner, now + lease, row[0]))
-        return [_entry(row) for row in rows]
+        # one statement (one round trip on PostgreSQL, where the rows are locked SKIP LOCKED);
+        # durable: a claim is what keeps two reconcilers off one entry
+        found = self._write(_one(
+            "UPDATE genwire_jobs SET lease_owner = ?, lease_until = ? WHERE ref IN (SELECT ref FROM genwire_jobs "
+            f"WHERE {_OPEN} AND updated_at < ? AND (lease_until IS NULL OR lease_until < ?) "
+            f"ORDER BY updated_at LIMIT ?{self._claim_lock}) RETURNING {', '.join(COLUMNS)}",
+            (self.owner, now + lease, updated_before, now, limit)))
+        return sorted((_entry(row) for row in found.rows), key=lambda e: (e.updated_at, e.ref))
 
     def leased(self, *, updated_before: float) -> list[LedgerEntry]:
         """Open entries last heard of before ``updated_before`` that someone holds now: a submit in
@@ -387,17 +427,20 @@ class Ledger(ABC):
     def release(self, ref: str) -> bool:
         """Give back a claimed entry; it counts as looked at now. False when this ledger's owner
         no longer held it (nothing changed)."""
-        with self._transaction() as tx:
-            return tx.execute("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
-                              "WHERE ref = ? AND lease_owner = ?", (self._clock(), ref, self.owner)) == 1
+        # not waited for on disk: lost only with the machine or the database server, and then
+        # the entry stays leased until its lease runs out and is looked at again: one more poll
+        return self._write(_one("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
+                                "WHERE ref = ? AND lease_owner = ?", (self._clock(), ref, self.owner)),
+                           durable=False).count == 1
 
     def give_back(self, refs: Sequence[str]) -> None:
         """Give back claimed entries untouched (not counted as looked at): another worker may
         take them at once."""
-        with self._transaction() as tx:
-            for ref in refs:
-                tx.execute("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL "
-                           "WHERE ref = ? AND lease_owner = ?", (ref, self.owner))
+        for at in range(0, len(refs), 500):
+            chunk = list(refs[at:at + 500])
+            self._write(_one("UPDATE genwire_jobs SET lease_owner = NULL, lease_until = NULL "
+                             f"WHERE ref IN ({', '.join('?' * len(chunk))}) AND lease_owner = ?",
+                             (*chunk, self.owner)), durable=False)
 
     def reconcile(self, client: Driver, *, older_than: float = 60.0, limit: int = 500,
                   lease: float = 300.0) -> ReconcileReport:

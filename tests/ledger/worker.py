@@ -9,6 +9,9 @@ step named and sleeps until killed: ``before-post`` (intent written, nothing sen
 ``after-accept`` (the provider accepted; the ledger does not know the id yet),
 ``during-wait`` (accepted and recorded, waiting for the end).
 
+burst: ``CONFIG["threads"]`` threads submit Clipia jobs through one ``Client(ledger=...)`` as
+fast as they can (their writes share group commits), after printing ``GO``, until killed.
+
 scale: serves a WebhookApp on a loopback port (prints ``PORT <n>``), submits its share of
 jobs, round robin over every provider (``SUBMITTED``), reconciles until no entry is open
 (``IDLE``), then waits for a line on stdin before printing ``DONE <json counts>``.
@@ -138,5 +141,20 @@ def scale(config: dict[str, Any]) -> None:
                               "app_errors": errors.count, "rounds": rounds}))
 
 
+def burst(config: dict[str, Any]) -> None:
+    ledger = open_ledger(config["db"], intent_lease=config.get("intent_lease", 0.5))
+    client = Client(api_keys=config["api_keys"], base_urls=config["base_urls"], ledger=ledger, poll=POLL,
+                    retry=RETRY)
+
+    def submit_forever() -> None:
+        while True:
+            client.submit(REQUESTS["clipia"])
+
+    say("GO")
+    for _ in range(config["threads"]):
+        threading.Thread(target=submit_forever, daemon=True).start()
+    threading.Event().wait()
+
+
 if __name__ == "__main__":
-    {"crash": crash, "scale": scale}[sys.argv[1]](json.loads(sys.argv[2]))
+    {"crash": crash, "scale": scale, "burst": burst}[sys.argv[1]](json.loads(sys.argv[2]))
