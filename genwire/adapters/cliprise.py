@@ -99,7 +99,10 @@ class ClipriseAdapter:
         return {"Authorization": f"Bearer {key}"}
 
     def _object(self, resp: WireResponse, what: str, job: Job | None = None) -> dict[str, Any]:
-        body = read_json(resp, self.name, what, job)
+        try:  # the common reply straight from loads; read_json only to word the error
+            body = loads(resp.body)
+        except ValueError:
+            body = read_json(resp, self.name, what, job)
         if type(body) is list and len(body) == 1:  # _unwrap
             body = body[0]
         if type(body) is not dict:
@@ -115,14 +118,7 @@ class ClipriseAdapter:
     def parse_submit(self, resolved: Resolved, resp: WireResponse) -> Job:
         if resp.status >= 300:
             raise self.parse_error(resp)
-        try:  # self._object, inlined: every submit reads one
-            body = loads(resp.body)
-        except ValueError:
-            body = None
-        if type(body) is list and len(body) == 1:
-            body = body[0]
-        if type(body) is not dict:
-            body = self._object(resp, "generate")  # raises the error _object raises for this reply
+        body = self._object(resp, "generate")
         code = body.get("code")
         task_id = body.get("taskId")
         if (len(body) == 2 and code == 200 and type(task_id) is str and task_id
@@ -200,14 +196,7 @@ class ClipriseAdapter:
     def parse_status(self, job: Job, resp: WireResponse) -> Job:
         if resp.status >= 300:
             raise self.parse_error(resp, job)
-        try:  # self._object, inlined: a poll is the hot path
-            body = loads(resp.body)
-        except ValueError:
-            body = None
-        if type(body) is list and len(body) == 1:
-            body = body[0]
-        if type(body) is not dict:
-            body = self._object(resp, "status", job)  # raises the error _object raises for this reply
+        body = self._object(resp, "status", job)
         if len(body) == 1 and body.get("status") == "processing":
             # still processing, and nothing else said: the reply's one key and value are known
             # words with nothing to redact, no times, no outputs (what _apply would find)
